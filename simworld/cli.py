@@ -14,7 +14,8 @@ USAGE = """usage: simworld <command> [key=value ...] [--multirun]
 
 commands:
   render   render one scene's ground truth: simworld render family=NAME seed=N out=DIR [family.PARAM=VALUE ...]
-  eval     run the default job (renders every family's ground truth until the harness lands)
+  eval     run a probe suite with a generator and score it: simworld eval generator=oracle suite=core seeds=3
+  score    score videos that have no probe: simworld score videos=DIR out=DIR
 
 Every command takes Hydra overrides; `simworld <command> --cfg job` prints its resolved config.
 """
@@ -46,15 +47,31 @@ def render_command(cfg: DictConfig) -> None:
 
 
 def eval_command(cfg: DictConfig) -> None:
-    from simworld.world.batch import render_families
+    from simworld.evaluate import RunFailed, run_eval
+    from simworld.probes import ProbeError
+    from simworld.registry import UnknownNameError
 
     try:
-        render_families(cfg)
-    except ValueError as err:
+        run_eval(OmegaConf.to_container(cfg, resolve=True))
+    except RunFailed as err:
+        print(f"simworld eval: {err}", file=sys.stderr)
+        sys.exit(1)
+    except (ProbeError, UnknownNameError, FileNotFoundError, ValueError) as err:
         _fail("eval", err)
 
 
-COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval")}
+def score_command(cfg: DictConfig) -> None:
+    from simworld.registry import UnknownNameError
+    from simworld.score import run_score
+
+    try:
+        run_score(cfg.videos, cfg.out, workers=cfg.workers, analyzers=cfg.analyzers)
+    except (UnknownNameError, FileNotFoundError, ValueError) as err:
+        _fail("score", err)
+
+
+COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),
+            "score": (score_command, "score")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -73,7 +90,9 @@ def main(argv: list[str] | None = None) -> None:
     function, config_name = COMMANDS[command]
     register_configs()
     app = hydra.main(config_path="conf", config_name=config_name, version_base="1.3")(function)
-    sys.argv = [f"simworld {command}", *argv]
+    # Hydra's parser wants flags before overrides; users write them anywhere
+    flags = [a for a in argv if a.startswith("-") and "=" not in a]
+    sys.argv = [f"simworld {command}", *flags, *[a for a in argv if a not in flags]]
     app()
 
 

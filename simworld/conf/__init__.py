@@ -31,25 +31,87 @@ class RenderConfig:
 
 @dataclass
 class EvalConfig:
-    """`simworld eval`: until the harness lands, renders every family's ground truth (the oracle's clips)."""
+    """`simworld eval`: run a probe suite with a generator, analyze every clip, write the results."""
 
-    name: str = "default"  # run name; output goes to <runs_dir>/<name>
+    generator: Any = MISSING  # a `generator` group option: name plus that generator's settings
+    suite: str = "core"  # a suite in probes/ (or a path to a suite YAML)
+    seeds: Optional[int] = None  # override every probe's seeds with 0 .. seeds-1
+    name: Optional[str] = None  # run name; default <generator>-<suite>
     runs_dir: str = "runs"
-    families: list[str] = field(default_factory=list)  # empty = every registered family
-    seeds: int = 3  # seeds 0 .. seeds-1 per family
-    width: int = 128
-    height: int = 128
-    frames: int = 16
-    fps: int = 8
-    lossless: bool = False
+    out: Optional[str] = None  # run folder; default <runs_dir>/<name>
+    workers: int = 2  # analysis processes
+    analyzers: Optional[list[str]] = None  # only these analyzers (default: what each probe lists)
+    cache_dir: Optional[str] = None  # clip cache; default $SIMWORLD_CACHE or ~/.cache/simworld
+    probes_dir: Optional[str] = None  # default $SIMWORLD_PROBES or the repository's probes/
+    progress: bool = True  # progress bars
+
+
+@dataclass
+class ScoreConfig:
+    """`simworld score`: score a folder of videos that have no probe."""
+
+    videos: str = MISSING  # folder of videos (mp4, webm, gif, avi, npy, PNG folders)
+    out: str = MISSING  # output folder for scores.parquet / scores.csv
+    workers: int = 2
+    analyzers: Optional[list[str]] = None  # default: every analyzer that needs no probe
+
+
+@dataclass
+class OracleGen:
+    name: str = "oracle"  # the simulator's own clips: the ceiling
+
+
+@dataclass
+class FrozenGen:
+    name: str = "frozen"  # first ground-truth frame repeated
+
+
+@dataclass
+class ShuffledGen:
+    name: str = "shuffled"  # ground-truth frames in random order
+
+
+@dataclass
+class NoiseGen:
+    name: str = "noise"  # uniform noise
+
+
+@dataclass
+class FolderGen:
+    name: str = "folder"
+    dir: str = MISSING  # DIR/<probe>/<seed>.mp4, or DIR/manifest.csv with probe,seed,path
+    manifest: Optional[str] = None  # a manifest elsewhere
+
+
+@dataclass
+class CallableGen:
+    name: str = "callable"
+    target: str = MISSING  # module:function taking a GenerationRequest, returning (T,H,W,3) frames
+    kwargs: dict[str, Any] = field(default_factory=dict)  # extra keyword arguments for it
+
+
+GENERATOR_CONFIGS = {"oracle": OracleGen, "frozen": FrozenGen, "shuffled": ShuffledGen, "noise": NoiseGen,
+                     "folder": FolderGen, "callable": CallableGen}
 
 
 def family_config(name: str, params_cls: type) -> type:
     """A dataclass with the family's `name` and its parameters, for the `family` config group."""
+    import typing
+
+    from omegaconf import OmegaConf
+
+    hints = typing.get_type_hints(params_cls)
     fields = [("name", str, field(default=name))]
     for f in dataclasses.fields(params_cls):
-        fields.append((f.name, f.type, field(default=f.default) if f.default is not dataclasses.MISSING
-                       else field(default_factory=f.default_factory)))
+        kind = hints.get(f.name, Any)
+        default = field(default=f.default) if f.default is not dataclasses.MISSING else field(
+            default_factory=f.default_factory)
+        try:  # OmegaConf types what it can; anything else (unions of containers) stays untyped and the
+            # family's own validate() checks it
+            OmegaConf.structured(dataclasses.make_dataclass("Probe", [(f.name, kind, default)]))
+        except Exception:
+            kind = Any
+        fields.append((f.name, kind, default))
     return dataclasses.make_dataclass(f"{params_cls.__name__}Config", fields)
 
 
@@ -59,5 +121,8 @@ def register_configs() -> None:
     store = ConfigStore.instance()
     store.store(name="render_schema", node=RenderConfig)
     store.store(name="eval_schema", node=EvalConfig)
+    store.store(name="score_schema", node=ScoreConfig)
+    for name, node in GENERATOR_CONFIGS.items():
+        store.store(group="generator", name=name, node=node)
     for name in FAMILIES:
         store.store(group="family", name=name, node=family_config(name, FAMILIES.get(name).Params))

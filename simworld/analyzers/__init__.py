@@ -1,0 +1,73 @@
+"""Analyzers score clips. Each module registers one analyzer family with `@register_analyzer`.
+
+An analyzer sees a Clip and an AnalysisContext (the probe, the ground-truth clip and the conditioning
+frames, each present only when the analyzer declares it needs it and the clip has it), never a model.
+It returns Metric values; the one named `score` lies in [0, 1], 1 = consistent with a physical world.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from simworld.clip import Clip
+from simworld.registry import Registry
+
+
+@dataclass
+class Metric:
+    """One number an analyzer measured; value None with an error when it could not be computed."""
+
+    name: str
+    value: float | None
+    higher_is_better: bool = True
+    error: str | None = None
+
+
+@dataclass
+class AnalysisContext:
+    """What an analyzer may use besides the clip."""
+
+    probe: Any = None  # ProbeSpec or None
+    ground_truth: Clip | None = None  # the simulator's clip for the same probe and seed
+    conditioning_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # frames given to the model
+    params: dict[str, Any] = field(default_factory=dict)  # the probe's parameters for this analyzer
+
+
+class NotApplicable(Exception):
+    """Raised by an analyzer when the clip cannot be scored by it (e.g. too few features); becomes `error`."""
+
+
+class Analyzer:
+    """Base class. Subclasses set the class variables and implement `analyze`."""
+
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"  # bump when the numbers change: cached scores are then recomputed
+    needs_probe: ClassVar[bool] = False  # cannot run without a probe
+    uses_ground_truth: ClassVar[bool] = False  # uses the ground-truth clip when the probe has one
+    needs_ground_truth: ClassVar[bool] = False  # cannot run without it
+    threshold: ClassVar[float] = 0.5  # `failure` = score below this; calibrated on ground-truth clips
+
+    def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
+        raise NotImplementedError
+
+
+ANALYZERS: Registry[type[Analyzer]] = Registry("analyzer")
+
+
+def register_analyzer(cls: type[Analyzer]) -> type[Analyzer]:
+    ANALYZERS.register(cls.name)(cls)
+    return cls
+
+
+def analyzers_without_probe() -> list[str]:
+    return [n for n in ANALYZERS.names() if not ANALYZERS.get(n).needs_probe and not ANALYZERS.get(n).needs_ground_truth]
+
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")

@@ -1,0 +1,65 @@
+"""`simworld eval`: one suite, one generator -> results.parquet/csv, summary.csv, run.json in the run folder."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from simworld.clip import atomic_write_json
+from simworld.generators import GENERATORS, Generator
+from simworld.probes import load_suite
+from simworld.results import results_frame, summary_frame, write_table
+from simworld.runner import Runner, file_sha256, git_commit, versions
+from simworld.world.textures import cache_dir
+
+
+class RunFailed(Exception):
+    """Some clips could not be generated; everything else was written."""
+
+
+def make_generator(config: dict[str, Any]) -> Generator:
+    config = dict(config)
+    name = config.pop("name")
+    return GENERATORS.get(name)(**config)
+
+
+def run_eval(cfg: dict[str, Any]) -> Path:
+    """Run `cfg` (the resolved EvalConfig as a dict); returns the run folder."""
+    started = time.perf_counter()
+    generator = make_generator(cfg["generator"])
+    suite = load_suite(cfg["suite"], Path(cfg["probes_dir"]) if cfg.get("probes_dir") else None)
+    if cfg.get("seeds") is not None:
+        suite.probes = [p.__class__(**{**p.__dict__, "seeds": list(range(cfg["seeds"]))}) for p in suite.probes]
+    name = cfg.get("name") or f"{generator.name}-{suite.name}"
+    out = Path(cfg.get("out") or Path(cfg["runs_dir"]) / name)
+    cache = Path(cfg.get("cache_dir") or cache_dir())
+    runner = Runner(suite, generator, out, cache, name, workers=cfg["workers"], analyzers=cfg.get("analyzers"),
+                    progress=cfg.get("progress", True))
+    rows = runner.run()
+    results = results_frame(rows)
+    write_table(results, out / "results.parquet")
+    write_table(results, out / "results.csv")
+    summary = summary_frame(results)
+    write_table(summary, out / "summary.csv")
+    checkpoint = generator.checkpoint
+    atomic_write_json(out / "run.json", {
+        "name": name, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": cfg,
+        "suite": suite.name, "probes": len(suite.probes), "clips": len(runner.jobs),
+        "generator": generator.identity(), "checkpoint": checkpoint,
+        "checkpoint_sha256": file_sha256(checkpoint) if checkpoint else None,
+        "versions": versions(), "git_commit": git_commit(),
+        "timings": {**{k: round(v, 3) for k, v in runner.timings.items()},
+                    "total_s": round(time.perf_counter() - started, 3)},
+        "generation_errors": runner.generation_errors,
+    })
+    print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows -> {out}")
+    if len(summary):
+        print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if runner.generation_errors:
+        listed = "; ".join(f"{k}: {v}" for k, v in list(runner.generation_errors.items())[:10])
+        more = len(runner.generation_errors) - 10
+        raise RunFailed(f"{len(runner.generation_errors)} of {len(runner.jobs)} clips could not be generated "
+                        f"(the rest were scored): {listed}" + (f" ... and {more} more" if more > 0 else ""))
+    return out

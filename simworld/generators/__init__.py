@@ -1,0 +1,91 @@
+"""Generators turn a probe into a clip. Each module registers one with `@register_generator`.
+
+A generator receives a GenerationRequest (prompt, dense caption, size, duration, the conditioning frames
+the probe asks for) and returns frames (T,H,W,3) uint8. `identity()` says what decides its output
+(checkpoint, sampler settings): it goes into the clip cache key.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from simworld.clip import Clip
+from simworld.registry import Registry
+
+
+class GenerationError(RuntimeError):
+    """A generator could not produce a usable clip for one probe; recorded as an error row, the run goes on."""
+
+
+@dataclass
+class GenerationRequest:
+    """Everything a generator may use to make one clip."""
+
+    probe_id: str
+    family: str
+    seed: int
+    prompt: str  # short prompt
+    caption: str  # dense caption (prompt expansion)
+    width: int
+    height: int
+    frames: int
+    fps: int
+    conditioning: str = "none"  # see probes.CONDITIONING_KINDS
+    given_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # where given frames go
+    given_frames: np.ndarray | None = None  # (K,H,W,3) uint8, the conditioning frames
+    ground_truth: Callable[[], Clip] | None = None  # the simulator's clip; only reference generators use it
+
+
+class Generator:
+    """Base class: set `name`, implement `generate` and, when it has settings, `identity`."""
+
+    name: ClassVar[str]
+    uses_ground_truth: ClassVar[bool] = False
+    cacheable: ClassVar[bool] = True  # clips are cached by (identity, probe, seed)
+
+    def identity(self) -> dict[str, Any]:
+        return {"generator": self.name}
+
+    @property
+    def checkpoint(self) -> str:
+        return ""
+
+    def generate(self, request: GenerationRequest) -> np.ndarray:
+        raise NotImplementedError
+
+
+GENERATORS: Registry[type[Generator]] = Registry("generator")
+
+
+def register_generator(cls: type[Generator]) -> type[Generator]:
+    GENERATORS.register(cls.name)(cls)
+    return cls
+
+
+def check_output(frames: Any, request: GenerationRequest, who: str) -> np.ndarray:
+    """Validate a generator's output against the request; float frames in [0, 1] are converted."""
+    if hasattr(frames, "detach"):  # a torch tensor
+        frames = frames.detach().cpu().numpy()
+    frames = np.asarray(frames)
+    expected = (request.frames, request.height, request.width, 3)
+    if frames.shape != expected:
+        raise GenerationError(f"{who} returned frames of shape {frames.shape} for probe {request.probe_id} "
+                              f"seed {request.seed}; expected {expected} (T,H,W,3)")
+    if frames.dtype.kind == "f":
+        if not np.isfinite(frames).all():
+            raise GenerationError(f"{who} returned NaN or infinite frames for probe {request.probe_id} "
+                                  f"seed {request.seed}")
+        frames = np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
+    elif frames.dtype != np.uint8:
+        raise GenerationError(f"{who} returned frames of dtype {frames.dtype}; expected uint8 or float in [0, 1]")
+    return frames
+
+
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")

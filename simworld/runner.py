@@ -1,0 +1,286 @@
+"""The runner: suite x generator x seeds -> cached clips -> analyzers (in parallel processes) -> result rows.
+
+Every artefact is a file written atomically, and work is skipped when its file exists, so a run killed at
+any point and started again redoes nothing that finished:
+  <cache>/gt/<key>.*                  the simulator's clip for (probe, seed)          (shared by all runs)
+  <cache>/clips/<generator>/<key>.*   a generator's clip, lossless                    (shared by all runs)
+  <out>/clips/<probe>_s<seed>.mp4     the clip as browsers play it, for the report
+  <out>/rows/<probe>/s<seed>/<analyzer>.json   one analyzer's metrics for one clip
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from simworld.analyzers import ANALYZERS, AnalysisContext, Metric
+from simworld.clip import Clip, atomic_write_json, read_clip, write_clip
+from simworld.generators import GenerationError, GenerationRequest, Generator, check_output
+from simworld.probes import ProbeSpec, Suite
+
+WORLD_VERSION = "1"  # bump when the simulator's output changes: cached ground truth is then re-rendered
+
+
+def digest(obj: Any) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+@dataclass
+class Job:
+    probe: ProbeSpec
+    seed: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.probe.id}_s{self.seed}"
+
+
+class GroundTruthStore:
+    """Renders each (probe, seed) once and keeps it in the cache, losslessly."""
+
+    def __init__(self, cache: Path):
+        self.folder = Path(cache) / "gt"
+
+    def key(self, job: Job) -> str:
+        return digest({"world": WORLD_VERSION, "probe": job.probe.identity(), "seed": job.seed})
+
+    def path(self, job: Job) -> Path:
+        return self.folder / f"{self.key(job)}.mp4"
+
+    def get(self, job: Job) -> Clip:
+        path = self.path(job)
+        if path.with_suffix(".json").exists():
+            return read_clip(path)
+        from simworld.world.render import render_scene
+
+        clip = render_scene(job.probe.scene(job.seed))
+        write_clip(clip, self.folder, path.stem, lossless=True)
+        return clip
+
+
+def build_request(job: Job, gt_store: GroundTruthStore) -> GenerationRequest:
+    probe, cache = job.probe, {}
+
+    def ground_truth() -> Clip:
+        if "clip" not in cache:
+            cache["clip"] = gt_store.get(job)
+        return cache["clip"]
+
+    target, source = probe.conditioning.indices(probe.frames)
+    given = ground_truth().frames[source] if len(source) else None
+    prompt = probe.prompt or ground_truth().meta["prompt"]
+    if probe.caption:
+        caption = probe.caption
+    elif probe.prompt:
+        from simworld.world.captions import expand_prompt
+
+        caption = expand_prompt(probe.prompt, seed=job.seed)
+    else:
+        caption = ground_truth().meta["caption"]
+    return GenerationRequest(probe.id, probe.family, job.seed, prompt, caption, probe.width, probe.height,
+                             probe.frames, probe.fps, probe.conditioning.kind, target, given, ground_truth)
+
+
+def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer: str) -> list[dict]:
+    """Run one analyzer on one cached clip (in a worker process)."""
+    cls = ANALYZERS.get(analyzer)
+    clip = read_clip(clip_path)
+    needs_gt = cls.uses_ground_truth or cls.needs_ground_truth
+    gt = read_clip(gt_path) if (needs_gt and gt_path) else None
+    context = AnalysisContext(probe=probe, ground_truth=gt,
+                              conditioning_indices=probe.conditioning.indices(probe.frames)[0],
+                              params=probe.analyzers.get(analyzer, {}))
+    if cls.needs_ground_truth and gt is None:
+        return [asdict(Metric("score", None, error=f"{analyzer} needs ground truth and the probe has none"))]
+    try:
+        metrics = cls(**context.params).analyze(clip, context)
+    except Exception as err:  # one bad clip must not stop the run: the error is recorded in its row
+        metrics = [Metric("score", None, error=f"{type(err).__name__}: {err}".splitlines()[0])]
+    return [asdict(m) for m in metrics]
+
+
+def _worker_init() -> None:
+    import cv2
+    import torch
+
+    torch.set_num_threads(1)
+    cv2.setNumThreads(1)
+
+
+class Runner:
+    """Runs one suite with one generator into one output folder."""
+
+    def __init__(self, suite: Suite, generator: Generator, out: Path, cache: Path, run_name: str,
+                 workers: int = 2, analyzers: list[str] | None = None, progress: bool = True):
+        self.suite, self.generator, self.out, self.run_name = suite, generator, Path(out), run_name
+        self.cache = Path(cache)
+        self.gt = GroundTruthStore(self.cache)
+        self.workers, self.progress = workers, progress
+        self.only = analyzers
+        self.jobs = [Job(p, s) for p in suite.probes for s in p.seeds]
+        self.timings: dict[str, float] = {}
+        self.generation_errors: dict[str, str] = {}
+
+    # ---------------------------------------------------------------- generation
+    def clip_path(self, job: Job) -> Path:
+        key = digest({"generator": self.generator.identity(), "probe": job.probe.identity(), "seed": job.seed,
+                      "world": WORLD_VERSION})
+        if not self.generator.cacheable:
+            return self.out / "generated" / f"{job.name}.mp4"
+        return self.cache / "clips" / self.generator.name / f"{key}.mp4"
+
+    def generate(self, job: Job) -> Path:
+        path = self.clip_path(job)
+        if self.generator.cacheable and path.with_suffix(".json").exists():
+            return path
+        request = build_request(job, self.gt)
+        frames = check_output(self.generator.generate(request), request, f"generator {self.generator.name}")
+        meta = {"probe": job.probe.id, "seed": job.seed, "prompt": request.prompt, "caption": request.caption,
+                "generator": self.generator.name, "checkpoint": self.generator.checkpoint,
+                "identity": self.generator.identity(), "family": job.probe.family}
+        clip = Clip(frames, float(job.probe.fps), meta)
+        write_clip(clip, path.parent, path.stem, lossless=True)
+        return path
+
+    def export(self, job: Job, path: Path) -> None:
+        """A browser-playable copy in the run folder (the report reads only the run folder)."""
+        target = self.out / "clips" / f"{job.name}.mp4"
+        if not target.with_suffix(".json").exists():
+            write_clip(read_clip(path), target.parent, target.stem)
+
+    # ---------------------------------------------------------------- analysis
+    def analyzers_for(self, probe: ProbeSpec) -> list[str]:
+        names = list(probe.analyzers) or ["temporal"]
+        return [n for n in names if self.only is None or n in self.only]
+
+    def rows_path(self, job: Job, analyzer: str) -> Path:
+        return self.out / "rows" / job.probe.id / f"s{job.seed}" / f"{analyzer}.json"
+
+    def analysis_key(self, job: Job, analyzer: str, clip_path: Path) -> str:
+        cls = ANALYZERS.get(analyzer)
+        clip_stamp = clip_path.with_suffix(".json").read_text() if clip_path.with_suffix(".json").exists() else ""
+        return digest({"clip": str(clip_path), "stamp": clip_stamp, "analyzer": analyzer, "version": cls.version,
+                       "params": job.probe.analyzers.get(analyzer, {}), "probe": job.probe.identity()})
+
+    def run(self) -> list[dict]:
+        start = time.perf_counter()
+        self.out.mkdir(parents=True, exist_ok=True)
+        clips: dict[str, Path] = {}
+        for job in tqdm(self.jobs, desc=f"generate [{self.generator.name}]", unit="clip", disable=not self.progress):
+            try:
+                clips[job.name] = self.generate(job)
+                self.export(job, clips[job.name])
+            except (GenerationError, ValueError, RuntimeError, OSError) as err:
+                self.generation_errors[job.name] = f"{type(err).__name__}: {err}".splitlines()[0]
+        self.timings["generate_s"] = time.perf_counter() - start
+        start = time.perf_counter()
+        tasks = []
+        for job in self.jobs:
+            if job.name not in clips:
+                continue
+            for analyzer in self.analyzers_for(job.probe):
+                key = self.analysis_key(job, analyzer, clips[job.name])
+                path = self.rows_path(job, analyzer)
+                if path.exists() and json.loads(path.read_text()).get("key") == key:
+                    continue
+                gt_path = self.gt.path(job)
+                if ANALYZERS.get(analyzer).uses_ground_truth or ANALYZERS.get(analyzer).needs_ground_truth:
+                    self.gt.get(job)  # render in the parent so workers never race on the same file
+                tasks.append((job, analyzer, key, str(clips[job.name]), str(gt_path)))
+        self._analyze(tasks)
+        self.timings["analyze_s"] = time.perf_counter() - start
+        return self.collect()
+
+    def _analyze(self, tasks: list) -> None:
+        bar = tqdm(total=len(tasks), desc="analyze", unit="score", disable=not self.progress or not tasks)
+
+        def save(job: Job, analyzer: str, key: str, metrics: list[dict]) -> None:
+            atomic_write_json(self.rows_path(job, analyzer), {"key": key, "metrics": metrics})
+            bar.update(1)
+
+        if self.workers <= 1 or len(tasks) <= 1:
+            for job, analyzer, key, clip, gt in tasks:
+                save(job, analyzer, key, analyze_one(clip, gt, job.probe, analyzer))
+        else:
+            import multiprocessing
+
+            context = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init) as pool:
+                futures = {pool.submit(analyze_one, clip, gt, job.probe, analyzer): (job, analyzer, key)
+                           for job, analyzer, key, clip, gt in tasks}
+                for future in as_completed(futures):
+                    job, analyzer, key = futures[future]
+                    save(job, analyzer, key, future.result())
+        bar.close()
+
+    # ---------------------------------------------------------------- results
+    def collect(self) -> list[dict]:
+        rows = []
+        base = {"run": self.run_name, "generator": self.generator.name, "checkpoint": self.generator.checkpoint}
+        for job in self.jobs:
+            ident = dict(base, probe=job.probe.id, family=job.probe.family, seed=job.seed)
+            for analyzer in self.analyzers_for(job.probe):
+                if job.name in self.generation_errors:
+                    rows.append(dict(ident, analyzer=analyzer, metric="score", value=None, higher_is_better=True,
+                                     failure=None, error=self.generation_errors[job.name]))
+                    continue
+                path = self.rows_path(job, analyzer)
+                if not path.exists():
+                    continue
+                threshold = ANALYZERS.get(analyzer).threshold
+                for m in json.loads(path.read_text())["metrics"]:
+                    value = m["value"]
+                    failure = (value < threshold) if (m["name"] == "score" and value is not None) else None
+                    rows.append(dict(ident, analyzer=analyzer, metric=m["name"], value=value,
+                                     higher_is_better=m["higher_is_better"], failure=failure, error=m["error"] or ""))
+        return rows
+
+
+def versions() -> dict[str, str]:
+    import importlib.metadata as md
+    import platform
+
+    out = {"python": platform.python_version()}
+    for package in ("simworld", "numpy", "torch", "pybullet", "opencv-python-headless", "kornia", "av", "pandas",
+                    "hydra-core"):
+        try:
+            out[package] = md.version(package)
+        except md.PackageNotFoundError:
+            out[package] = "not installed"
+    return out
+
+
+def git_commit() -> str:
+    import subprocess
+
+    try:
+        root = Path(__file__).resolve().parents[1]
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=10).stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def file_sha256(path: str | os.PathLike) -> str | None:
+    path = Path(path)
+    if not path.is_file():
+        return None
+    sha = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def mean_score(rows: list[dict]) -> float:
+    values = [r["value"] for r in rows if r["metric"] == "score" and r["value"] is not None]
+    return float(np.mean(values)) if values else float("nan")

@@ -1,0 +1,119 @@
+"""The runner end to end: baselines lose to the oracle, killed runs resume to the same table, outside models plug in."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from simworld.evaluate import RunFailed, run_eval
+from simworld.results import COLUMNS
+
+
+def config(tmp_path, generator="oracle", suite="smoke", **extra):
+    cfg = {"generator": {"name": generator} if isinstance(generator, str) else generator, "suite": suite,
+           "seeds": None, "name": None, "runs_dir": str(tmp_path / "runs"), "out": None, "workers": 1,
+           "analyzers": None, "cache_dir": str(tmp_path / "cache"), "probes_dir": None, "progress": False}
+    cfg.update(extra)
+    return cfg
+
+
+def scores(out):
+    table = pd.read_parquet(out / "results.parquet")
+    return table[table.metric == "score"]
+
+
+def test_oracle_outscores_every_floor_on_temporal(tmp_path):
+    means = {}
+    for generator in ("oracle", "frozen", "shuffled", "noise"):
+        out = run_eval(config(tmp_path, generator, analyzers=["temporal"]))
+        table = scores(out)
+        assert table["value"].notna().all(), table[table["value"].isna()]
+        means[generator] = table["value"].mean()
+    for floor in ("frozen", "shuffled", "noise"):
+        assert means["oracle"] > means[floor] + 0.2, means
+
+
+def test_outputs_follow_the_contract(tmp_path):
+    out = run_eval(config(tmp_path, "oracle"))
+    table = pd.read_parquet(out / "results.parquet")
+    assert list(table.columns) == COLUMNS
+    assert list(pd.read_csv(out / "results.csv").columns) == COLUMNS
+    summary = pd.read_csv(out / "summary.csv")
+    assert {"generator", "analyzer", "mean", "ci_low", "ci_high", "failure_rate"} <= set(summary.columns)
+    assert (summary["ci_low"] <= summary["mean"] + 1e-9).all() and (summary["mean"] <= summary["ci_high"] + 1e-9).all()
+    run = json.loads((out / "run.json").read_text())
+    assert run["versions"]["numpy"] == np.__version__ and run["timings"]["total_s"] > 0
+    assert run["config"]["suite"] == "smoke"
+    score_rows = table[table.metric == "score"]
+    assert score_rows["failure"].notna().all() and table[table.metric != "score"]["failure"].isna().all()
+    for _, row in table.drop_duplicates(["probe", "seed"]).iterrows():
+        assert (out / "clips" / f"{row.probe}_s{row.seed}.mp4").exists()
+
+
+def test_second_run_reuses_everything(tmp_path):
+    run_eval(config(tmp_path))
+    out = run_eval(config(tmp_path))
+    timings = json.loads((out / "run.json").read_text())["timings"]
+    assert timings["analyze_s"] < 0.5 and timings["generate_s"] < 1.0
+
+
+def test_killed_run_resumes_to_the_same_table(tmp_path):
+    clean = run_eval(config(tmp_path / "clean", suite="smoke", seeds=3))
+    env = dict(os.environ, SIMWORLD_CACHE=str(tmp_path / "cache"))
+    args = [sys.executable, "-m", "simworld.cli", "eval", "suite=smoke", "seeds=3", f"runs_dir={tmp_path / 'runs'}",
+            "name=killed", "workers=2", "progress=false", f"cache_dir={tmp_path / 'cache'}"]
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rows = tmp_path / "runs" / "killed" / "rows"
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list(rows.rglob("*.json"))) < 3 and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not (tmp_path / "runs" / "killed" / "results.parquet").exists(), "killed too late to test resuming"
+    done_before = len(list(rows.rglob("*.json")))
+    assert done_before >= 3
+    resumed = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    a = pd.read_parquet(clean / "results.parquet").drop(columns="run")
+    b = pd.read_parquet(tmp_path / "runs" / "killed" / "results.parquet").drop(columns="run")
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_callable_and_folder_generators_end_to_end(tmp_path):
+    out = run_eval(config(tmp_path, {"name": "callable", "target": "tests.plugin_models:first_frame_forever",
+                                     "kwargs": {}}, analyzers=["temporal"]))
+    table = scores(out)
+    assert table["value"].notna().all() and table["value"].max() < 0.2  # a frozen clip is dead
+    # the oracle's exported clips, laid out as DIR/<probe>/<seed>.mp4, minus one
+    oracle = run_eval(config(tmp_path, "oracle", analyzers=["temporal"]))
+    folder = tmp_path / "outside"
+    clips = sorted((oracle / "clips").glob("*.mp4"))
+    for clip in clips[1:]:
+        probe, seed = clip.stem.rsplit("_s", 1)
+        (folder / probe).mkdir(parents=True, exist_ok=True)
+        (folder / probe / f"{seed}.mp4").write_bytes(clip.read_bytes())
+    with pytest.raises(RunFailed, match="1 of .* could not be generated") as err:
+        run_eval(config(tmp_path, {"name": "folder", "dir": str(folder), "manifest": None}, analyzers=["temporal"],
+                        name="outside"))
+    missing = clips[0].stem.rsplit("_s", 1)[0]
+    assert missing in str(err.value)
+    table = pd.read_parquet(tmp_path / "runs" / "outside" / "results.parquet")
+    scored = table[(table.metric == "score") & table.value.notna()]
+    assert len(scored) == len(clips) - 1
+    assert table[(table.probe == missing)]["error"].str.contains("no video").all()
+    reference = scores(oracle).set_index(["probe", "seed"])["value"]
+    for _, row in scored.iterrows():  # lossy H.264 copies of the oracle score like the oracle
+        assert abs(row.value - reference[(row.probe, row.seed)]) < 0.1
+
+
+def test_callable_nan_frames_become_error_rows(tmp_path):
+    with pytest.raises(RunFailed, match="NaN"):
+        run_eval(config(tmp_path, {"name": "callable", "target": "tests.plugin_models:nan_frames", "kwargs": {}}))
