@@ -150,6 +150,10 @@ class World:
         amodal = self._amodal[frame][index]
         return float(self._visible[frame][index] / amodal) if amodal else 0.0
 
+    def amodal_pixels(self, object_id: int, frame: int = -1) -> int:
+        """Pixels a tracked object would cover in a captured frame with nothing in front of it."""
+        return int(self._amodal[frame][[o.id for o in self._tracked()].index(object_id)])
+
     def set_overlay(self, overlay) -> None:
         """A function (rgb, ids, depth, frame) -> None that draws screen-space things (a HUD) in place after
         each render; it writes the HUD's object id into `ids` where it draws."""

@@ -80,7 +80,8 @@ def test_static_points_reproject_onto_the_same_surface(family):
         on_surface = np.any(np.abs(neighbourhood - z[inside]) <= slack, axis=0)
         visible = ~occluded
         checked += int(visible.sum())
-        assert on_surface[visible].mean() > 0.97, f"frame {t}: static points off their surface"
+        if visible.sum() >= 20:  # after a shot cut the first frame's surfaces may all be out of view
+            assert on_surface[visible].mean() > 0.97, f"frame {t}: static points off their surface"
     assert checked > 200
 
 
@@ -94,8 +95,10 @@ def test_tracks_project_inside_their_masks(family):
         for t in range(T):
             if gt.visible_pixels[n, t] < 30 or gt.visible_fraction[n, t] < 0.95 or np.isnan(gt.positions[n, t, 0]):
                 continue
-            (u, v), = project(gt.positions[n, t][None].astype(np.float64), gt.intrinsics[t], gt.extrinsics[t])[0]
             rows, cols = np.nonzero(gt.masks[t] == object_id)
+            if rows.min() == 0 or cols.min() == 0 or rows.max() == H - 1 or cols.max() == W - 1:
+                continue  # cut by the image border: its centre may lie outside the frame
+            (u, v), = project(gt.positions[n, t][None].astype(np.float64), gt.intrinsics[t], gt.extrinsics[t])[0]
             total += 1
             # inside the mask's bounding box (multi-body objects' centres may fall between parts) ...
             assert rows.min() - 2 <= v <= rows.max() + 3 and cols.min() - 2 <= u <= cols.max() + 3, (object_id, t)
