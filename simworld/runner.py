@@ -108,6 +108,14 @@ def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer:
     return [asdict(m) for m in metrics]
 
 
+def nested_worker() -> bool:
+    """True inside a launcher's worker process (joblib, Ray, ...): the launcher already runs jobs in parallel,
+    and a process pool nested in its workers would oversubscribe the cores (and loky forbids it)."""
+    import multiprocessing
+
+    return multiprocessing.parent_process() is not None
+
+
 def _worker_init() -> None:
     import cv2
     import torch
@@ -207,7 +215,7 @@ class Runner:
             atomic_write_json(self.rows_path(job, analyzer), {"key": key, "metrics": metrics})
             bar.update(1)
 
-        if self.workers <= 1 or len(tasks) <= 1:
+        if self.workers <= 1 or len(tasks) <= 1 or nested_worker():
             for job, analyzer, key, clip, gt in tasks:
                 save(job, analyzer, key, analyze_one(clip, gt, job.probe, analyzer))
         else:

@@ -16,6 +16,7 @@ from tqdm import tqdm
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, analyzers_without_probe
 from simworld.clip import VIDEO_SUFFIXES, ClipError, atomic_write_json, read_clip
 from simworld.results import write_table
+from simworld.runner import nested_worker
 
 SCORE_COLUMNS = ["run", "generator", "checkpoint", "video", "family", "analyzer", "metric", "value",
                  "higher_is_better", "failure", "error"]
@@ -60,7 +61,7 @@ def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | No
                 continue
             tasks.append((path, name, row_file, stamp))
     with tqdm(total=len(tasks), desc="score", unit="score", disable=not tasks) as bar:
-        if workers <= 1 or len(tasks) <= 1:
+        if workers <= 1 or len(tasks) <= 1 or nested_worker():
             for path, name, row_file, stamp in tasks:
                 atomic_write_json(row_file, {"stamp": stamp, "metrics": score_one(str(path), name)})
                 bar.update(1)

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 
@@ -42,14 +43,52 @@ def test_unknown_family_and_command(tmp_path):
     assert result.returncode == 2 and "did you mean 'render'" in result.stderr
 
 
-def test_eval_renders_every_family_and_resumes(tmp_path):
-    args = ("eval", f"runs_dir={tmp_path}", "name=r", "seeds=1", "frames=8", "width=64", "height=64")
-    first = run(*args)
-    assert first.returncode == 0, first.stderr
-    index = json.loads((tmp_path / "r" / "index.json").read_text())
-    from simworld.world import FAMILIES
+def test_eval_runs_a_suite_and_writes_the_contract_files(tmp_path):
+    result = run("eval", "suite=smoke", f"runs_dir={tmp_path}", "name=r", "progress=false",
+                 f"cache_dir={tmp_path / 'cache'}")
+    assert result.returncode == 0, result.stderr
+    for name in ("results.parquet", "results.csv", "summary.csv", "run.json"):
+        assert (tmp_path / "r" / name).exists(), name
+    assert "temporal" in result.stdout
 
-    assert {c["family"] for c in index["clips"]} == set(FAMILIES.names())
-    second = run(*args)
-    assert second.returncode == 0
-    assert json.loads((tmp_path / "r" / "index.json").read_text())["rendered"] == 0
+
+def test_eval_multirun_over_generators_with_joblib(tmp_path):
+    result = run("eval", "--multirun", "hydra/launcher=joblib", "generator=frozen,noise", "suite=smoke",
+                 f"runs_dir={tmp_path}", "progress=false", f"cache_dir={tmp_path / 'cache'}")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "frozen-smoke" / "results.parquet").exists()
+    assert (tmp_path / "noise-smoke" / "results.parquet").exists()
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["suite=nope"], "no such suite; known:"),
+    (["generator=orcale"], "oracle"),
+    (["generator=folder", "generator.dir=/does/not/exist"], "generator.dir=/does/not/exist"),
+    (["generator=callable", "generator.target=nomodule_xyz:f"], "cannot import"),
+])
+def test_eval_errors_are_one_clear_line(tmp_path, args, needle):
+    result = run("eval", f"runs_dir={tmp_path}", "progress=false", *args)
+    assert result.returncode != 0 and needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_score_a_folder_of_videos(tmp_path):
+    from simworld.clip import write_video
+    from tests.conftest import rendered
+
+    videos = tmp_path / "videos"
+    frames = rendered("camera_orbit").frames
+    write_video(videos / "good.mp4", frames, 8)
+    write_video(videos / "frozen.mp4", frames[[0] * 16], 8)
+    (videos / "broken.mp4").write_bytes(b"junk")
+    result = run("score", f"videos={videos}", f"out={tmp_path / 'out'}", "workers=1")
+    assert result.returncode == 0, result.stderr
+    import pandas as pd
+
+    table = pd.read_parquet(tmp_path / "out" / "scores.parquet")
+    assert {"video", "analyzer", "metric", "value", "error"} <= set(table.columns)
+    score = table[(table.metric == "score") & (table.analyzer == "temporal")].set_index("video")
+    assert score.loc["good", "value"] > score.loc["frozen", "value"] + 0.5
+    assert np.isnan(score.loc["broken", "value"]) and "broken.mp4" in score.loc["broken", "error"]
+    missing = run("score", f"videos={tmp_path / 'none'}", f"out={tmp_path / 'o2'}")
+    assert missing.returncode == 2 and "no such folder" in missing.stderr

@@ -46,7 +46,9 @@ def warp(images: torch.Tensor, flow: np.ndarray) -> torch.Tensor:
 
 def compute_flow(frames: np.ndarray) -> FlowField:
     """Forward and backward flow for each consecutive pair, with forward-backward occlusion checks."""
-    g = gray(frames)
+    g = gray(frames).astype(np.float32)
+    # equalise each frame's mean brightness first: an exposure change is not motion
+    g = np.clip(g * (g.mean() / np.maximum(g.mean(axis=(1, 2), keepdims=True), 1.0)), 0, 255).astype(np.uint8)
     T, H, W = g.shape
     forward = np.stack([dense_flow(g[t], g[t + 1]) for t in range(T - 1)])
     backward = np.stack([dense_flow(g[t + 1], g[t]) for t in range(T - 1)])
