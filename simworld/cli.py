@@ -16,6 +16,7 @@ commands:
   render   render one scene's ground truth: simworld render family=NAME seed=N out=DIR [family.PARAM=VALUE ...]
   eval     run a probe suite with a generator and score it: simworld eval generator=oracle suite=core seeds=3
   score    score videos that have no probe: simworld score videos=DIR out=DIR
+  validate how far to trust each analyzer: AUROC on injected failures, calibrated thresholds
 
 Every command takes Hydra overrides; `simworld <command> --cfg job` prints its resolved config.
 """
@@ -70,8 +71,26 @@ def score_command(cfg: DictConfig) -> None:
         _fail("score", err)
 
 
+def validate_command(cfg: DictConfig) -> None:
+    import dataclasses
+
+    from simworld.probes import ProbeError, load_suite
+    from simworld.registry import UnknownNameError
+    from simworld.validate import run_validate
+    from simworld.world.textures import cache_dir
+
+    try:
+        suite = load_suite(cfg.suite, Path(cfg.probes_dir) if cfg.probes_dir else None)
+        if cfg.seeds is not None:
+            suite.probes = [dataclasses.replace(p, seeds=list(range(cfg.seeds))) for p in suite.probes]
+        run_validate(suite, list(cfg.analyzers) if cfg.analyzers else None, Path(cfg.out),
+                     Path(cfg.cache_dir or cache_dir()), write_thresholds=cfg.write, progress=cfg.progress)
+    except (ProbeError, UnknownNameError, FileNotFoundError) as err:
+        _fail("validate", err)
+
+
 COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),
-            "score": (score_command, "score")}
+            "score": (score_command, "score"), "validate": (validate_command, "validate")}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from simworld.analyzers import ANALYZERS, AnalysisContext, Metric
+from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
 from simworld.clip import Clip, atomic_write_json, read_clip, write_clip
 from simworld.generators import GenerationError, GenerationRequest, Generator, check_output
 from simworld.probes import ProbeSpec, Suite
@@ -244,7 +244,7 @@ class Runner:
                 path = self.rows_path(job, analyzer)
                 if not path.exists():
                     continue
-                threshold = ANALYZERS.get(analyzer).threshold
+                threshold = threshold_of(analyzer)
                 for m in json.loads(path.read_text())["metrics"]:
                     value = m["value"]
                     failure = (value < threshold) if (m["name"] == "score" and value is not None) else None

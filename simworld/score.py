@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, analyzers_without_probe
+from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of, analyzers_without_probe
 from simworld.clip import VIDEO_SUFFIXES, ClipError, atomic_write_json, read_clip
 from simworld.results import write_table
 from simworld.runner import nested_worker
@@ -80,7 +80,7 @@ def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | No
     rows = []
     for path in files:
         for name in names:
-            threshold = ANALYZERS.get(name).threshold
+            threshold = threshold_of(name)
             for m in json.loads((out_dir / "rows" / path.stem / f"{name}.json").read_text())["metrics"]:
                 failure = (m["value"] < threshold) if m["name"] == "score" and m["value"] is not None else None
                 rows.append({"run": out_dir.name, "generator": "", "checkpoint": "", "video": path.stem, "family": "",

@@ -1,15 +1,31 @@
 """Analyzer validity: inject the failure an analyzer targets into ground-truth clips, add nuisances it must
 ignore, and measure the separation (AUROC) and the false-alarm rate.
 
-Injections are pure functions of (frames, rng): deterministic, and applied to frames only.
+An injection is a pure function (clip, rng) -> frames: deterministic, it may read the clip's ground truth
+(masks, tracks, events) to decide where to damage the frames. Each analyzer lists its own in `failures`;
+the frame-level ones below are shared.
 """
 
 from __future__ import annotations
 
+import functools
 import io
+from typing import Callable
 
 import av
 import numpy as np
+
+Injection = Callable[..., np.ndarray]  # (clip: Clip, rng: np.random.Generator) -> frames (T,H,W,3) uint8
+
+
+def on_frames(function: Callable[[np.ndarray, np.random.Generator], np.ndarray]) -> Injection:
+    """Lift a frames-only injection to the (clip, rng) signature."""
+
+    @functools.wraps(function)
+    def injection(clip, rng: np.random.Generator) -> np.ndarray:
+        return function(clip.frames, rng)
+
+    return injection
 
 
 def auroc(negatives, positives) -> float:
@@ -97,3 +113,14 @@ def nuisance_shake(frames: np.ndarray, rng: np.random.Generator, pixels: int = 1
 FAILURES = {"flicker": inject_flicker, "frame_swap": inject_swaps, "freeze": inject_freeze}
 NUISANCES = {"brightness_ramp": nuisance_brightness_ramp, "compression": nuisance_compression,
              "shake": nuisance_shake}
+CLIP_NUISANCES: dict[str, Injection] = {name: on_frames(f) for name, f in NUISANCES.items()}
+
+
+def calibrate_threshold(calm_scores, false_alarm: float = 0.05) -> float:
+    """The highest threshold that flags at most `false_alarm` of the calm clips (ground truth and nuisances)."""
+    calm = np.sort(np.asarray([s for s in calm_scores if s is not None and np.isfinite(s)], float))
+    if len(calm) == 0:
+        return 0.5
+    allowed = int(np.floor(false_alarm * len(calm)))
+    value = calm[allowed] if allowed < len(calm) else calm[-1]
+    return float(np.clip(value - 1e-6, 0.02, 0.98))

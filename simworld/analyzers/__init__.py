@@ -7,12 +7,15 @@ It returns Metric values; the one named `score` lies in [0, 1], 1 = consistent w
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pkgutil
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
+import yaml
 
 from simworld.clip import Clip
 from simworld.registry import Registry
@@ -50,13 +53,27 @@ class Analyzer:
     needs_probe: ClassVar[bool] = False  # cannot run without a probe
     uses_ground_truth: ClassVar[bool] = False  # uses the ground-truth clip when the probe has one
     needs_ground_truth: ClassVar[bool] = False  # cannot run without it
-    threshold: ClassVar[float] = 0.5  # `failure` = score below this; calibrated on ground-truth clips
+    threshold: ClassVar[float] = 0.5  # `failure` = score below this; `simworld validate` calibrates it
+    failures: ClassVar[dict[str, Any]] = {}  # failure name -> injection (clip, rng) -> frames, for validation
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
         raise NotImplementedError
 
 
 ANALYZERS: Registry[type[Analyzer]] = Registry("analyzer")
+THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yaml")  # written by `simworld validate write=true`
+
+
+def threshold_of(name: str) -> float:
+    """The calibrated failure threshold of an analyzer's score (its class default when not calibrated)."""
+    return float(_calibrated().get(name, ANALYZERS.get(name).threshold))
+
+
+@functools.lru_cache(maxsize=1)
+def _calibrated() -> dict[str, float]:
+    if not THRESHOLDS_FILE.exists():
+        return {}
+    return {k: float(v) for k, v in (yaml.safe_load(THRESHOLDS_FILE.read_text()) or {}).items()}
 
 
 def register_analyzer(cls: type[Analyzer]) -> type[Analyzer]:

@@ -20,6 +20,7 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.flow import compute_flow
 from simworld.clip import Clip
+from simworld.validation import FAILURES, on_frames
 
 TILE = 16  # pixels; flow is averaged over tiles for the smoothness measure
 
@@ -122,6 +123,7 @@ class Temporal(Analyzer):
     version = "1"
     uses_ground_truth = True
     threshold = 0.5
+    failures = {name: on_frames(function) for name, function in FAILURES.items()}
 
     # (tolerance, scale) of each score component: no penalty up to the tolerance (about the worst value on
     # ground-truth clips of every family), then exp(-(x - tolerance) / scale). See benchmarks/validate output.

@@ -57,6 +57,20 @@ class ScoreConfig:
 
 
 @dataclass
+class ValidateConfig:
+    """`simworld validate`: AUROC of every analyzer on injected failures, false alarms, calibrated thresholds."""
+
+    suite: str = "core"  # ground-truth clips: the suite's probes that use each analyzer
+    seeds: Optional[int] = None  # override every probe's seeds with 0 .. seeds-1
+    analyzers: Optional[list[str]] = None  # default: every analyzer that declares failures
+    out: str = "validation"  # validity.csv, validity_scores.csv, thresholds.yaml
+    write: bool = False  # also store the calibrated thresholds in the package (simworld/analyzers/thresholds.yaml)
+    cache_dir: Optional[str] = None
+    probes_dir: Optional[str] = None
+    progress: bool = True
+
+
+@dataclass
 class OracleGen:
     name: str = "oracle"  # the simulator's own clips: the ceiling
 
@@ -122,6 +136,7 @@ def register_configs() -> None:
     store.store(name="render_schema", node=RenderConfig)
     store.store(name="eval_schema", node=EvalConfig)
     store.store(name="score_schema", node=ScoreConfig)
+    store.store(name="validate_schema", node=ValidateConfig)
     for name, node in GENERATOR_CONFIGS.items():
         store.store(group="generator", name=name, node=node)
     for name in FAMILIES:
