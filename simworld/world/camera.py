@@ -64,6 +64,9 @@ def pybullet_matrices(K: np.ndarray, world_to_cam: np.ndarray, width: int, heigh
     gl_from_cv = np.diag([1.0, -1.0, -1.0, 1.0])
     view = gl_from_cv @ world_to_cam
     fx, fy, cx, cy = K[0, 0], K[1, 1], K[0, 2], K[1, 2]
+    # PyBullet's CPU renderer samples pixel (row i, column j) at (j, i + 1) rather than at the centre
+    # (j + 0.5, i + 0.5): shift the principal point half a pixel so the pixels show the rays K says they do.
+    cx, cy = cx - 0.5, cy + 0.5
     proj = np.array([
         [2 * fx / width, 0.0, 1 - 2 * cx / width, 0.0],
         [0.0, 2 * fy / height, 2 * cy / height - 1, 0.0],

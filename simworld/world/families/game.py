@@ -1,34 +1,41 @@
 """game: a Minecraft-like voxel island filmed first-person, with a HUD, driven by one action per frame.
 
-What it shows: a 32 x 32 island of 1 m blocks (grass on top, dirt below, stone deeper, sand beaches, stone
-outcrops, water ponds) in an ocean that fades into fog, with oak and birch trees and a pumpkin. The camera is the
-player's eye, 1.6 m above the feet (`yaw_pitch_camera`, 70 degree vertical field of view). A HUD drawn in screen
-space (crosshair, 9-slot hotbar with block icons and the selected slot highlighted, experience bar, hearts and
-hunger) scales with the resolution, is identical in every frame and carries the id of an untracked "hud" object in
-the masks (its depth stays the depth of the world behind it).
+What it shows: a 32 x 32 island of 1 m blocks (grass on top, dirt below, stone deeper, sand beaches, stone or
+cobblestone outcrops, sometimes a pond) in a sea that fades into distance fog, with oak and birch trees and a carved
+pumpkin. The camera is the player's eye, 1.6 m above the feet (`yaw_pitch_camera`, 70 degree vertical field of view).
+A HUD drawn in screen space (crosshair, 9-slot hotbar with isometric block icons and the selected slot highlighted,
+experience bar, hearts and hunger) scales with the resolution, is opaque and identical in every frame, and carries the
+id of an untracked object with role "hud" in the masks (depth under it stays the depth of the world behind it).
 
-Rendering: blocks are meshed Minecraft-style (only faces between a block and air), one textured PyBullet mesh
-per 16 x 16 terrain chunk and one per landmark, over a 64 x 64 atlas of 16 x 16 pixel-art tiles. Only the meshes
-next to a changed block are rebuilt, so place/break really change the rendered world and its ground truth.
+Rendering: blocks are meshed like Minecraft chunks (only faces between a block and air), one textured PyBullet mesh per
+16 x 16 terrain chunk, one per landmark (which keeps its faces against other objects, so its amodal silhouette is
+whole) and one for the blocks the clip changes, all over a 64 x 64 atlas of 16 x 16 pixel-art tiles (nearest
+sampling, as in the game). Only the meshes next to a changed block are rebuilt, so place/break really change the
+rendered world and its ground truth, and the change stays.
 
 The player: each frame applies one action from ACTIONS, then the frame is captured (frame t shows the state after
-action t). Walking moves WALK_SPEED m/s along the view's horizontal direction (strafes sideways), turns change the
-yaw by TURN_RATE deg/s, looks change the pitch by LOOK_RATE deg/s (clamped to +-80 degrees), jump starts a
-GRAVITY / JUMP_SPEED ballistic hop when standing; collision is kinematic against the voxel grid (0.6 x 0.6 x 1.8 m
-box; water and the air above it block walking). place/break ray-march from the eye along the view (REACH m): break
-removes the first block hit (not the bottom layer, not water), place adds the selected hotbar block in the empty
-cell in front of the face hit, unless it would overlap the player.
+action t). Walking moves WALK_SPEED m/s along the view's horizontal direction (back and strafes likewise), turns change
+the yaw by TURN_RATE deg/s, looks the pitch by LOOK_RATE deg/s (clamped to +-80 degrees), jump starts a ballistic hop
+(JUMP_SPEED, GRAVITY) when standing; collision is kinematic against the voxel grid (a 0.6 x 0.6 x 1.8 m box; the sea,
+ponds and the air above them block walking). place/break march a ray from the eye along the view (REACH m): break
+removes the first block hit (not the bottom layer, not water), place puts the selected hotbar block in the empty cell
+in front of the face hit, unless it would overlap the player.
 
-Variations (params, else drawn from the seed): `terrain` (plains, hills, highlands), `trees` (1-4 oak or birch),
-`policy` (explore: walks with persistence, turns away from walls, jumps onto one-block steps and stops once or
-twice to break or place; builder: looks down and alternates place/break with short moves), or `actions`, an
-explicit list of action names replayed exactly (padded with idle; a comma-separated string also works). Seeds also
-vary the height map, ponds, outcrops, hotbar slot, health, the start pose and the sun.
+Variations (params, else drawn from the seed): `terrain` (plains, hills, highlands), `trees` (1-4, oak or birch),
+`policy` (explore: heads for one landmark after another with persistence, turns away from walls and canopies, hops
+onto one-block steps, and every ~3 s looks down to break and/or place a block; builder: starts looking down and
+alternates placing/breaking with short turns and strafes, without undoing its own work), or `actions`, an explicit
+list of action names (or a comma-separated string) replayed exactly, padded with idle to the clip length (the policy
+is then ignored; more actions than frames is an error). Seeds also vary the height map, pond, outcrops, selected
+hotbar slot, health, hunger, start pose and sun. Policy decisions depend only on the seed and the time, so a longer
+clip of a seed begins with the same actions as a shorter one.
 
-Events: `action` every frame (detail: action, yaw and pitch in degrees, eye position, block under the crosshair
-or None); `place_block` / `break_block` at the frame whose image first shows the change (detail: block cell
-(i, j, k) = the cube [i, i+1] x [j, j+1] x [k, k+1] m, block type, centre), objects = the object owning the block
-(terrain or a landmark). Tracked objects: the trees and the pumpkin.
+Events: `action` every frame (detail: action, yaw and pitch in degrees, eye position, the block under the crosshair or
+None); `place_block` / `break_block` at the frame whose image first shows the change (detail: block = cell (i, j, k),
+the cube [i, i+1] x [j, j+1] x [k, k+1] m; block_type; center). Their object is the block's owner: a landmark (a tree
+losing a leaf or log, the pumpkin) or the untracked "blocks the player breaks or places" object, which holds the
+placed blocks and, from the first frame, the terrain blocks the clip will break (so "terrain" stays static).
+Tracked objects: the trees and the pumpkin (track point: the centre of their bounding box as planted).
 """
 
 from __future__ import annotations
@@ -387,7 +394,7 @@ class GameState:
     def solid(self, i: int, j: int, k: int) -> bool:
         if k < 0:
             return True
-        if not (0 <= i < SIZE and 0 <= j < SIZE) :
+        if not (0 <= i < SIZE and 0 <= j < SIZE):
             return True
         if k >= DEPTH:
             return False
@@ -412,7 +419,6 @@ class GameState:
             t_delta = np.where(d != 0, np.abs(1.0 / d), np.inf)
             t_max = np.where(d > 0, cell + 1 - origin, origin - cell) * t_delta
         t_max = np.where(d != 0, t_max, np.inf)
-        previous = tuple(int(v) for v in cell)
         while True:
             axis = int(np.argmin(t_max))
             if t_max[axis] > REACH:
@@ -508,6 +514,8 @@ class Policy:
         # a clip too short for the first one starts it early (see run)
         times = rng.uniform(0.4, 0.9) + np.concatenate([[0.0], np.cumsum(rng.uniform(2.5, 3.5, 23))])
         self.interactions = [int(round(t * fps)) for t in times if t * fps < frames]
+        self.uses = [int(u) for u in rng.choice(3, size=len(times), p=[0.45, 0.3, 0.25])]  # break, place, both
+        self.started = 0
         self.last = "idle"
         self.used = False  # builder: whether the last segment used a block
         self.placed: set[tuple] = set()
@@ -528,11 +536,12 @@ class Policy:
         while len(actions) < self.frames:
             if self.interactions and self.kind == "explore":
                 use = self.interaction()
-                # start at the planned time, or earlier when the clip's end would cut the interaction off
-                if len(actions) >= self.interactions[0] or len(actions) + len(use) // 2 + 2 >= self.frames:
+                # start at the planned time once standing, or earlier when the clip's end would cut it off
+                due = len(actions) >= self.interactions[0] and self.state.on_ground
+                if due or len(actions) + len(use) // 2 + 2 >= self.frames:
                     self.interactions.pop(0)
                     if use:
-                        plan = use
+                        plan, self.started = use, self.started + 1
                     elif self.interactions or len(actions) + 2 < self.frames:  # nothing in reach: retry later
                         self.interactions.insert(0, len(actions) + self.hold(0.3, 0.6))
             if not plan:
@@ -600,7 +609,7 @@ class Policy:
         s.pitch = pitch
         if downs is None:
             return []
-        use = [["break"], ["place"], ["break", "place"]][int(self.rng.choice(3, p=[0.45, 0.3, 0.25]))]
+        use = [["break"], ["place"], ["break", "place"]][self.uses[self.started % len(self.uses)]]
         return ["look_down"] * downs + use + ["look_up"] * downs
 
     def react(self, action: str, plan: list[str]) -> tuple[str, list[str]]:
@@ -927,12 +936,13 @@ class Game(Family):
         terrain = p.terrain or str(rng.choice(TERRAINS, p=[0.35, 0.4, 0.25]))
         trees = int(p.trees) if p.trees is not None else int(rng.integers(2, 5))
         grid, owner, landmarks, facing, start, yaw = make_world(rng, terrain, trees)
-        policy = p.policy or str(rng.choice(POLICIES, p=[0.65, 0.35]))
+        drawn = str(rng.choice(POLICIES, p=[0.65, 0.35]))  # drawn even when unused: same stream for every spec
+        policy = "replay" if explicit is not None else p.policy or drawn
         pitch = math.radians(rng.uniform(-40, -30) if policy == "builder" else rng.uniform(-16, -6))
         azimuth, elevation = rng.uniform(0, 2 * np.pi), rng.uniform(np.radians(45), np.radians(70))
         light = (float(np.cos(azimuth) * np.cos(elevation)), float(np.sin(azimuth) * np.cos(elevation)),
                  float(np.sin(elevation)))
-        layout = GameLayout(terrain, "replay" if explicit is not None else policy, grid, owner, landmarks, facing,
+        layout = GameLayout(terrain, policy, grid, owner, landmarks, facing,
                             start, float(yaw), float(pitch), [], int(rng.choice(BUILD_SLOTS)),
                             int(rng.integers(11, 21)), int(rng.integers(9, 21)), light)
         if explicit is not None:
@@ -992,7 +1002,8 @@ class Game(Family):
         block = BLOCK_NAMES[HOTBAR[layout.selected]]
         deeds = []
         if s["distance"] > 0.5:
-            deeds.append(f"walks about {s['distance']:.0f} blocks")
+            walked = max(1, round(s["distance"]))
+            deeds.append(f"walks about {walked} block{'s' * (walked > 1)}")
         if s["turned"] >= 20:
             deeds.append(f"turns {s['turned']:.0f} degrees in all")
         if s["jumps"]:
@@ -1002,7 +1013,8 @@ class Game(Family):
         if s["place_block"]:
             deeds.append(f"places {s['place_block']} {block} block{'s' * (s['place_block'] > 1)}")
         doing = ", ".join(deeds[:-1]) + (" and " if len(deeds) > 1 else "") + (deeds[-1] if deeds else "looks around")
-        verb = {"explore": "explores the island", "builder": "builds", "replay": "plays"}[layout.policy]
+        verb = {"explore": "explores the island", "builder": "builds",
+                "replay": "follows a scripted action sequence"}[layout.policy]
         subjects = [article(l.name) for l in layout.landmarks] or ["a blocky voxel island"]
         what = "breaks and places blocks" if s["break_block"] and s["place_block"] else (
             "breaks blocks" if s["break_block"] else "places blocks" if s["place_block"] else "walks around")
