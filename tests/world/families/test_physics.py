@@ -22,7 +22,7 @@ def test_falling_object_follows_gravity_until_the_impact_frame(seed):
     impact = [e for e in gt.events if e.kind == "impact"][0]
     obj = impact.objects[0]
     z = gt.positions[gt.track_index(obj), :, 2]
-    moving = np.flatnonzero(np.diff(z) < -1e-4)
+    moving = np.flatnonzero(np.diff(z) < -1e-3)  # (a held object sags by one physics step: ~2e-4 m)
     start = moving[0] + 1  # released between frames moving[0] and moving[0] + 1: free fall from here
     t = np.arange(start, impact.frame) / 16.0
     assert len(t) >= 4, "too few free-fall frames to fit"
