@@ -54,6 +54,7 @@ class World:
         self.objects: list[ObjectInfo] = []
         self.bodies: dict[int, _Body] = {}
         self._textures: dict[str, int] = {}
+        self._texture_files: dict[tuple, str] = {}
         self.events: list[Event] = []
         self._frames: list[np.ndarray] = []
         self._depth: list[np.ndarray] = []
@@ -99,13 +100,35 @@ class World:
         if image is not None:
             self.set_texture(body, image)
         elif texture is not None:
-            self.set_texture(body, make_texture(texture[1], texture[0], texture_seed))
+            key = (texture[1], texture[0], texture_seed)
+            if key not in self._texture_files:  # many bodies share a texture: hash and write it once
+                self._texture_files[key] = texture_file(make_texture(*key))
+            self._load_texture(body, self._texture_files[key])
         self.bodies[body] = _Body(body, obj.id, color)
+        return body
+
+    def add_mesh(self, obj: ObjectInfo, vertices, indices, uvs, normals, position, image: np.ndarray,
+                 orientation=(0, 0, 0, 1), box=None) -> int:
+        """A static textured triangle mesh (explicit UVs: where a texture must sit exactly, e.g. a canvas).
+        box = (half extents, centre offset) of a collision box, so the body has the right bounding box."""
+        visual = pb.createVisualShape(pb.GEOM_MESH, vertices=np.asarray(vertices).tolist(),
+                                      indices=np.asarray(indices).tolist(), uvs=np.asarray(uvs).tolist(),
+                                      normals=np.asarray(normals).tolist(), physicsClientId=self.client)
+        collision = -1 if box is None else pb.createCollisionShape(
+            pb.GEOM_BOX, halfExtents=list(box[0]), collisionFramePosition=list(box[1]), physicsClientId=self.client)
+        body = pb.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=collision, baseVisualShapeIndex=visual,
+                                  basePosition=list(position), baseOrientation=list(orientation),
+                                  physicsClientId=self.client)
+        pb.changeVisualShape(body, -1, rgbaColor=[1, 1, 1, 1], physicsClientId=self.client)
+        self.set_texture(body, image)
+        self.bodies[body] = _Body(body, obj.id, [1.0, 1.0, 1.0, 1.0])
         return body
 
     def set_texture(self, body: int, image: np.ndarray) -> None:
         """Put an RGB image on a body (PyBullet's CPU renderer only sees textures loaded from files)."""
-        path = texture_file(image)
+        self._load_texture(body, texture_file(image))
+
+    def _load_texture(self, body: int, path: str) -> None:
         if path not in self._textures:
             self._textures[path] = pb.loadTexture(path, physicsClientId=self.client)
         pb.changeVisualShape(body, -1, textureUniqueId=self._textures[path], physicsClientId=self.client)

@@ -48,7 +48,7 @@ import numpy as np
 import pybullet as pb
 
 from simworld.world.camera import Camera, intrinsics, yaw_pitch_camera
-from simworld.world.engine import SKY_HORIZON, Lighting, _Body
+from simworld.world.engine import SKY_HORIZON, Lighting
 from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import article
 from simworld.world.spec import FamilyParams, SceneSpec, SpecError, check, check_choice, check_range
@@ -691,19 +691,9 @@ def face_mesh(grid: np.ndarray, mask: np.ndarray, origin, pumpkin_facing: int, s
 
 
 def add_mesh_body(world, obj, mesh, position, texture: np.ndarray, box=None) -> int:
-    """A static textured triangle-mesh body registered with the world (World.add_body only makes primitives).
-    box = (half extents, centre offset) of a collision box that gives tracked bodies the right bounding box."""
+    """A static textured mesh body from face_mesh's (vertices, indices, uvs, normals)."""
     verts, indices, uvs, normals = mesh
-    visual = pb.createVisualShape(pb.GEOM_MESH, vertices=verts.tolist(), indices=indices.tolist(),
-                                  uvs=uvs.tolist(), normals=normals.tolist(), physicsClientId=world.client)
-    collision = -1 if box is None else pb.createCollisionShape(
-        pb.GEOM_BOX, halfExtents=list(box[0]), collisionFramePosition=list(box[1]), physicsClientId=world.client)
-    body = pb.createMultiBody(baseMass=0.0, baseCollisionShapeIndex=collision, baseVisualShapeIndex=visual,
-                              basePosition=list(position), physicsClientId=world.client)
-    pb.changeVisualShape(body, -1, rgbaColor=[1, 1, 1, 1], physicsClientId=world.client)
-    world.set_texture(body, texture)
-    world.bodies[body] = _Body(body, obj.id, [1.0, 1.0, 1.0, 1.0])
-    return body
+    return world.add_mesh(obj, verts, indices, uvs, normals, position, texture, box=box)
 
 
 class VoxelMeshes:
