@@ -70,8 +70,12 @@ def inject_swaps(frames: np.ndarray, rng: np.random.Generator, pairs: int = 2) -
 
 
 def inject_freeze(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The clip stops moving from a random point in its first half."""
-    start = int(rng.integers(1, max(2, len(frames) // 2)))
+    """The clip stops moving from a random point in its first half, chosen among the points after which the
+    world still visibly changes (freezing a clip that has come to rest is no failure anyone could see)."""
+    flat = frames.reshape(len(frames), -1).astype(np.int16)
+    candidates = [s for s in range(1, max(2, len(frames) // 2))
+                  if np.abs(flat[s:] - flat[s]).mean(axis=1).max() > 2.0]
+    start = int(rng.choice(candidates)) if candidates else int(rng.integers(1, max(2, len(frames) // 2)))
     out = frames.copy()
     out[start:] = frames[start]
     return out

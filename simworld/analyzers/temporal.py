@@ -75,9 +75,10 @@ def order_violations(frames: np.ndarray, cut_pairs: set[int] = frozenset()) -> n
 
 
 def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
-                     reference_speed: float | None = None) -> dict[str, float]:
+                     reference_warp: np.ndarray | None = None) -> dict:
     """The detailed metrics of one clip; cut_pairs are pair indices t (frames t, t+1) at shot cuts.
-    reference_speed: the fastest motion (99th percentile flow, px/frame) in the ground truth, when known."""
+    reference_warp: the ground truth's warp error per pair, when known: a pair that is hard for the flow in
+    the world itself (a fast pan) is no jump."""
     flow = compute_flow(frames)
     luma = _luma(frames)
     pairs = flow.residual.shape[0]
@@ -112,7 +113,8 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
     smoothness = float(accel[smooth_pairs].mean() / (motion_per_pair.mean() + 1.0)) if smooth_pairs else 0.0
     base = np.median(warp[considered]) if considered else 0.0
     speed = np.percentile(magnitude.reshape(pairs, -1), 99, axis=1)  # the fastest things in each pair
-    jumps = [t for t in considered if warp[t] > max(0.06, 3.0 * base + 0.02)]
+    jumps = [t for t in considered if warp[t] > max(0.06, 3.0 * base + 0.02)
+             and (reference_warp is None or warp[t] > 1.5 * reference_warp[t] + 0.02)]
     violations = order_violations(frames, cut_pairs)
     small = _small(frames)
     still = np.abs(small[1:] - small[:-1]).max(axis=(1, 2)) < 0.004  # nothing moved anywhere
@@ -127,6 +129,7 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
         "first_jump": float(first[0]) if first else float("nan"),
         "motion": float(motion_per_pair[considered].mean()) if considered else 0.0,
         "peak_speed": float(speed[considered].max()) if considered else 0.0,
+        "warp_pairs": warp,
         "frozen_fraction": frozen,
     }
 
@@ -134,7 +137,7 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
 @register_analyzer
 class Temporal(Analyzer):
     name = "temporal"
-    version = "1"
+    version = "2"
     uses_ground_truth = True
     threshold = 0.5
     failures = {name: on_frames(function) for name, function in FAILURES.items()}
@@ -155,9 +158,9 @@ class Temporal(Analyzer):
         reference = None
         if gt is not None and gt.num_frames == clip.num_frames and gt.size == clip.size:
             reference = temporal_metrics(gt.frames, cuts)
-        m = temporal_metrics(clip.frames, cuts, reference["peak_speed"] if reference else None)
+        m = temporal_metrics(clip.frames, cuts, reference["warp_pairs"] if reference else None)
         metrics = [Metric(k, v, higher_is_better=False) for k, v in m.items()
-                   if k not in ("motion", "first_jump", "peak_speed")]
+                   if k not in ("motion", "first_jump", "peak_speed", "warp_pairs")]
         metrics.append(Metric("peak_speed", m["peak_speed"], higher_is_better=False))
         metrics.append(Metric("motion", m["motion"], higher_is_better=True))
         metrics.append(Metric("first_jump", None if np.isnan(m["first_jump"]) else m["first_jump"],
