@@ -37,12 +37,21 @@ def render_command(cfg: DictConfig) -> None:
 
     params = OmegaConf.to_container(cfg.family, resolve=True)
     family = params.pop("name")
+    name = cfg.name
     try:
-        spec = SceneSpec(family, seed=cfg.seed, width=cfg.width, height=cfg.height, frames=cfg.frames,
-                         fps=cfg.fps, params=params)
+        if cfg.probe:
+            from simworld.probes import load_suite
+
+            probe = next((p for p in load_suite("full").probes if p.id == cfg.probe), None)
+            if probe is None:
+                raise ValueError(f"probe={cfg.probe}: no such probe in the full suite")
+            spec, name = probe.scene(cfg.seed), name or f"{probe.id}_s{cfg.seed}"
+        else:
+            spec = SceneSpec(family, seed=cfg.seed, width=cfg.width, height=cfg.height, frames=cfg.frames,
+                             fps=cfg.fps, params=params)
     except ValueError as err:
         _fail("render", err)
-    paths = render_to_folder(spec, Path(cfg.out), cfg.name, lossless=cfg.lossless)
+    paths = render_to_folder(spec, Path(cfg.out), name, lossless=cfg.lossless)
     for kind, path in paths.items():
         print(f"{kind:>13}: {path}")
 

@@ -24,6 +24,15 @@ def test_render_writes_clip_ground_truth_and_contact_sheet(tmp_path):
     assert meta["spec"]["params"]["motion"] == "dolly" and meta["frames"] == 8 and meta["seed"] == 4
 
 
+def test_render_a_probe_by_id(tmp_path):
+    result = run("render", "probe=shatter", "seed=2", f"out={tmp_path}")
+    assert result.returncode == 0, result.stderr
+    meta = json.loads((tmp_path / "shatter_s2.json").read_text())
+    assert meta["spec"]["family"] == "physics" and meta["spec"]["params"]["scenario"] == "shatter"
+    missing = run("render", "probe=nope", f"out={tmp_path}")
+    assert missing.returncode == 2 and "probe=nope" in missing.stderr
+
+
 @pytest.mark.parametrize("args, needle", [
     (["family.radius=-1"], "camera_orbit.radius"),
     (["width=100"], "width"),

@@ -27,6 +27,7 @@ class RenderConfig:
     frames: int = 16  # 8 to 64
     fps: int = 8
     lossless: bool = False  # RGB H.264 at CRF 0 (bit-exact) instead of yuv420p CRF 18
+    probe: Optional[str] = None  # render a probe of the `full` suite instead (its family, params, size)
 
 
 @dataclass
