@@ -17,6 +17,7 @@ commands:
   eval     run a probe suite with a generator and score it: simworld eval generator=oracle suite=core seeds=3
   score    score videos that have no probe: simworld score videos=DIR out=DIR
   validate how far to trust each analyzer: AUROC on injected failures, calibrated thresholds
+  report   one HTML report comparing runs: simworld report runs=[DIR,DIR] out=report.html
 
 Every command takes Hydra overrides; `simworld <command> --cfg job` prints its resolved config.
 """
@@ -98,8 +99,19 @@ def validate_command(cfg: DictConfig) -> None:
         _fail("validate", err)
 
 
+def report_command(cfg: DictConfig) -> None:
+    from simworld.report import build_report
+
+    try:
+        path = build_report(list(cfg.runs), Path(cfg.out), cfg.validity, cfg.title)
+    except (FileNotFoundError, ValueError) as err:
+        _fail("report", err)
+    print(f"report: {path} (pictures and videos in {path.parent / (path.stem + '_files')})")
+
+
 COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),
-            "score": (score_command, "score"), "validate": (validate_command, "validate")}
+            "score": (score_command, "score"), "validate": (validate_command, "validate"),
+            "report": (report_command, "report")}
 
 
 def main(argv: list[str] | None = None) -> None:

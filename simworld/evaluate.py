@@ -54,6 +54,10 @@ def run_eval(cfg: dict[str, Any]) -> Path:
                     "total_s": round(time.perf_counter() - started, 3)},
         "generation_errors": runner.generation_errors,
     })
+    if cfg.get("report", True):
+        from simworld.report import build_report
+
+        build_report([out], out / "report.html", title=f"simworld: {name}")
     print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows -> {out}")
     if len(summary):
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -154,7 +154,8 @@ class Runner:
         frames = check_output(self.generator.generate(request), request, f"generator {self.generator.name}")
         meta = {"probe": job.probe.id, "seed": job.seed, "prompt": request.prompt, "caption": request.caption,
                 "generator": self.generator.name, "checkpoint": self.generator.checkpoint,
-                "identity": self.generator.identity(), "family": job.probe.family}
+                "identity": self.generator.identity(), "family": job.probe.family,
+                "conditioning": request.conditioning, "given_indices": [int(i) for i in request.given_indices]}
         clip = Clip(frames, float(job.probe.fps), meta)
         write_clip(clip, path.parent, path.stem, lossless=True)
         return path

@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from kornia.geometry.transform import remap
 
+cv2.setNumThreads(1)  # OpenCV's parallel DIS is not bit-reproducible; scores must be
+
 
 @dataclass
 class FlowField:

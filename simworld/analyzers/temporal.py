@@ -15,6 +15,7 @@ Metrics (the full definitions live in simworld/analyzers/metrics.yaml):
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
@@ -75,21 +76,25 @@ def order_violations(frames: np.ndarray, cut_pairs: set[int] = frozenset()) -> n
 
 
 def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
-                     reference_warp: np.ndarray | None = None) -> dict:
+                     reference: dict | None = None) -> dict:
     """The detailed metrics of one clip; cut_pairs are pair indices t (frames t, t+1) at shot cuts.
-    reference_warp: the ground truth's warp error per pair, when known: a pair that is hard for the flow in
-    the world itself (a fast pan) is no jump."""
+    reference: the ground truth's metrics, when known: a pair that is hard for the flow in the world itself
+    (a fast pan) is no jump, and local errors are judged against the world's worst."""
     flow = compute_flow(frames)
     luma = _luma(frames)
     pairs = flow.residual.shape[0]
     considered = [t for t in range(pairs) if t not in cut_pairs]
-    warp = np.zeros(pairs)
+    warp, local_error = np.zeros(pairs), np.zeros(pairs)
     for t in range(pairs):
         valid = flow.valid[t]
         offset = np.median((luma[t + 1] - luma[t])[valid]) if valid.any() else 0.0
         # remove the global brightness change of the pair: it is exposure, not incoherence
         residual = np.maximum(flow.residual[t] - abs(offset), 0.0)
         warp[t] = residual[valid].mean() if valid.mean() > 0.05 else residual.mean()
+        # a small object that teleports barely moves the mean: the worst 0.5% (at least 60 pixels) of the
+        # residual, smoothed so compression noise on single pixels does not count, shows it
+        smooth = cv2.blur(residual.astype(np.float32), (3, 3))
+        local_error[t] = np.percentile(smooth, 100.0 - max(0.5, 100.0 * 60 / smooth.size))
     brightness = luma.mean(axis=(1, 2))
     second = np.abs(np.diff(brightness, 2))  # index t: frames t, t+1, t+2
     second = [second[t] for t in range(len(second)) if t not in cut_pairs and t + 1 not in cut_pairs]
@@ -113,23 +118,36 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
     smoothness = float(accel[smooth_pairs].mean() / (motion_per_pair.mean() + 1.0)) if smooth_pairs else 0.0
     base = np.median(warp[considered]) if considered else 0.0
     speed = np.percentile(magnitude.reshape(pairs, -1), 99, axis=1)  # the fastest things in each pair
+    reference_warp = reference["warp_pairs"] if reference is not None else None
     jumps = [t for t in considered if warp[t] > max(0.06, 3.0 * base + 0.02)
              and (reference_warp is None or warp[t] > 1.5 * reference_warp[t] + 0.02)]
+    # local jumps: part of the frame changes in a way no motion explains (an object teleports, pops in or out).
+    # With a reference, count the pairs with such a change beyond the number the world itself has (bites and
+    # strokes are legitimate pops; un-bites are not).
+    if reference is not None:
+        limit = max(0.15, 0.6 * float(np.max(reference["local_pairs"])))
+        allowed = int(np.sum(reference["local_pairs"] > limit))
+    else:
+        limit, allowed = (max(0.3, 3.0 * float(np.median(local_error[considered])) + 0.1) if considered else np.inf), 0
+    popping = [t for t in considered if local_error[t] > limit and t not in jumps]
+    local_jumps = popping[allowed:] if len(popping) > allowed else []
     violations = order_violations(frames, cut_pairs)
     small = _small(frames)
     still = np.abs(small[1:] - small[:-1]).max(axis=(1, 2)) < 0.004  # nothing moved anywhere
     frozen = float(np.mean(still[considered])) if considered else 0.0
-    first = sorted([t + 1 for t in jumps] + list(violations))
+    first = sorted([t + 1 for t in jumps + local_jumps] + list(violations))
     return {
         "warp_error": float(warp[considered].mean()) if considered else 0.0,
         "flicker": flicker,
         "smoothness_error": smoothness,
         "jump_fraction": len(jumps) / max(len(considered), 1),
+        "local_jump_fraction": len(local_jumps) / max(len(considered), 1),
         "order_violations": len(violations) / max(len(frames) - 2, 1),
         "first_jump": float(first[0]) if first else float("nan"),
         "motion": float(motion_per_pair[considered].mean()) if considered else 0.0,
         "peak_speed": float(speed[considered].max()) if considered else 0.0,
         "warp_pairs": warp,
+        "local_pairs": local_error,
         "frozen_fraction": frozen,
     }
 
@@ -137,7 +155,7 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
 @register_analyzer
 class Temporal(Analyzer):
     name = "temporal"
-    version = "2"
+    version = "3"
     uses_ground_truth = True
     threshold = 0.5
     failures = {name: on_frames(function) for name, function in FAILURES.items()}
@@ -158,9 +176,9 @@ class Temporal(Analyzer):
         reference = None
         if gt is not None and gt.num_frames == clip.num_frames and gt.size == clip.size:
             reference = temporal_metrics(gt.frames, cuts)
-        m = temporal_metrics(clip.frames, cuts, reference["warp_pairs"] if reference else None)
+        m = temporal_metrics(clip.frames, cuts, reference)
         metrics = [Metric(k, v, higher_is_better=False) for k, v in m.items()
-                   if k not in ("motion", "first_jump", "peak_speed", "warp_pairs")]
+                   if k not in ("motion", "first_jump", "peak_speed", "warp_pairs", "local_pairs")]
         metrics.append(Metric("peak_speed", m["peak_speed"], higher_is_better=False))
         metrics.append(Metric("motion", m["motion"], higher_is_better=True))
         metrics.append(Metric("first_jump", None if np.isnan(m["first_jump"]) else m["first_jump"],
@@ -188,7 +206,7 @@ class Temporal(Analyzer):
             "warp": _tolerant(m["warp_error"], *tolerance("warp_error", self.WARP, 0.01)),
             "flicker": _tolerant(m["flicker"], *tolerance("flicker", self.FLICKER, 0.01)),
             "smooth": _tolerant(m["smoothness_error"], *tolerance("smoothness_error", self.SMOOTH, 0.25)),
-            "jumps": _tolerant(m["jump_fraction"] + m["order_violations"], 0.0, 0.1),
+            "jumps": _tolerant(m["jump_fraction"] + m["local_jump_fraction"] + m["order_violations"], 0.0, 0.1),
             "dynamics": dynamics,
         }
         metrics += [Metric(f"{k}_component", v) for k, v in components.items()]

@@ -45,6 +45,7 @@ class EvalConfig:
     cache_dir: Optional[str] = None  # clip cache; default $SIMWORLD_CACHE or ~/.cache/simworld
     probes_dir: Optional[str] = None  # default $SIMWORLD_PROBES or the repository's probes/
     progress: bool = True  # progress bars
+    report: bool = True  # write report.html in the run folder at the end
 
 
 @dataclass
@@ -69,6 +70,16 @@ class ValidateConfig:
     cache_dir: Optional[str] = None
     probes_dir: Optional[str] = None
     progress: bool = True
+
+
+@dataclass
+class ReportConfig:
+    """`simworld report`: one HTML page comparing run folders (pictures and videos in <out>_files/)."""
+
+    runs: list[str] = MISSING  # run folders, e.g. [runs/oracle-core,runs/frozen-core]
+    out: str = "report.html"
+    validity: Optional[str] = None  # a `simworld validate` output folder, for the validity table
+    title: str = "simworld report"
 
 
 @dataclass
@@ -138,6 +149,7 @@ def register_configs() -> None:
     store.store(name="eval_schema", node=EvalConfig)
     store.store(name="score_schema", node=ScoreConfig)
     store.store(name="validate_schema", node=ValidateConfig)
+    store.store(name="report_schema", node=ReportConfig)
     for name, node in GENERATOR_CONFIGS.items():
         store.store(group="generator", name=name, node=node)
     for name in FAMILIES:
