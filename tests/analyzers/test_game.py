@@ -1,0 +1,169 @@
+"""game: separates ground truth from an unstable HUD, a camera that disobeys its actions and a world that changes
+behind the player's back; ignores nuisances; dead, shuffled and noise clips score low with a probe."""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+import pytest
+
+from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.clip import Clip
+from simworld.probes import ProbeSpec
+from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
+from simworld.world import SceneSpec, render_scene
+
+LOOK_BACK = ["idle", *["turn_left"] * 4, *["turn_right"] * 4, "idle", "look_down", "look_down", "look_up", "look_up",
+             "idle", "idle"]
+BUILD_BACK = ["place", *["turn_right"] * 3, *["turn_left"] * 3, "break", *["turn_left"] * 3, *["turn_right"] * 3,
+              "idle", "idle"]
+TURN_AND_WALK = [*["turn_left"] * 3, *["forward"] * 4, *["turn_right"] * 3, *["forward"] * 3, "idle", "idle", "idle"]
+
+
+def probe(probe_id: str, params: dict) -> ProbeSpec:
+    return ProbeSpec(id=probe_id, family="game", params=params, analyzers={"game": {}})
+
+
+PROBES = {
+    "explore": probe("explore", {"policy": "explore"}),
+    "builder": probe("builder", {"policy": "builder"}),
+    "turn_and_walk": probe("turn_and_walk", {"actions": TURN_AND_WALK}),
+    "look_away_and_back": probe("look_away_and_back", {"actions": LOOK_BACK}),
+    "build_and_look_back": probe("build_and_look_back", {"actions": BUILD_BACK}),
+}
+CASES = [("explore", 0), ("explore", 1), ("builder", 0), ("builder", 1), ("turn_and_walk", 0),
+         ("look_away_and_back", 0), ("look_away_and_back", 1), ("build_and_look_back", 0)]
+DEAD = ("frozen", "shuffled", "noise")
+
+
+@functools.lru_cache(maxsize=None)
+def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
+    p = PROBES[probe_id]
+    params = dict(p.params)
+    if "actions" in params:
+        params["actions"] = params["actions"][:frames]
+    return render_scene(SceneSpec("game", seed=seed, width=width, height=height, frames=frames, params=params))
+
+
+def analyze(frames: np.ndarray, gt: Clip, probe_id: str = "explore") -> dict[str, float | None]:
+    analyzer = ANALYZERS.get("game")()
+    context = AnalysisContext(probe=PROBES[probe_id], ground_truth=gt, params={})
+    return {m.name: m.value for m in analyzer.analyze(Clip(frames, gt.fps), context)}
+
+
+def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if kind == "frozen":
+        return np.repeat(frames[:1], len(frames), axis=0)
+    if kind == "shuffled":
+        return frames[rng.permutation(len(frames))]
+    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
+
+
+@functools.lru_cache(maxsize=None)
+def scores() -> dict[str, list[float]]:
+    cls = ANALYZERS.get("game")
+    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
+    for probe_id, seed in CASES:
+        gt = truth(probe_id, seed)
+        # the same conditions and random streams as `simworld validate`
+        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
+        for index, (name, inject) in enumerate(conditions.items()):
+            rng = np.random.default_rng([seed, index, 1234])
+            out[name].append(analyze(gt.frames if inject is None else inject(gt, rng), gt, probe_id)["score"])
+        for kind in DEAD:
+            out[kind].append(analyze(dead(kind, gt.frames, np.random.default_rng(seed)), gt, probe_id)["score"])
+    return out
+
+
+@pytest.mark.parametrize("failure", ["hud_flicker", "action_mismatch", "world_change"])
+def test_separates_ground_truth_from_injected_failures(failure):
+    s = scores()
+    assert auroc(s["ground_truth"], s[failure]) >= 0.95
+
+
+def test_no_false_alarms_on_ground_truth_and_nuisances():
+    s = scores()
+    threshold = ANALYZERS.get("game").threshold
+    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
+    assert np.mean(np.array(calm) < threshold) <= 0.05
+    # the class threshold is no stricter than what calibration on these calm clips allows
+    assert threshold <= calibrate_threshold(calm) + 1e-6
+
+
+def test_failures_are_flagged():
+    s = scores()
+    threshold = ANALYZERS.get("game").threshold
+    for failure in ANALYZERS.get("game").failures:
+        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
+
+
+@pytest.mark.parametrize("kind", DEAD)
+def test_dead_shuffled_and_noise_clips_score_low(kind):
+    assert max(scores()[kind]) < 0.2
+
+
+def test_injections_are_visible():
+    gt = truth("look_away_and_back", 0)
+    for name, inject in ANALYZERS.get("game").failures.items():
+        frames = inject(gt, np.random.default_rng(0))
+        assert frames.shape == gt.frames.shape and frames.dtype == np.uint8
+        changed = np.abs(frames.astype(int) - gt.frames.astype(int)).max(axis=3) > 40
+        assert changed.sum() >= 50, name
+
+
+def test_measures_the_commanded_turns():
+    gt = truth("turn_and_walk", 0)
+    m = analyze(gt.frames, gt, "turn_and_walk")
+    assert m["yaw_rate_error"] <= 0.15 and m["yaw_correlation"] > 0.9
+    assert m["motion_agreement"] >= 0.8 and m["still_agreement"] == 1.0
+    mirrored = analyze(np.ascontiguousarray(gt.frames[:, :, ::-1]), gt, "turn_and_walk")
+    assert mirrored["yaw_correlation"] < 0 and mirrored["score"] < 0.1
+
+
+def test_world_check_sees_blocks_placed_in_the_ground_truth_as_no_change():
+    gt = truth("build_and_look_back", 0)
+    m = analyze(gt.frames, gt, "build_and_look_back")
+    assert m["world_revisit_change"] is not None and m["world_revisit_change"] < 0.02
+
+
+@pytest.mark.parametrize("width, height, frames, probe_id", [(160, 96, 16, "look_away_and_back"),
+                                                              (96, 160, 16, "turn_and_walk"),
+                                                              (64, 64, 8, "explore"),
+                                                              (256, 144, 12, "builder"),
+                                                              (128, 128, 48, "explore")])
+def test_other_sizes_aspects_and_lengths(width, height, frames, probe_id):
+    gt = truth(probe_id, 0, width, height, frames)
+    threshold = ANALYZERS.get("game").threshold
+    m = analyze(gt.frames, gt, probe_id)
+    assert m["score"] >= threshold
+    assert analyze(dead("frozen", gt.frames, np.random.default_rng(0)), gt, probe_id)["score"] < 0.2
+
+
+def test_clip_of_another_size_than_the_ground_truth():
+    gt = truth("look_away_and_back", 0)
+    resized = np.stack([cv2.resize(f, (160, 96), interpolation=cv2.INTER_AREA) for f in gt.frames])
+    assert analyze(resized, gt, "look_away_and_back")["score"] >= ANALYZERS.get("game").threshold
+    longer = np.concatenate([gt.frames, gt.frames[-4:]])  # extra frames past the action log are not judged
+    assert analyze(longer, gt, "look_away_and_back")["score"] >= ANALYZERS.get("game").threshold
+
+
+def test_score_in_unit_interval_and_deterministic():
+    gt = truth("explore", 1)
+    a, b = analyze(gt.frames, gt), analyze(gt.frames, gt)
+    assert a == b
+    for name, value in a.items():
+        if name.endswith("component") or name == "score":
+            assert 0.0 <= value <= 1.0, name
+
+
+def test_not_applicable_without_the_action_log():
+    cls = ANALYZERS.get("game")
+    assert cls.needs_probe and cls.needs_ground_truth
+    gt = truth("explore", 0)
+    metrics = cls().analyze(Clip(gt.frames), AnalysisContext())
+    assert [(m.name, m.value) for m in metrics] == [("score", None)] and metrics[0].error
+    other = render_scene(SceneSpec("camera_orbit", seed=0, frames=8))
+    metrics = cls().analyze(Clip(other.frames), AnalysisContext(ground_truth=other))
+    assert metrics[-1].name == "score" and metrics[-1].value is None and metrics[-1].error
