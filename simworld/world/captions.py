@@ -47,7 +47,11 @@ def dense_caption(description: Description, events: list[Event] = (), fps: float
         if template is None or key in seen:
             continue
         seen.add(key)
-        timed.append(f"at {event.frame / fps:.1f} s " + template.format(obj=_names(objects or {}, event.objects)))
+        if event.kind == "impact" and event.detail.get("with", "floor") != "floor":
+            text = f"{_names(objects or {}, event.objects[:1])} hits the {event.detail['with']}"
+        else:
+            text = template.format(obj=_names(objects or {}, event.objects))
+        timed.append(f"at {event.frame / fps:.1f} s {text}")
     if timed:
         parts.append(("Then " + "; ".join(timed[:6]))[:1].upper() + ("Then " + "; ".join(timed[:6]))[1:] + ".")
     return " ".join(parts)
