@@ -34,6 +34,7 @@ class SfmResult:
     obs_frame: np.ndarray  # (M,) frame of each observation of a 3D point
     obs_xy: np.ndarray  # (M,2) where the feature was detected, pixels
     obs_residual: np.ndarray  # (M,2) reprojection minus detection, pixels
+    obs_depth: np.ndarray  # (M,) depth of the observed 3D point in that frame's camera
 
     @property
     def registered_fraction(self) -> float:
@@ -59,19 +60,23 @@ def _quiet():
 
 
 def run_sfm(frames: np.ndarray, K: np.ndarray, overlap: int = 5, threads: int = 1, seed: int = 0,
-            peak_threshold: float = 0.004) -> SfmResult:
+            peak_threshold: float = 0.004, init_tri_angle: float = 4.0, init_pair: tuple[int, int] | None = None,
+            upsample: int = 1, **mapper) -> SfmResult:
     """Reconstruct the clip's cameras and a sparse point cloud; K (3x3) is the fixed pinhole camera."""
     import pycolmap
 
     T = len(frames)
     empty = SfmResult(np.zeros(T, bool), np.full((T, 3, 3), np.nan), np.full((T, 3), np.nan), 0, float("nan"),
                       float("nan"), np.zeros(T, int), np.zeros((0, 3)), np.zeros(0, int), np.zeros((0, 2)),
-                      np.zeros((0, 2)))
+                      np.zeros((0, 2)), np.zeros(0))
     with tempfile.TemporaryDirectory(prefix="simworld_sfm_") as tmp, _quiet():
         folder = Path(tmp)
         images = folder / "images"
         images.mkdir()
         names = [f"{t:05d}.png" for t in range(T)]
+        if upsample > 1:
+            frames = np.stack([cv2.resize(f, None, fx=upsample, fy=upsample, interpolation=cv2.INTER_CUBIC) for f in frames])
+            K = np.diag([upsample, upsample, 1.0]) @ K
         for name, frame in zip(names, frames):
             cv2.imwrite(str(images / name), cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
         database = folder / "database.db"
@@ -105,9 +110,13 @@ def run_sfm(frames: np.ndarray, K: np.ndarray, overlap: int = 5, threads: int = 
         options.ba_refine_extra_params = False
         options.ba_refine_principal_point = False
         options.mapper.num_threads = threads
+        if init_pair is not None:
+            options.init_image_id1, options.init_image_id2 = init_pair[0] + 1, init_pair[1] + 1
         options.mapper.random_seed = seed
         options.mapper.init_min_num_inliers = 30
-        options.mapper.init_min_tri_angle = 4.0
+        options.mapper.init_min_tri_angle = init_tri_angle
+        for k, v in mapper.items():
+            setattr(options.mapper, k, v)
         options.mapper.abs_pose_min_num_inliers = 15
         options.mapper.abs_pose_refine_focal_length = False
         options.mapper.abs_pose_refine_extra_params = False
@@ -121,16 +130,18 @@ def run_sfm(frames: np.ndarray, K: np.ndarray, overlap: int = 5, threads: int = 
     if not models:
         return empty
     model = max(models.values(), key=lambda m: (m.num_reg_images(), m.num_points3D()))
+    scale_error = 1.0 / upsample
     if model.num_reg_images() < 2:
         return empty
     out = SfmResult(np.zeros(T, bool), np.full((T, 3, 3), np.nan), np.full((T, 3), np.nan), model.num_points3D(),
-                    float(model.compute_mean_reprojection_error()) if model.num_points3D() else float("nan"),
+                    float(model.compute_mean_reprojection_error()) * scale_error if model.num_points3D() else float("nan"),
                     float(model.compute_mean_track_length()) if model.num_points3D() else float("nan"),
-                    np.zeros(T, int), np.zeros((0, 3)), np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)))
+                    np.zeros(T, int), np.zeros((0, 3)), np.zeros(0, int), np.zeros((0, 2)), np.zeros((0, 2)),
+                    np.zeros(0))
     camera = next(iter(model.cameras.values()))
     Kc = np.asarray(camera.calibration_matrix())
     xyz = {pid: np.asarray(p.xyz) for pid, p in model.points3D.items()}
-    frames_of, detected, projected = [], [], []
+    frames_of, detected, projected, depths = [], [], [], []
     for image_id in model.reg_image_ids():
         image = model.image(image_id)
         t = names.index(image.name)
@@ -143,14 +154,17 @@ def run_sfm(frames: np.ndarray, K: np.ndarray, overlap: int = 5, threads: int = 
         seen = [(p.xy, xyz[p.point3D_id]) for p in image.points2D if p.has_point3D()]
         if seen:
             xy = np.array([a for a, _ in seen])
-            cam = (matrix[:3, :3] @ np.array([b for _, b in seen]).T + matrix[:3, 3:4]).T @ Kc.T
+            local = (matrix[:3, :3] @ np.array([b for _, b in seen]).T + matrix[:3, 3:4]).T
+            cam = local @ Kc.T
+            depths.append(local[:, 2])
             frames_of.append(np.full(len(seen), t))
             detected.append(xy)
             projected.append(cam[:, :2] / cam[:, 2:3])
     if frames_of:
         out.obs_frame = np.concatenate(frames_of)
-        out.obs_xy = np.concatenate(detected)
-        out.obs_residual = np.concatenate(projected) - out.obs_xy
+        out.obs_xy = np.concatenate(detected) / upsample
+        out.obs_residual = (np.concatenate(projected) - np.concatenate(detected)) / upsample
+        out.obs_depth = np.concatenate(depths)
     if model.num_points3D():
         out.point_xyz = np.array([p.xyz for p in model.points3D.values()])
     return out

@@ -1,47 +1,57 @@
 """physics: real rigid-body dynamics filmed by a still camera: things fall, bounce, roll, collide, topple, shatter.
 
 What it shows. Textured objects on a tiled floor, simulated by PyBullet at 240 Hz (`PHYSICS_HZ`) in real time:
-frame k shows the world at k / fps seconds, so tracks obey gravity in metres and seconds. The camera stands
-still, looks across the motion (which runs along world x) and is placed by projecting the scene's extent
-(start, path and landing places of everything that moves) so the whole action fills the image with a margin,
-at any resolution and aspect.
+frame k shows the world at k / fps seconds, so tracks obey gravity in metres and seconds. Objects never share
+the floor's colour. The scene is built around the origin and played in the middle of a 2 m floor tile (`ORIGIN`):
+a ball bouncing or rolling along a seam between two tiles gets kicked sideways by their edges. The camera stands
+still and looks across the motion (which runs along world x); it is placed by projecting the scene's extent, the
+planned start and landing places plus the bounding boxes of every moving body over the part of the motion the
+clip shows (found by the rehearsal below), so the whole action fills the image with a margin at any resolution
+and aspect. The solver runs 20 iterations a step (PyBullet's default is 50): stacks still stand, steps cost half.
 
-Scenarios (param `scenario`, drawn from the seed when unset) and their variants (param `variant`):
-- `fall`: one to three objects (param `objects`) hang at a height (param `height`, of their bottoms) and are
-  released one after another (at most 0.6 s apart); they fall upright and land on the floor.
-- `bounce`: a lively ball (high restitution, on a lively floor) is dropped, drifting slowly sideways, and
-  bounces several times, each bounce lower. The drop height shrinks for short clips so bounces fit.
-- `roll`: a ball rolls into a block. Variant `floor`: it rolls across the floor with an initial velocity (param
-  `speed`); variant `ramp`: it rolls from rest down a wooden plank ramp propped on a crate, then across the floor.
-- `collide`: two objects (balls roll, cubes and cylinders slide on a low-friction footing) move toward each
-  other and collide, `head_on` or `glancing` (sideways offset).
+Scenarios (param `scenario`, drawn from the seed when unset) and their variants (param `variant`, likewise):
+- `fall` (variant `drop`): one to three objects (param `objects`; cubes, balls, upright cylinders) hang at a
+  height (param `height`, of their bottoms) and are released one after another (0.15-0.6 s apart, by clip
+  length); they fall upright and land on the floor with a little bounce (param `restitution`).
+- `bounce` (`drop`): a lively ball (restitution 0.88-0.94 on a floor of 0.95; without speculative contacts so
+  every bounce keeps the same fraction of its height) is dropped, drifting slowly sideways, and bounces several
+  times, each bounce lower. The default drop height grows with the clip's duration (0.5-1.8 m) so that several
+  bounces fit after the impact.
+- `roll`: a ball rolls into a block and knocks it. Variant `floor`: it rolls across the floor with an initial
+  velocity (param `speed`); `ramp`: it rolls from rest down a wooden plank ramp propped on a crate (role
+  "terrain", untracked, static), then across the floor. Balls have some rolling resistance, so they slow down.
+- `collide`: two objects (balls roll, cubes and cylinders slide on a slippery footing) move toward each other
+  and collide, `head_on` or `glancing` (offset sideways by about half their sizes).
 - `topple`: a stack of blocks (param `objects`: blocks in all, 3 to 6). Variant `push`: a heavy ball rolls into
-  the stack's base and knocks it over; variant `overhang`: the top block is dropped onto the stack off-centre
-  (its centre beyond the edge below) and tips over the edge.
-- `shatter`: a glass object, pale blue and white (variant `glass`: an upright cylindrical vase; `pane`: a
-  sheet of glass falling edge down), falls and, on its first contact with the floor, is removed and replaced
-  by fragments (param `fragments`): small boxes of random sizes and orientations, placed inside the glass's
-  volume and flying outward and upward. Each fragment is its own tracked object (role "fragment"), declared
-  before the first frame (position NaN until the shatter), with a body from the shatter on.
-Other variations: object shapes, colours, textures and sizes, restitution, floor, light, the camera's azimuth
-(looking across the motion, up to 20 degrees off; 40 to 55 degrees off
-in tall images, so sideways motion fits their width) and elevation.
+  the stack's base and knocks it over; `overhang`: the top block is dropped onto the stack off-centre (its
+  centre beyond the edge below), lands and tips off over the edge.
+- `shatter`: a pale blue and white glass object (variant `glass`: an upright cylindrical vase; `pane`: a sheet
+  of glass falling edge down, facing the camera) falls and, on its first contact with the floor, is removed and
+  replaced by fragments (param `fragments`, default 10-14): small boxes of random sizes and orientations placed
+  inside the glass's volume, flying outward and upward and spinning, colliding with the floor but not with each
+  other. Each fragment is its own tracked object (role "fragment"), declared before the first frame (position
+  NaN until the shatter), with a body from the shatter on.
+Other variations: object shapes, colours, textures and sizes, floor, light, the camera's azimuth (param
+`azimuth`; across the motion give or take 20 degrees, or 40-55 degrees off it, from the side the motion starts
+on, in tall images so sideways motion fits their width) and elevation (param `elevation`).
 
-Timing. Whatever the clip's length and fps, the first event happens at `impact_at` (0.33-0.42 of the clip by
-default) of the clip. The family first simulates the released scene alone (PyBullet saveState / restoreState)
-to find when its first event happens; if that is later than wanted the clip starts that much further into the
-motion (the objects are already moving in frame 0), if earlier the scene stands still (nothing is stepped)
-until the release. Speeds and the bounce height also adapt to the clip's duration.
+Timing. Whatever the clip's length (8-64 frames) and fps, the first event happens at `impact_at` (0.33-0.42 by
+default) of the clip. Before filming, the family rehearses: it simulates the released scene (PyBullet saveState,
+then restoreState) to find the step of the first event and the extent of the motion. If the event comes later
+than wanted, the clip starts that far into the motion (things already fall or roll in frame 0); if earlier, the
+scene stands still (nothing is stepped) until the release. Drop heights, speeds and approach distances also
+adapt to the clip's duration, so short clips show the whole fall where they can and long ones don't wait long.
 
-Events (logged for the first captured frame that shows the state after them):
-- `impact`: each watched moving object's first new contact (contact distance <= 1 mm) with the floor or
-  another object; contacts the object has from the start (a ball resting on the floor or its ramp, neighbours
-  in a stack) do not count. objects = [the object] (floor, detail with="floor") or [the object, the other]
-  (detail with=<other's name>, with_id=<its id>); one event per object, both objects of a collision take it.
-- `shatter`: the frame the fragments first appear (same frame as the glass's impact); objects = [the glass],
-  detail fragments=<count>. From that frame the glass has no body (position NaN).
+Events (each logged for the first captured frame that shows the state after it):
+- `impact`: a watched object's first new contact (penetrating, within 1 mm, or pushed apart by the solver) with
+  the floor or another object; contacts it has from the start (a ball resting on the floor or its ramp,
+  neighbours in a stack) do not count. objects = [the object] with detail with="floor", or [the object, the
+  other] with detail with=<other's name>, with_id=<its id>. One event per object: both objects of a collision
+  take the same event.
+- `shatter`: the frame the fragments first appear (the frame of the glass's impact); objects = [the glass],
+  detail fragments=<count>. From that frame the glass has no body (position NaN) and is in no mask.
 - `topple`: the top block (`overhang`: the dropped block) tilts more than 10 degrees from upright; objects =
-  [top block, the other blocks].
+  [that block, the other blocks].
 """
 
 from __future__ import annotations
@@ -70,7 +80,8 @@ MARGIN = 0.08  # fraction of the image kept free around the action at each borde
 ORIGIN = np.array([1.0, 1.0, 0.0])  # where the scene is played: the centre of a 2 m floor tile
 SOLVER_ITERATIONS = 20
 REHEARSE_AFTER = 2.0  # seconds of motion after the first event that the framing takes into account
-REHEARSE_TOPPLE = 1.0  # (a stack is down by then; its steps are the dearest)
+REHEARSE_TOPPLE = 0.7  # (a stack is mostly down by then; its steps are the dearest)
+SETTLED = PHYSICS_HZ // 4  # steps with nothing moving after which a scene is at rest for good
 FRAGMENT_GROUP, FRAGMENT_MASK = 4, 3  # fragments hit static (2) and dynamic (1) bodies, not each other (4)
 
 
@@ -80,7 +91,7 @@ class PhysicsParams(FamilyParams):
     variant: str | None = None  # see VARIANTS: roll floor/ramp, collide head_on/glancing, topple push/overhang...
     objects: int | None = None  # fall: objects dropped (1-3); topple: blocks (3-6)
     height: float | None = None  # drop height of the objects' bottoms, metres (fall, bounce, shatter)
-    restitution: float | None = None  # bounciness of the moving objects, 0 to 0.95
+    restitution: float | None = None  # bounciness, 0 to 0.95 (fall, bounce, roll and collide objects)
     speed: float | None = None  # initial speed, m/s (roll floor, collide, topple push)
     fragments: int | None = None  # shatter: number of fragments
     impact_at: float | None = None  # when the first event happens, as a fraction of the clip
@@ -147,8 +158,9 @@ class Physics(Family):
         setting = sample_setting(rng)
         if scenario == "shatter" and setting.floor_color == "white":  # pale glass needs a darker floor
             setting.floor_color = str(rng.choice(["gray", "brown", "orange", "teal"]))
-        if scenario == "fall":
-            looks = _looks(rng, p.objects or int(rng.integers(1, 4)), setting.floor_color, size_range=(0.2, 0.3))
+        if scenario == "fall":  # (`objects` given with a drawn scenario: clamped to what the scenario takes)
+            count = min(p.objects, 3) if p.objects is not None else int(rng.integers(1, 4))
+            looks = _looks(rng, count, setting.floor_color, size_range=(0.2, 0.3))
         elif scenario == "bounce":
             looks = _looks(rng, 1, setting.floor_color, shapes=("sphere",), size_range=(0.17, 0.24))
         elif scenario == "roll":
@@ -159,7 +171,8 @@ class Physics(Family):
         elif scenario == "collide":
             looks = _looks(rng, 2, setting.floor_color, size_range=(0.2, 0.27))
         elif scenario == "topple":
-            blocks = p.objects or int(rng.integers(4, 6) if variant == "push" else rng.integers(3, 5))
+            blocks = max(p.objects, 3) if p.objects is not None else int(
+                rng.integers(4, 6) if variant == "push" else rng.integers(3, 5))
             looks = _looks(rng, blocks + 1, setting.floor_color, shapes=("box",), size_range=(0.13, 0.16))
             looks[0].shape, looks[0].size = "sphere", float(rng.uniform(1.6, 1.9) * max(l.size for l in looks[1:]))
         else:
@@ -180,15 +193,16 @@ class Physics(Family):
             default_speed = max(default_speed, 2.0)
         elevation_range = {"fall": (8, 18), "bounce": (6, 16), "shatter": (18, 30)}.get(scenario, (16, 28))
         # across the motion, give or take 20 degrees; a tall image looks more along it (40-55 degrees off), so
-        # the sideways action fits its narrow width
-        off = rng.uniform(-20, 20) if spec.height < 1.2 * spec.width else rng.choice([-1, 1]) * rng.uniform(40, 55)
+        # the sideways action fits its narrow width, from the side things start on (-x), so they stay in front
+        side = float(rng.choice([-90, 90]))
+        off = rng.uniform(-20, 20) if spec.height < 1.2 * spec.width else np.sign(side) * rng.uniform(40, 55)
         return PhysicsLayout(
             setting, scenario, variant, looks, height,
             float(p.restitution if p.restitution is not None else default_restitution),
             float(p.speed if p.speed is not None else default_speed),
             int(p.fragments if p.fragments is not None else rng.integers(10, 15)),
             impact_at,
-            float(np.radians(p.azimuth if p.azimuth is not None else rng.choice([-90, 90]) + off)),
+            float(np.radians(p.azimuth if p.azimuth is not None else side + off)),
             float(np.radians(p.elevation if p.elevation is not None else rng.uniform(*elevation_range))),
             duration, int(rng.integers(0, 2**31)))
 
@@ -212,8 +226,7 @@ class Physics(Family):
         t_event = layout.impact_at * layout.duration
         after = {"shatter": 0.0, "topple": REHEARSE_TOPPLE}.get(layout.scenario, REHEARSE_AFTER)
         event_step, reach = sim.rehearse(t_event, layout.duration, after)
-        camera = frame_points(world, np.concatenate([points, reach]), layout.azimuth,
-                              layout.elevation)
+        camera = frame_points(world, np.concatenate([points, reach]), layout.azimuth, layout.elevation)
         sim.play(spec, t_event, event_step, camera)
 
     def _build_fall(self, world, spec, layout, sim, rng):
@@ -442,7 +455,7 @@ class Physics(Family):
         phrases = [article(l.phrase) for l in looks]
         camera = "The camera stands still and watches from the side, looking slightly down"
         if layout.scenario == "fall":
-            names = " and ".join(phrases)
+            names = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
             many = len(looks) > 1
             motion = ("The objects hang in the air, are released one after another, fall and land on the floor"
                       if many else f"The {looks[0].phrase} hangs in the air, is released, falls and lands on the floor")
@@ -501,6 +514,7 @@ class _Sim:
         self.step = 0
         self.hit: set[int] = set()
         self.toppled = False
+        self._dynamic: tuple[int, list[int]] | None = None  # (bodies in the world, those that may move)
 
     def hold(self, body: int, release: float, velocity=(0.0, 0.0, 0.0), spin=(0.0, 0.0, 0.0)) -> None:
         """Keep `body` where it is (when `arm` is called) until `release` seconds after the start; then launch it."""
@@ -605,14 +619,28 @@ class _Sim:
         for _ in range(max(0, -lead)):  # the clip starts this far into the motion
             self.advance(commit=True)
         wait = max(0, lead)  # or the scene stands still this long
-        clock = 0
+        clock, still = 0, 0
+        last_release = max((release for release, *_ in self.launch.values()), default=0)
         for frame in range(spec.frames):
             due = int(round(frame * PHYSICS_HZ / spec.fps))
             while clock < due:
                 clock += 1
-                if clock > wait:
+                if clock > wait and still < SETTLED:
                     self.advance(commit=True)
+                    # once everything has come to rest for a while, stop stepping (long clips at low fps)
+                    moving = self.step <= max(last_release, event_step) or self._moving()
+                    still = 0 if moving else still + 1
             self.world.capture(camera)
+
+    def _moving(self) -> bool:
+        if self._dynamic is None or self._dynamic[0] != len(self.world.bodies):  # fragments come and go
+            floor = set(self.floor_bodies)
+            self._dynamic = (len(self.world.bodies), [b for b in self.world.bodies if b not in floor])
+        for body in self._dynamic[1]:
+            linear, angular = pb.getBaseVelocity(body, physicsClientId=self.world.client)
+            if max(map(abs, linear)) > 0.005 or max(map(abs, angular)) > 0.05:
+                return True
+        return False
 
 
 def frame_points(world, points: np.ndarray, azimuth: float, elevation: float) -> Camera:
