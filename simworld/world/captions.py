@@ -9,6 +9,7 @@ import re
 import numpy as np
 
 from simworld.world.families import FAMILIES, Description
+from simworld.world.families._common import join_and
 from simworld.world.groundtruth import Event
 from simworld.world.textures import COLORS, MATERIALS
 
@@ -36,7 +37,7 @@ def dense_caption(description: Description, events: list[Event] = (), fps: float
                   objects: dict[int, str] | None = None) -> str:
     """Several sentences: the objects, the setting, what moves, the camera, and timed events."""
     subjects = description.subjects
-    listing = subjects[0] if len(subjects) == 1 else ", ".join(subjects[:-1]) + " and " + subjects[-1]
+    listing = join_and(subjects)
     parts = [f"{listing[0].upper()}{listing[1:]} {description.setting}, lit by soft daylight under a pale blue sky.",
              f"{description.motion}.", f"{description.camera}."]
     timed = []

@@ -103,3 +103,8 @@ def orbit_eye(center, radius: float, azimuth: float, elevation: float) -> np.nda
 
 def article(phrase: str) -> str:
     return ("an " if phrase[0] in "aeiou" else "a ") + phrase
+
+
+def join_and(items: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c': a list as a sentence names it."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -17,7 +17,8 @@ import numpy as np
 import pybullet as pb
 
 from simworld.world.families import Description, Family, register_family
-from simworld.world.families._common import Setting, add_floor, article, camera_at, lighting_for, sample_setting
+from simworld.world.families._common import (Setting, add_floor, article, camera_at, join_and, lighting_for,
+                                             sample_setting)
 from simworld.world.spec import FamilyParams, check_choice, check_range
 from simworld.world.textures import COLORS, fbm, make_texture
 
@@ -155,7 +156,7 @@ class Paint(Family):
 
     def describe(self, layout: PaintLayout) -> Description:
         colours = [s.color for s in layout.strokes]
-        listing = colours[0] if len(colours) == 1 else ", ".join(colours[:-1]) + " and " + colours[-1]
+        listing = join_and(colours)
         shapes = sorted({s.shape for s in layout.strokes})
         return Description(
             [f"a {layout.canvas_color} canvas on a wooden easel", "a paintbrush"], layout.setting.phrase,

@@ -64,7 +64,7 @@ import pybullet as pb
 from simworld.world.camera import Camera, project
 from simworld.world.engine import PHYSICS_HZ
 from simworld.world.families import Description, Family, register_family
-from simworld.world.families._common import (ObjectLook, Setting, add_floor, add_object, article, camera_at,
+from simworld.world.families._common import (ObjectLook, Setting, add_floor, add_object, article, camera_at, join_and,
                                              lighting_for, orbit_eye, sample_setting)
 from simworld.world.spec import FamilyParams, SpecError, check_choice, check_range
 from simworld.world.textures import MATERIALS, OBJECT_COLORS, OBJECT_MATERIALS
@@ -455,7 +455,7 @@ class Physics(Family):
         phrases = [article(l.phrase) for l in looks]
         camera = "The camera stands still and watches from the side, looking slightly down"
         if layout.scenario == "fall":
-            names = phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
+            names = join_and(phrases)
             many = len(looks) > 1
             motion = ("The objects hang in the air, are released one after another, fall and land on the floor"
                       if many else f"The {looks[0].phrase} hangs in the air, is released, falls and lands on the floor")
