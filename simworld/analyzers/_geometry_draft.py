@@ -322,5 +322,5 @@ class Geometry(Analyzer):
         if "path" in r:
             for k, v in r["path"].items():
                 metrics.append(Metric(k, v if np.isfinite(v) else None, k not in ("rotation_error_deg", "position_error")))
-        metrics.append(Metric("score", 0.5))
+        metrics.append(Metric("score", None, error="geometry: score not implemented yet (draft)"))
         return metrics
