@@ -22,13 +22,17 @@ length (clip frame t is reference frame `reference_index(T, T_ref)[t]`). `ids` a
     amodal_area, amodal_center (T,) / (T,2): ground truth only: pixels it would cover unoccluded (0 out of
                                view) and its projected centre (NaN where it does not exist); None otherwise
 
-`compare_tracks(found, truth)` gives per-frame agreement (found where expected, IoU, area ratio, offset).
+`compare_tracks(found, truth)` gives per-frame agreement (found, located where expected, IoU, area ratio,
+offset).
 Without a probe, segmentation (segmentation.py) finds what stands out in colour against the dominant
 surfaces; components are linked frame to frame by optical-flow-propagated overlap and colour (Hungarian
 assignment), and a track lost for a while is re-identified by its colour histogram (occlusion, shot cut).
 With a probe, each object is first looked for by its ground-truth appearance (masked template matching near
 the expected place: on the oracle clip this gives back the ground-truth masks); where that fails, by its
 Lab colour histogram against its surroundings' (back-projection) in a window around where it should be.
+Where the ground truth has it hidden or out of view, it is looked for behind the occluder (its projected
+centre) and where it was well seen (nearest before and after, first and last), when the clip is clearly closer
+to it there than to what the ground truth shows: a clip that does not move still shows it there.
 """
 
 from __future__ import annotations
@@ -314,15 +318,26 @@ def _search(truth: Track, lab, bins, smooth, ref_smooth, ref_bins) -> Track:
     likelihood = (prior * model / (prior * model + (1 - prior) * background + 1e-12)).astype(np.float32)
     masks = np.zeros((T, H, W), bool)
     confidence = np.zeros(T)
+    well_seen = np.flatnonzero(truth.area >= max(min_area, 0.3 * typical**2))
     for t, plan in enumerate(plans):
-        if plan is None:
-            continue
         if truth.area[t] >= min_area:
-            found = _template(visible[t], truth.bbox[t], smooth[t], ref_smooth[t], typical)
-            if found is not None:
-                masks[t], confidence[t] = found
+            mask, rms = _template(visible[t], truth.bbox[t], smooth[t], ref_smooth[t], typical)
+            if rms < TEMPLATE_TOLERANCE:
+                masks[t], confidence[t] = mask, _confidence(rms)
                 continue
-        masks[t], confidence[t] = _color_search(*plan, bins[t], likelihood, model, min_area)
+        if plan is not None:
+            masks[t], confidence[t] = _color_search(*plan, bins[t], likelihood, model, min_area)
+        if truth.area[t] < min_area and not masks[t].any() and len(well_seen):
+            # gone in the ground truth: is it still where it was well seen (last, next, first or last of all)?
+            # Only if the clip is clearly closer to the object than to what the ground truth shows there.
+            earlier, later = well_seen[well_seen < t], well_seen[well_seen > t]
+            places = dict.fromkeys([*earlier[-1:], *later[:1], well_seen[0], well_seen[-1]])
+            for g in places:
+                mask, rms = _template(visible[g], truth.bbox[g], smooth[t], ref_smooth[g], typical)
+                there = np.sqrt(np.mean((smooth[t][mask] - ref_smooth[t][mask]) ** 2)) if mask.any() else 0.0
+                if rms < TEMPLATE_TOLERANCE and rms < 0.5 * there:
+                    masks[t], confidence[t] = mask, _confidence(rms)
+                    break
     stats = measure(masks, lab)
     present = stats["area"] > 0
     return Track(truth.track_id, present, masks, confidence=np.where(present, confidence, 0.0),
@@ -339,8 +354,8 @@ def _window(center, expected_area, width, height) -> tuple[int, int, int, int] |
     return None if x1 - x0 < 2 or y1 - y0 < 2 else (x0, y0, x1, y1)
 
 
-def _template(mask, bbox, lab, ref_lab, typical) -> tuple[np.ndarray, float] | None:
-    """The ground-truth appearance matched near its place: (shifted mask, confidence) or None if it is not there."""
+def _template(mask, bbox, lab, ref_lab, typical) -> tuple[np.ndarray, float]:
+    """The ground-truth appearance (mask over ref_lab) matched near its place in lab: (shifted mask, RMS error)."""
     x0, y0, x1, y1 = bbox.astype(int)
     reach = max(3, int(round(0.3 * typical)))
     template = np.ascontiguousarray(ref_lab[y0:y1, x0:x1])
@@ -349,10 +364,11 @@ def _template(mask, bbox, lab, ref_lab, typical) -> tuple[np.ndarray, float] | N
     window = padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach]
     cost = cv2.matchTemplate(window, template, cv2.TM_SQDIFF, mask=weight)
     low, _, where, _ = cv2.minMaxLoc(cost)
-    rms = float(np.sqrt(max(low, 0.0) / weight.sum()))
-    if rms >= TEMPLATE_TOLERANCE:
-        return None
-    return _shift(mask, where[0] - reach, where[1] - reach), 1.0 - 0.5 * rms / TEMPLATE_TOLERANCE
+    return _shift(mask, where[0] - reach, where[1] - reach), float(np.sqrt(max(low, 0.0) / weight.sum()))
+
+
+def _confidence(rms: float) -> float:
+    return 1.0 - 0.5 * rms / TEMPLATE_TOLERANCE
 
 
 def _color_search(center, expected_area, window, bins, likelihood, model, min_area) -> tuple[np.ndarray, float]:
@@ -390,6 +406,12 @@ class TrackComparison:
     iou: np.ndarray  # (T,) mask IoU (0 when either is empty)
     area_ratio: np.ndarray  # (T,) found / expected area (NaN where not expected)
     offset: np.ndarray  # (T,) centroid distance / sqrt(expected area) (NaN where either is absent)
+
+    @property
+    def located(self) -> np.ndarray:
+        """(T,) bool: found where expected, about as large (within 0.75 object sizes, area x0.4 to x2.5)."""
+        with np.errstate(invalid="ignore"):
+            return self.found & (self.offset < 0.75) & (self.area_ratio >= 0.4) & (self.area_ratio <= 2.5)
 
 
 def compare_tracks(found: Track, truth: Track) -> TrackComparison:
