@@ -25,7 +25,7 @@ from skimage.metrics import structural_similarity
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.object_failures import IDENTITY_FAILURES
-from simworld.analyzers.passages import in_clip_frames, passages
+from simworld.analyzers.passages import in_clip_frames, passages, plain_frames
 from simworld.analyzers.segmentation import color_histogram, histogram_similarity, lab_bin_index, to_lab
 from simworld.analyzers.tracking import (Track, compare_tracks, find_objects, ground_truth_tracks, match_exposure,
                                          reference_frames, reference_index, track_objects)
@@ -90,11 +90,17 @@ def coherence(found: Track, truth: Track, cut_pairs: set[int]) -> float:
     return float(np.mean(jumps(found)[both] <= jumps(truth)[both] + 0.5))
 
 
-def shot_cuts(frames: np.ndarray) -> list[int]:
-    """Frames t where a shot cut falls between t and t+1: the picture and its colours change far more than usual."""
+def frame_changes(frames: np.ndarray) -> np.ndarray:
+    """(T-1,) mean absolute difference of consecutive frames, blurred and 32 pixels wide (0-255): large at cuts
+    and fast camera moves, small when only an object changes."""
     small = np.stack([cv2.resize(cv2.GaussianBlur(f, (0, 0), 1.5), (32, 32), interpolation=cv2.INTER_AREA)
                       for f in frames]).astype(np.float32)
-    difference = np.abs(np.diff(small, axis=0)).mean(axis=(1, 2, 3))
+    return np.abs(np.diff(small, axis=0)).mean(axis=(1, 2, 3))
+
+
+def shot_cuts(frames: np.ndarray) -> list[int]:
+    """Frames t where a shot cut falls between t and t+1: the picture and its colours change far more than usual."""
+    difference = frame_changes(frames)
     histograms = [color_histogram(b) for b in lab_bin_index(to_lab(frames[:, ::2, ::2]))]
     change = np.array([1.0 - histogram_similarity(a, b) for a, b in zip(histograms[:-1], histograms[1:])])
     if not len(change):
@@ -240,13 +246,7 @@ class Identity(Analyzer):
     def _frames(truth: Track, p) -> tuple[np.ndarray, list[int], list[int], list[int]]:
         """Plain-view frames of the clip, those just before and just after a passage (nearest first), and the
         frames it is gone."""
-        H, W = truth.masks.shape[1:]
-        seen = truth.area[truth.area > 0]
-        if not len(seen):
-            return np.zeros(len(truth.area), bool), [], [], []
-        plain = truth.area >= max(16, 0.002 * H * W, 0.4 * np.median(seen))
-        if truth.amodal_area is not None:
-            plain &= truth.area >= 0.8 * truth.amodal_area  # not partly hidden or cut by the frame's edge
+        plain = plain_frames(truth)
         before = [t for t in range(p.start - 1, p.before - 1, -1) if plain[t]][:NEAREST]
         after = [t for t in range(p.end, p.after) if plain[t]][:NEAREST]
         gone = [t for t in range(p.start, p.end) if truth.area[t] == 0]

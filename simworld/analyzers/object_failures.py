@@ -111,8 +111,8 @@ def _appearance(clip, object_id: int, near: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _paste(clip, pixels: np.ndarray, mask: np.ndarray, start: int, rng, near=None) -> np.ndarray:
-    """Paste (pixels, mask) from `start` to the end where it covers only ground (else the least else), at
-    least 3 pixels from the border, nearest `near` (x, y) when given."""
+    """Paste (pixels, mask) from `start` to the end where it covers only ground (else the least else), in the
+    open (a tenth of the frame from its edges), nearest `near` (x, y) when given."""
     T, H, W, _ = clip.frames.shape
     h, w = mask.shape
     if h > H - 8 or w > W - 8:
@@ -123,8 +123,10 @@ def _paste(clip, pixels: np.ndarray, mask: np.ndarray, start: int, rng, near=Non
         h, w = mask.shape
     ground = {o.id for o in clip.gt.objects if o.role in ("ground", "terrain")}
     busy = ~np.isin(clip.gt.masks[start:], list(ground)).all(axis=0)  # anything but ground, in any later frame
+    busy = cv2.dilate(busy.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # and a few pixels apart from it
     integral = cv2.integral(busy.astype(np.uint8))
-    ys, xs = np.mgrid[3:H - h - 3, 3:W - w - 3]
+    my, mx = max(3, H // 10), max(3, W // 10)
+    ys, xs = np.mgrid[my:H - h - my, mx:W - w - mx]
     if ys.size == 0:
         ys, xs = np.mgrid[0:max(1, H - h), 0:max(1, W - w)]
     overlap = integral[ys + h, xs + w] - integral[ys, xs + w] - integral[ys + h, xs] + integral[ys, xs]

@@ -65,6 +65,25 @@ def in_clip_frames(items: list[Passage], index: np.ndarray) -> list[Passage]:
                     clip_frame(p.after)) for p in items]
 
 
+PLAIN_FRACTION = 0.8  # visible / amodal pixels from which an object is in plain view
+PLAIN_OF_TYPICAL = 0.25  # ... and at least this part of its typical (median) visible size: not a sliver at an edge
+
+
+def _plain(visible: np.ndarray, amodal: np.ndarray, min_pixels: float) -> np.ndarray:
+    seen = visible > 0
+    typical = np.array([np.median(v[s]) if s.any() else 0.0 for v, s in zip(visible, seen)])[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(amodal > 0, visible / np.maximum(amodal, 1e-9), 0.0)
+    return seen & (fraction >= PLAIN_FRACTION) & (visible >= max(min_pixels, 16)) & (visible >= PLAIN_OF_TYPICAL * typical)
+
+
 def plain_view(gt: GroundTruth, min_pixels: int) -> np.ndarray:
-    """(N,T) bool: each tracked object is at least 80% visible and covers at least `min_pixels`."""
-    return (gt.visible_fraction >= 0.8) & (gt.visible_pixels >= min_pixels)
+    """(N,T) bool: each tracked object is in plain view (mostly visible, not tiny, not a sliver at an edge)."""
+    return _plain(gt.visible_pixels.astype(np.float64), gt.amodal_pixels.astype(np.float64), min_pixels)
+
+
+def plain_frames(truth) -> np.ndarray:
+    """(T,) bool: the same for a ground-truth `tracking.Track` in a clip's geometry."""
+    H, W = truth.masks.shape[1:]
+    amodal = truth.amodal_area if truth.amodal_area is not None else truth.area
+    return _plain(truth.area[None], np.maximum(amodal, truth.area)[None], 0.002 * H * W)[0]

@@ -322,7 +322,9 @@ def _search(truth: Track, lab, bins, smooth, ref_smooth, ref_bins) -> Track:
     for t, plan in enumerate(plans):
         if truth.area[t] >= min_area:
             mask, rms = _template(visible[t], truth.bbox[t], smooth[t], ref_smooth[t], typical)
-            if rms < TEMPLATE_TOLERANCE:
+            # the object must explain the clip better than a plain fill with its surroundings' colour would (an
+            # object much like the floor it stands on is otherwise "found" where it was erased)
+            if rms < TEMPLATE_TOLERANCE and rms < _fill_error(mask, smooth[t], ref_smooth[t]):
                 masks[t], confidence[t] = mask, _confidence(rms)
                 continue
         if plan is not None:
@@ -365,6 +367,14 @@ def _template(mask, bbox, lab, ref_lab, typical) -> tuple[np.ndarray, float]:
     cost = cv2.matchTemplate(window, template, cv2.TM_SQDIFF, mask=weight)
     low, _, where, _ = cv2.minMaxLoc(cost)
     return _shift(mask, where[0] - reach, where[1] - reach), float(np.sqrt(max(low, 0.0) / weight.sum()))
+
+
+def _fill_error(mask: np.ndarray, lab: np.ndarray, ref_lab: np.ndarray) -> float:
+    """RMS error of the clip under `mask` against the mean colour of the ground truth's ring around it."""
+    ring = (cv2.dilate(mask.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & ~mask
+    if not ring.any() or not mask.any():
+        return np.inf
+    return float(np.sqrt(np.mean((lab[mask] - ref_lab[ring].mean(axis=0)) ** 2)))
 
 
 def _confidence(rms: float) -> float:
