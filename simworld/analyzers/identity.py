@@ -17,6 +17,7 @@ Metrics are documented in simworld/analyzers/metrics/identity.yaml.
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 
 import cv2
@@ -90,17 +91,19 @@ def coherence(found: Track, truth: Track, cut_pairs: set[int]) -> float:
     return float(np.mean(jumps(found)[both] <= jumps(truth)[both] + 0.5))
 
 
-def frame_changes(frames: np.ndarray) -> np.ndarray:
-    """(T-1,) mean absolute difference of consecutive frames, blurred and 32 pixels wide (0-255): large at cuts
-    and fast camera moves, small when only an object changes."""
+def frame_changes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per consecutive pair (T-1,): mean absolute difference of the frames blurred and 32 pixels wide (0-255), and
+    the fraction of those 32x32 cells that change by more than 12: most of them at cuts and fast camera moves,
+    few when only an object changes."""
     small = np.stack([cv2.resize(cv2.GaussianBlur(f, (0, 0), 1.5), (32, 32), interpolation=cv2.INTER_AREA)
                       for f in frames]).astype(np.float32)
-    return np.abs(np.diff(small, axis=0)).mean(axis=(1, 2, 3))
+    difference = np.abs(np.diff(small, axis=0)).mean(axis=3)
+    return difference.mean(axis=(1, 2)), (difference > 12.0).mean(axis=(1, 2))
 
 
 def shot_cuts(frames: np.ndarray) -> list[int]:
     """Frames t where a shot cut falls between t and t+1: the picture and its colours change far more than usual."""
-    difference = frame_changes(frames)
+    difference = frame_changes(frames)[0]
     histograms = [color_histogram(b) for b in lab_bin_index(to_lab(frames[:, ::2, ::2]))]
     change = np.array([1.0 - histogram_similarity(a, b) for a, b in zip(histograms[:-1], histograms[1:])])
     if not len(change):
@@ -118,7 +121,9 @@ def lpips_model():
         import torch
 
         torch.manual_seed(0)
-        return lpips.LPIPS(net="alex", verbose=False).eval(), None
+        with warnings.catch_warnings():  # torchvision's deprecation notes about how lpips asks for AlexNet
+            warnings.simplefilter("ignore", UserWarning)
+            return lpips.LPIPS(net="alex", verbose=False).eval(), None
     except Exception as err:  # no package, or no weights offline (URLError): LPIPS is then unavailable
         return None, f"LPIPS unavailable: {type(err).__name__}: {str(err).splitlines()[0][:120]}"
 

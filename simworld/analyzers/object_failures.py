@@ -99,10 +99,13 @@ def inject_fail_to_reappear(clip, rng: np.random.Generator) -> np.ndarray:
 
 
 def _appearance(clip, object_id: int, near: int) -> tuple[np.ndarray, np.ndarray]:
-    """(pixels crop, mask crop) of the object in its plain-view frame closest to `near` (else its largest)."""
+    """(pixels crop, mask crop) of the whole object (plain view, near its largest) in the frame closest to `near`
+    (else where it is largest)."""
     gt = clip.gt
     n = gt.track_index(object_id)
     frames = np.flatnonzero(plain_view(gt, _min_pixels(clip))[n])
+    if len(frames):
+        frames = frames[gt.visible_pixels[n, frames] >= 0.8 * gt.visible_pixels[n, frames].max()]
     t = int(frames[np.argmin(np.abs(frames - near))]) if len(frames) else int(np.argmax(gt.visible_pixels[n]))
     mask = gt.masks[t] == object_id
     ys, xs = np.nonzero(mask)

@@ -220,9 +220,9 @@ class Permanence(Analyzer):
             return [Metric("score", None, error="no objects found by segmentation")]
         T, (W, H) = clip.num_frames, clip.size
         lab = to_lab(clip.frames)
-        change = frame_changes(clip.frames)
-        # pairs where the whole picture changes (a cut, a fast camera move) carry objects off without a trace
-        jumps = set(shot_cuts(clip.frames)) | {int(t) for t in np.flatnonzero(change > 8.0)}
+        # pairs where most of the picture changes (a cut, a fast camera move) carry objects off without a trace
+        moving = frame_changes(clip.frames)[1]
+        jumps = set(shot_cuts(clip.frames)) | {int(t) for t in np.flatnonzero(moving > 0.4)}
         # everything segmented in each frame, a little wider: what could hide an object or let one out
         occupied = np.zeros(clip.frames.shape[:3], bool)
         for track in tracks.tracks:
