@@ -28,10 +28,12 @@ def to_lab(frames: np.ndarray) -> np.ndarray:
 
 
 def lab_bin_index(lab: np.ndarray) -> np.ndarray:
-    """Flat histogram bin of every pixel of a (...,3) Lab array."""
-    scaled = np.stack([lab[..., 0] / 100.0, (lab[..., 1] + 100.0) / 200.0, (lab[..., 2] + 100.0) / 200.0], -1)
-    index = np.clip((scaled * LAB_BINS).astype(np.int64), 0, np.array(LAB_BINS) - 1)
-    return (index[..., 0] * LAB_BINS[1] + index[..., 1]) * LAB_BINS[2] + index[..., 2]
+    """Flat histogram bin (int32) of every pixel of a (...,3) Lab array."""
+    channels = []
+    for c, (offset, span) in enumerate(((0.0, 100.0), (100.0, 200.0), (100.0, 200.0))):
+        scaled = (lab[..., c] + offset) * (LAB_BINS[c] / span)
+        channels.append(np.clip(scaled.astype(np.int32), 0, LAB_BINS[c] - 1))
+    return (channels[0] * LAB_BINS[1] + channels[1]) * LAB_BINS[2] + channels[2]
 
 
 def color_histogram(bins: np.ndarray, weights: np.ndarray | None = None, smooth: float = 0.7) -> np.ndarray:

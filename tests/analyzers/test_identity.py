@@ -124,6 +124,7 @@ def test_lpips_is_reported_unavailable_without_its_weights(monkeypatch):
         assert metrics["lpips_excess"].value is not None
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # torchvision notes on how lpips asks for AlexNet
 def test_lpips_wiring_with_a_random_backbone(monkeypatch):
     import lpips
     import torch
