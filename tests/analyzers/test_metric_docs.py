@@ -12,7 +12,8 @@ from simworld.probes import ProbeSpec
 from tests.conftest import rendered
 
 DOCS = Path(__file__).resolve().parents[2] / "simworld" / "analyzers" / "metrics"
-FAMILY_FOR = {"game": "game", "interaction": "paint", "physics": "physics", "reference": "physics"}
+FAMILY_FOR = {"game": "game", "interaction": "paint", "physics": "physics", "reference": "physics", "identity": "occlusion",
+              "permanence": "permanence"}
 
 
 @pytest.mark.parametrize("name", ANALYZERS.names())

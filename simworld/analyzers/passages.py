@@ -1,0 +1,89 @@
+"""Passages: an object leaves view and comes back (behind an occluder, out of the frame, across a shot cut),
+read from the ground truth's events. The identity and permanence analyzers judge what the clip shows before,
+during and after each one; their failure injections damage the frames after one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from simworld.world.groundtruth import GroundTruth
+
+PAIRS = {"occlusion_start": ("occlusion_end", "occlusion"), "exit_frame": ("enter_frame", "out_of_frame")}
+KEPT_ROLES = ("object", "character", "food", "occluder", "canvas", "brush")  # things that must persist
+
+
+@dataclass
+class Passage:
+    """Object `object_id` is gone from frame `start` (inclusive) to `end` (exclusive) and back at `end`; a shot
+    cut has start == end. `before` / `after` bound the frames that show it before and after (exclusive end)."""
+
+    object_id: int
+    kind: str  # occlusion, out_of_frame or cut
+    start: int
+    end: int
+    before: int  # first frame of the stretch before (a previous cut, or 0)
+    after: int  # end of the stretch after (the next cut, or the clip's end)
+
+
+def passages(gt: GroundTruth, num_frames: int) -> list[Passage]:
+    """Every passage of the ground truth, in its own frame numbers."""
+    cuts = sorted({e.frame for e in gt.events if e.kind == "cut" and 0 < e.frame < num_frames})
+    bounds = [0, *cuts, num_frames]
+
+    def stretch(frame: int) -> tuple[int, int]:
+        k = int(np.searchsorted(bounds, frame, side="right")) - 1
+        return bounds[max(k, 0)], bounds[min(k + 1, len(bounds) - 1)]
+
+    out = []
+    events = sorted(gt.events, key=lambda e: e.frame)
+    for i, event in enumerate(events):
+        if event.kind not in PAIRS:
+            continue
+        closing, kind = PAIRS[event.kind]
+        for object_id in event.objects:
+            back = next((e for e in events[i + 1:] if e.kind == closing and object_id in e.objects), None)
+            if back is not None and back.frame > event.frame:
+                out.append(Passage(int(object_id), kind, event.frame, back.frame, stretch(event.frame - 1)[0],
+                                   stretch(back.frame)[1]))
+    kept = [int(i) for i in gt.track_ids if gt.object(int(i)).role in KEPT_ROLES]
+    for k, cut in enumerate(cuts):
+        for object_id in kept:
+            out.append(Passage(object_id, "cut", cut, cut, bounds[k], bounds[k + 2]))
+    return out
+
+
+def in_clip_frames(items: list[Passage], index: np.ndarray) -> list[Passage]:
+    """Passages renumbered for a clip whose frame t shows ground-truth frame index[t] (see tracking)."""
+
+    def clip_frame(f: int) -> int:
+        return int(np.searchsorted(index, f, side="left"))
+
+    return [Passage(p.object_id, p.kind, clip_frame(p.start), clip_frame(p.end), clip_frame(p.before),
+                    clip_frame(p.after)) for p in items]
+
+
+PLAIN_FRACTION = 0.8  # visible / amodal pixels from which an object is in plain view
+PLAIN_OF_TYPICAL = 0.25  # ... and at least this part of its typical (median) visible size: not a sliver at an edge
+
+
+def _plain(visible: np.ndarray, amodal: np.ndarray, min_pixels: float) -> np.ndarray:
+    seen = visible > 0
+    typical = np.array([np.median(v[s]) if s.any() else 0.0 for v, s in zip(visible, seen)])[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(amodal > 0, visible / np.maximum(amodal, 1e-9), 0.0)
+    return seen & (fraction >= PLAIN_FRACTION) & (visible >= max(min_pixels, 16)) & (visible >= PLAIN_OF_TYPICAL * typical)
+
+
+def plain_view(gt: GroundTruth, min_pixels: int) -> np.ndarray:
+    """(N,T) bool: each tracked object is in plain view (mostly visible, not tiny, not a sliver at an edge)."""
+    return _plain(gt.visible_pixels.astype(np.float64), gt.amodal_pixels.astype(np.float64), min_pixels)
+
+
+def plain_frames(truth) -> np.ndarray:
+    """(T,) bool: the same for a ground-truth `tracking.Track` in a clip's geometry."""
+    H, W = truth.masks.shape[1:]
+    amodal = truth.amodal_area if truth.amodal_area is not None else truth.area
+    return _plain(truth.area[None], np.maximum(amodal, truth.area)[None], 0.002 * H * W)[0]

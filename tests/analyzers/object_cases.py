@@ -1,0 +1,67 @@
+"""Ground-truth clips and validity scores shared by the identity and permanence tests (rendered once)."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.clip import Clip
+from simworld.probes import ProbeSpec
+from simworld.validation import CLIP_NUISANCES
+from simworld.world import SceneSpec, render_scene
+
+PROBES = {
+    "pass_behind": ("occlusion", {"mode": "pass_behind"}),
+    "slide_in": ("occlusion", {"mode": "slide_in"}),
+    "pan_away_and_back": ("permanence", {"mode": "pan"}),
+    "walk_out_and_back": ("permanence", {"mode": "walk_out"}),
+    "three_shots": ("multishot", {"shots": 3}),
+    "shots_with_distractor": ("multishot", {"distractor": True}),
+}
+CASES = [("pass_behind", 0), ("pass_behind", 1), ("pass_behind", 2), ("slide_in", 0), ("pan_away_and_back", 0),
+         ("pan_away_and_back", 1), ("walk_out_and_back", 0), ("three_shots", 0), ("three_shots", 1),
+         ("shots_with_distractor", 0)]
+DEAD = ("frozen", "shuffled", "noise")
+
+
+def probe(probe_id: str, analyzer: str) -> ProbeSpec:
+    family, params = PROBES[probe_id]
+    return ProbeSpec(id=probe_id, family=family, params=params, analyzers={analyzer: {}})
+
+
+@functools.lru_cache(maxsize=None)
+def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
+    family, params = PROBES[probe_id]
+    return render_scene(SceneSpec(family, seed=seed, width=width, height=height, frames=frames, params=params))
+
+
+def analyze(name: str, frames: np.ndarray, gt: Clip | None, probe_id: str = "pass_behind") -> dict[str, float | None]:
+    context = AnalysisContext(probe=probe(probe_id, name), ground_truth=gt) if gt is not None else AnalysisContext()
+    return {m.name: m.value for m in ANALYZERS.get(name)().analyze(Clip(frames, 8.0), context)}
+
+
+def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if kind == "frozen":
+        return np.repeat(frames[:1], len(frames), axis=0)
+    if kind == "shuffled":
+        return frames[rng.permutation(len(frames))]
+    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
+
+
+@functools.lru_cache(maxsize=None)
+def validity_scores(name: str) -> dict[str, list[float]]:
+    """Scores of ground truth, each failure, each nuisance and the dead clips, with the same conditions and random
+    streams as `simworld validate`."""
+    cls = ANALYZERS.get(name)
+    conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
+    out: dict[str, list[float]] = {k: [] for k in (*conditions, *DEAD)}
+    for probe_id, seed in CASES:
+        gt = truth(probe_id, seed)
+        for index, (condition, inject) in enumerate(conditions.items()):
+            rng = np.random.default_rng([seed, index, 1234])
+            out[condition].append(analyze(name, gt.frames if inject is None else inject(gt, rng), gt, probe_id)["score"])
+        for kind in DEAD:
+            out[kind].append(analyze(name, dead(kind, gt.frames, np.random.default_rng(seed)), gt, probe_id)["score"])
+    return out
