@@ -68,8 +68,15 @@ def global_shifts(images: np.ndarray, reference: np.ndarray, gains: np.ndarray, 
     ref = luma(reference)
     lum = luma(images) / gains[:, None, None]
     usable = keep if keep is not None and keep.mean() > 0.2 else np.ones(ref.shape, bool)
+    ys, xs = np.nonzero(usable)
+    if len(ys) > 6000:  # a regular subsample tells the shift as well
+        pick = np.linspace(0, len(ys) - 1, 6000).astype(int)
+        ys, xs = ys[pick], xs[pick]
+    h, w = ref.shape
+    values = lum[:, ys, xs]  # (T,N)
     candidates = [(dy, dx) for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1)]
-    costs = np.stack([np.abs(lum[:, usable] - shifted(ref, dy, dx)[usable]).mean(axis=1) for dy, dx in candidates])
+    costs = np.stack([np.abs(values - ref[np.clip(ys - dy, 0, h - 1), np.clip(xs - dx, 0, w - 1)]).mean(axis=1)
+                      for dy, dx in candidates])
     costs += 1e-4 * np.array([abs(dy) + abs(dx) for dy, dx in candidates])[:, None]  # ties: the smaller shift
     return [candidates[i] for i in np.argmin(costs, axis=0)]
 
@@ -82,13 +89,22 @@ def change_against(images: np.ndarray, reference: np.ndarray, shift: int,
     pixels trusted for the exposure and shake estimates (where nothing should change)."""
     gains = exposure_gains(images, reference, keep)
     moves = global_shifts(images, reference, gains, 2 * shift, keep)
-    out = np.full(images.shape[:3], np.inf, np.float32)
-    for t, (gy, gx) in enumerate(moves):
+    planes = np.ascontiguousarray(images.transpose(3, 0, 1, 2))  # (3,T,H,W): contiguous channel planes are fast
+    out = np.empty(images.shape[:3], np.float32)
+    for (gy, gx) in sorted(set(moves)):  # frames with the same shake are compared in one batch
+        group = np.array([t for t, move in enumerate(moves) if move == (gy, gx)])
+        gain = gains[group][:, None, None]
+        best = np.full((len(group), *images.shape[1:3]), np.inf, np.float32)
         for dy in range(-shift, shift + 1):
             for dx in range(-shift, shift + 1):
-                predicted = np.clip(shifted(reference, gy + dy, gx + dx) * gains[t], 0.0, 1.0)
-                np.minimum(out[t], np.abs(images[t] - predicted).max(axis=2), out=out[t])
-        out[t] = shifted(out[t], -gy, -gx)  # back onto the reference's pixel grid: maps of all frames line up
+                moved = shifted(reference, gy + dy, gx + dx)
+                worst = np.zeros_like(best)
+                for c in range(3):
+                    predicted = np.clip(moved[None, :, :, c] * gain, 0.0, 1.0)
+                    np.maximum(worst, np.abs(planes[c, group] - predicted), out=worst)
+                np.minimum(best, worst, out=best)
+        for i, t in enumerate(group):
+            out[t] = shifted(best[i], -gy, -gx)  # back onto the reference's pixel grid: maps of all frames line up
     return out
 
 

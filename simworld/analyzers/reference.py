@@ -4,7 +4,7 @@ For probes that give the model frames (extend forward or backward, interpolate, 
 the continuation those frames imply. On the generated frames only (not the given ones), after taking out each
 frame's global exposure gain and a pixel or two of shake against the ground truth's frame (full definitions in
 metrics/reference.yaml):
-- PSNR and SSIM (scikit-image, Gaussian-weighted as Wang et al. 2004) against the ground truth's frames;
+- PSNR and SSIM (kornia, Gaussian window as Wang et al. 2004) against the ground truth's frames;
 - the Physics-IQ metrics (simworld.analyzers.physics_iq): spatial, spatiotemporal and weighted spatial IoU of the
   motion masks, and MSE.
 What the ground truth allows: the same metrics for the do-nothing continuation (each generated frame replaced by
@@ -20,7 +20,8 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.metrics import structural_similarity
+import kornia
+import torch
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
@@ -33,11 +34,14 @@ def _psnr(error: float) -> float:
     return float(10.0 * np.log10(1.0 / max(error, 1e-10)))
 
 
-def _ssim(frames: np.ndarray, reference: np.ndarray) -> float:
-    """Mean SSIM over frames (T,H,W,3) uint8: Gaussian window (sigma 1.5), data range 255."""
-    values = [structural_similarity(a, b, channel_axis=2, data_range=255, gaussian_weights=True, sigma=1.5,
-                                    use_sample_covariance=False) for a, b in zip(frames, reference)]
-    return float(np.mean(values))
+def ssim_maps(frames: np.ndarray, reference: np.ndarray, padding: str = "same") -> np.ndarray:
+    """(T,H',W') SSIM maps (RGB channels averaged) of float frames (T,H,W,3) in [0, 1] against the reference: 11x11
+    Gaussian window of sigma 1.5 (Wang et al. 2004), by kornia. padding "valid" keeps only whole windows (as
+    scikit-image's mean SSIM does), "same" keeps the frame's size."""
+    to_tensor = lambda x: torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2))).float()  # noqa: E731
+    with torch.no_grad():
+        maps = kornia.metrics.ssim(to_tensor(frames), to_tensor(reference), 11, max_val=1.0, padding=padding)
+    return maps.mean(dim=1).numpy()
 
 
 def nearest_given(generated: np.ndarray, given: np.ndarray) -> np.ndarray:
@@ -60,16 +64,10 @@ class Comparison:
     action_ssim: float  # the worst generated frame's SSIM of blurred frames, where the clip or the world moves
 
 
-def _ssim_maps(frames: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """(T,H,W) SSIM maps (mean over channels) of frames against reference, both float in [0, 1]."""
-    return np.stack([structural_similarity(a, b, channel_axis=2, data_range=1.0, gaussian_weights=True, sigma=1.5,
-                                           use_sample_covariance=False, full=True)[1].mean(axis=2)
-                     for a, b in zip(frames, reference)])
-
-
 def compare(frames: np.ndarray, truth: np.ndarray, generated: np.ndarray, masks_truth: np.ndarray,
-            scale: ChangeScale) -> Comparison:
-    """frames and truth (T,H,W,3) uint8 of the same shape; metrics over the frames listed in `generated`."""
+            scale: ChangeScale, plain_ssim: bool = True) -> Comparison:
+    """frames and truth (T,H,W,3) uint8 of the same shape; metrics over the frames listed in `generated`
+    (plain_ssim=False leaves the whole-frame SSIM out: NaN)."""
     masks = motion_masks(frames)[generated]
     error = mse(frames[generated], truth[generated])
     reference = masks_truth[generated]
@@ -81,10 +79,12 @@ def compare(frames: np.ndarray, truth: np.ndarray, generated: np.ndarray, masks_
     a, b = blurred(frames[generated], 2 * scale.sigma), blurred(truth[generated], 2 * scale.sigma)
     if action.any():
         action_mse = float(((a - b) ** 2)[:, action].mean(axis=(1, 2)).max())
-        action_ssim = float(_ssim_maps(a, b)[:, action].mean(axis=1).min())
+        action_ssim = float(ssim_maps(a, b)[:, action].mean(axis=1).min())
     else:
         action_mse, action_ssim = 0.0, 1.0
-    return Comparison(_psnr(error), _ssim(frames[generated], truth[generated]), error, spatial_iou(masks, reference),
+    plain = (float(ssim_maps(frames[generated].astype(np.float32) / 255.0, truth[generated].astype(np.float32) / 255.0,
+                             "valid").mean()) if plain_ssim else float("nan"))
+    return Comparison(_psnr(error), plain, error, spatial_iou(masks, reference),
                       spatiotemporal_iou(masks, reference), weighted_spatial_iou(masks, reference),
                       action_mse, action_ssim)
 
@@ -132,7 +132,7 @@ class Reference(Analyzer):
         measured = compare(frames, reference, generated, masks_truth, scale)
         persistence = reference.copy()
         persistence[generated] = reference[nearest_given(generated, given)]
-        baseline = compare(persistence, reference, generated, masks_truth, scale)
+        baseline = compare(persistence, reference, generated, masks_truth, scale, plain_ssim=False)
         skills = {
             "mse": skill(measured.action_mse, baseline.action_mse, 0.0, self.FLOOR["mse"]),
             "ssim": skill(measured.action_ssim, baseline.action_ssim, 1.0, self.FLOOR["ssim"]),
