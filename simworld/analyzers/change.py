@@ -83,10 +83,10 @@ def global_shifts(images: np.ndarray, reference: np.ndarray, gains: np.ndarray, 
 
 def change_against(images: np.ndarray, reference: np.ndarray, shift: int,
                    keep: np.ndarray | None = None) -> np.ndarray:
-    """(T,H,W) change of blurred images (T,H,W,3) against one blurred reference (H,W,3), in [0, 1]: per pixel the
-    largest channel difference from the exposure-matched reference, after the image's global shake (within
-    +-2 `shift` pixels) is taken out, minimised over further shifts within +-`shift` pixels, on the reference's pixel grid. `keep` (H,W) marks the
-    pixels trusted for the exposure and shake estimates (where nothing should change)."""
+    """(T,H,W) change of blurred images (T,H,W,3) against one blurred reference (H,W,3), in [0, 1], on the
+    reference's pixel grid: per pixel the largest channel difference from the exposure-matched reference, after the
+    image's global shake (within +-2 `shift` pixels) is taken out, minimised over further shifts within +-`shift`
+    pixels. `keep` (H,W) marks the pixels trusted for the exposure and shake estimates (where nothing changes)."""
     gains = exposure_gains(images, reference, keep)
     moves = global_shifts(images, reference, gains, 2 * shift, keep)
     planes = np.ascontiguousarray(images.transpose(3, 0, 1, 2))  # (3,T,H,W): contiguous channel planes are fast
