@@ -42,6 +42,8 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
         conditions = {"ground_truth": None, **cls.failures, **{f"nuisance:{k}": v for k, v in CLIP_NUISANCES.items()}}
         for job in tqdm(jobs, desc=f"validate {name}", unit="clip", disable=not progress):
             gt = store.get(job)
+            # injections that replace what a model generates need to know which frames the probe gives it
+            gt.meta["conditioning"] = {"kind": job.probe.conditioning.kind, "k": job.probe.conditioning.k}
             for index, (condition, inject) in enumerate(conditions.items()):
                 rng = np.random.default_rng([job.seed, index, 1234])
                 frames = gt.frames if inject is None else inject(gt, rng)
