@@ -58,9 +58,10 @@ def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]
     for name, group in scores.groupby("analyzer", sort=True):
         truth = group[group.condition == "ground_truth"]["score"].dropna().to_numpy()
         nuisance = group[group.condition.str.startswith("nuisance:")]["score"].dropna().to_numpy()
-        threshold = calibrate_threshold(np.concatenate([truth, nuisance]))
-        thresholds[name] = round(threshold, 4)
         failures = sorted(c for c in group.condition.unique() if c != "ground_truth" and not c.startswith("nuisance:"))
+        failed_all = group[group.condition.isin(failures)]["score"].dropna().to_numpy()
+        threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all)
+        thresholds[name] = round(threshold, 4)
         for failure in failures:
             failed = group[group.condition == failure]["score"].dropna().to_numpy()
             out.append({"analyzer": name, "failure": failure, "auroc": auroc(truth, failed), "clips": len(failed),

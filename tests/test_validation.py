@@ -1,0 +1,62 @@
+"""Validity machinery: AUROC, threshold calibration, the shared injections, and `simworld validate` end to end."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from simworld.probes import load_suite
+from simworld.validate import VALIDITY_COLUMNS, run_validate
+from simworld.validation import FAILURES, NUISANCES, auroc, calibrate_threshold
+from tests.conftest import rendered
+
+
+def test_auroc_counts_ties_half_and_orders_scores():
+    assert auroc([1.0, 0.9], [0.1, 0.2]) == 1.0
+    assert auroc([0.1, 0.2], [1.0, 0.9]) == 0.0
+    assert auroc([0.5], [0.5]) == 0.5
+    assert np.isnan(auroc([], [0.1]))
+
+
+def test_threshold_sits_in_the_gap_between_calm_and_failed_clips():
+    calm = [1.0] * 20
+    failed = [0.0, 0.1, 0.42]
+    threshold = calibrate_threshold(calm, failed_scores=failed)
+    assert abs(threshold - 0.71) < 1e-9  # the middle of (0.42, 1.0): neither side sits on the edge
+    assert calibrate_threshold(calm) == 0.98  # calm clips alone: the highest threshold, capped
+
+
+def test_threshold_flags_at_most_the_allowed_false_alarms():
+    rng = np.random.default_rng(0)
+    calm = rng.uniform(0.6, 1.0, 100)
+    failed = rng.uniform(0.0, 0.7, 100)
+    threshold = calibrate_threshold(calm, failed_scores=failed)
+    assert np.mean(calm < threshold) <= 0.05
+    assert np.mean(failed < threshold) > 0.5
+    assert calibrate_threshold([None, np.nan]) == 0.5  # nothing calm to calibrate on: the default
+
+
+def test_injections_and_nuisances_keep_the_clip_shape_and_are_deterministic():
+    frames = rendered("physics", 0).frames
+    for name, function in {**FAILURES, **NUISANCES}.items():
+        a = function(frames, np.random.default_rng(1))
+        b = function(frames, np.random.default_rng(1))
+        assert a.shape == frames.shape and a.dtype == np.uint8, name
+        assert np.array_equal(a, b), name
+    for name in FAILURES:
+        assert not np.array_equal(FAILURES[name](frames, np.random.default_rng(1)), frames), name
+
+
+def test_validate_writes_the_table_scores_and_thresholds(tmp_path):
+    suite = load_suite("smoke")
+    table = run_validate(suite, ["temporal"], tmp_path / "out", tmp_path / "cache", progress=False)
+    assert list(table.columns) == VALIDITY_COLUMNS
+    assert set(table.failure) == set(FAILURES)
+    assert table.auroc.between(0, 1).all() and (table.clips == len(suite.probes)).all()
+    written = pd.read_csv(tmp_path / "out" / "validity.csv")
+    assert len(written) == len(table)
+    scores = pd.read_csv(tmp_path / "out" / "validity_scores.csv")
+    assert {"ground_truth", "nuisance:compression", *FAILURES} <= set(scores.condition)
+    thresholds = yaml.safe_load((tmp_path / "out" / "thresholds.yaml").read_text())
+    assert 0.02 <= thresholds["temporal"] <= 0.98
