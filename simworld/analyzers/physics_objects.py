@@ -1,0 +1,191 @@
+"""The objects the physics analyzer judges, as `Path`s, from the shared object layer (tracking.py).
+
+Without a probe: the clip's segmentation tracks. With one: each ground-truth object as `find_objects` finds it in
+the clip; in the frames where the ground truth shows it but the search (which looks near where the ground truth
+has it) does not find it, the segmentation track that held it where it was last found carries it on, so an object
+that goes its own way (falls up, jumps) keeps its identity and its path is judged instead of being called lost.
+Camera shake (a global translation, `camera_shake`) is taken out of every centre.
+
+Objects that appear from nothing. With a probe: more places in a frame that look like one of its objects (a
+component of the object's colours, by Bayes against the scene's other colours, of about its size and colour
+histogram) than the ground truth shows at that frame. Without: segmentation tracks born (or ending) in the open,
+away from the frame's border and from other tracks (where they would come out from behind another or split off
+it), lasting a while.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from simworld.analyzers.segmentation import to_lab
+from simworld.analyzers.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
+                                         ground_truth_tracks, match_exposure, reference_frames, reference_index,
+                                         track_objects)
+from simworld.analyzers.trajectories import Path, camera_shake
+from simworld.clip import Clip
+
+FRAGMENT = "fragment"
+
+
+@dataclass
+class ProbeObjects:
+    """The probe's objects in the clip and in the ground truth (lists in the same order; fragments apart)."""
+
+    paths: list[Path]  # in the clip, shake removed
+    truth: list[Path]  # the ground truth's own, in the clip's geometry (visible centroid)
+    projected: list[np.ndarray]  # (T,2) the ground truth's projected world centre of each object
+    well_visible: list[np.ndarray]  # (T,) bool: the ground truth shows the object clearly
+    found_only: list[np.ndarray]  # (T,) bool: found by the search itself (not carried by segmentation)
+    fragments_found: tuple[int, int]  # (fragment frames found, fragment frames the ground truth shows)
+    copies: np.ndarray  # (objects, T) bool: a second copy of the object in the frame (see second_match)
+    index: np.ndarray  # (T,) reference frame of each clip frame
+
+
+def _path(track: Track, shake: np.ndarray, role: str = "object") -> Path:
+    return Path(track.present.copy(), track.centroid - shake, track.area.copy(), track.object_id, role)
+
+
+def clip_paths(frames: np.ndarray) -> tuple[list[Path], TrackSet]:
+    """Without a probe: segmentation tracks as paths (shake removed), and the tracks."""
+    tracks = track_objects(frames)
+    shake = camera_shake(frames, _union(tracks.tracks, frames.shape[:3]))
+    return [_path(t, shake) for t in tracks.tracks], tracks
+
+
+def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
+    """With a probe: its objects found in the clip (see the module docstring)."""
+    T, H, W, _ = frames.shape
+    truth = ground_truth_tracks(reference, T, (W, H))
+    found = find_objects(frames, reference)
+    segments = track_objects(frames)
+    shake = camera_shake(frames, _union(found.tracks + segments.tracks, frames.shape[:3]))
+    roles = {t.object_id: reference.gt.object(t.object_id).role for t in truth.tracks}
+    covered = _union(found.tracks, (T, H, W))
+    out = ProbeObjects([], [], [], [], [], (0, 0), np.zeros((0, T), bool),
+                       reference_index(T, reference.num_frames))
+    used: set[int] = set()
+    shown = hit = 0
+    whole = []
+    for f, g in zip(found.tracks, truth.tracks):
+        comparison = compare_tracks(f, g)
+        if roles[g.object_id] == FRAGMENT:
+            shown += int(comparison.expected.sum())
+            hit += int((comparison.expected & f.present).sum())
+            continue
+        seen = g.area[g.area > 0]
+        well = comparison.expected & (g.area >= 0.5 * np.median(seen)) if len(seen) else comparison.expected
+        path = _path(f, shake)
+        others = covered & ~f.masks
+        used |= _carry(path, f, comparison.expected, segments, others, shake)
+        out.paths.append(path)
+        out.truth.append(Path(g.present.copy(), g.centroid.copy(), g.area.copy(), g.object_id, roles[g.object_id]))
+        out.projected.append(g.amodal_center if g.amodal_center is not None else g.centroid.copy())
+        out.well_visible.append(well)
+        out.found_only.append(f.present.copy())
+        whole.append(g)
+    out.fragments_found = (hit, shown)
+    reference_at_clip = reference_frames(reference, T, (W, H))
+    # a copy: a second place matches the object's look far better than any second place in the ground truth
+    second = second_match(frames, reference_at_clip, whole, out.well_visible)
+    second_truth = second_match(reference_at_clip, reference_at_clip, whole, out.well_visible)
+    out.copies = (second < TEMPLATE_TOLERANCE) & (second < 0.5 * second_truth)
+    return out
+
+
+def _union(tracks: list[Track], shape) -> np.ndarray:
+    out = np.zeros(shape, bool)
+    for track in tracks:
+        out |= track.masks
+    return out
+
+
+def _carry(path: Path, found: Track, expected: np.ndarray, segments: TrackSet, others: np.ndarray,
+           shake: np.ndarray) -> set[int]:
+    """Fill the frames where the object is expected but not found from the segmentation track that held it
+    where it was last (else next) found; returns the segmentation tracks used."""
+    used: set[int] = set()
+    found_frames = np.flatnonzero(found.present)
+    if not len(found_frames) or not segments.tracks:
+        return used
+    for t in np.flatnonzero(expected & ~found.present):
+        before = found_frames[found_frames < t]
+        anchor = int(before[-1] if len(before) else found_frames[found_frames > t][0])
+        overlaps = np.array([(s.masks[anchor] & found.masks[anchor]).sum() for s in segments.tracks])
+        k = int(np.argmax(overlaps))
+        track = segments.tracks[k]
+        if overlaps[k] < 0.3 * found.area[anchor] or not track.present[t]:
+            continue
+        ratio = track.area[t] / max(track.area[anchor], 1.0)
+        if not 0.5 <= ratio <= 2.0 or (track.masks[t] & others[t]).sum() > 0.3 * track.area[t]:
+            continue  # merged with something else, or another object's pixels
+        path.present[t] = True
+        path.center[t] = track.centroid[t] + (found.centroid[anchor] - track.centroid[anchor]) - shake[t]
+        path.area[t] = found.area[anchor] * ratio
+        used.add(k)
+    return used
+
+
+def second_match(frames: np.ndarray, reference: np.ndarray, truth: list[Track], well: list[np.ndarray]) -> np.ndarray:
+    """(objects, T) how well (RMS Lab error) a second place in the frame, at least 0.7 of the object's size from
+    the best one, matches the object's ground-truth appearance (masked template, slightly blurred, exposure
+    matched to the reference); inf where the object is not clearly visible in the ground truth."""
+    T, H, W, _ = frames.shape
+    lab, reference_lab = (np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in to_lab(x)])
+                          for x in (match_exposure(frames, reference), reference))
+    out = np.full((len(truth), T), np.inf)
+    for o, track in enumerate(truth):
+        for t in np.flatnonzero(well[o]):
+            x0, y0, x1, y1 = track.bbox[t].astype(int)
+            w, h = x1 - x0, y1 - y0
+            if w < 3 or h < 3 or w >= W or h >= H:
+                continue
+            weight = np.repeat(track.masks[t, y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
+            template = np.ascontiguousarray(reference_lab[t, y0:y1, x0:x1])
+            cost = cv2.matchTemplate(lab[t], template, cv2.TM_SQDIFF, mask=weight)
+            rms = np.sqrt(np.maximum(cost, 0.0) / weight.sum())
+            by, bx = np.unravel_index(np.argmin(rms), rms.shape)
+            rms[max(0, by - int(0.7 * h)):by + int(0.7 * h) + 1, max(0, bx - int(0.7 * w)):bx + int(0.7 * w) + 1] = np.inf
+            out[o, t] = float(rms.min())
+    return out
+
+
+def unexplained_changes(segments: TrackSet) -> tuple[int, int]:
+    """Without a probe: (tracks appearing, tracks disappearing) in the middle of the frame, away from the border
+    and from other tracks (where an object comes out from behind another or splits off it, or hides)."""
+    T = segments.num_frames
+    W, H = segments.size
+    margin = max(2.0, 0.06 * min(W, H))
+    appeared = vanished = 0
+    for track in segments.tracks:
+        seen = track.frames_present
+        if not len(seen) or track.present.sum() < max(2, T // 8):
+            continue
+        for frame, neighbour, is_birth in ((seen[0], seen[0] - 1, True), (seen[-1], seen[-1] + 1, False)):
+            if not 0 <= neighbour < T:
+                continue
+            x0, y0, x1, y1 = track.bbox[frame]
+            if x0 < margin or y0 < margin or x1 > W - margin or y1 > H - margin:
+                continue
+            if _near_another(segments, track, frame, neighbour):
+                continue
+            appeared += int(is_birth)
+            vanished += int(not is_birth)
+    return appeared, vanished
+
+
+def _near_another(segments: TrackSet, track: Track, frame: int, neighbour: int) -> bool:
+    """Another track's box, grown by a quarter of this object's size, touches this one's in either frame."""
+    box = track.bbox[frame]
+    grow = 0.25 * np.sqrt(max(track.area[frame], 1.0))
+    for other in segments.tracks:
+        if other is track:
+            continue
+        for t in (frame, neighbour):
+            if other.present[t]:
+                b = other.bbox[t]
+                if b[0] - grow <= box[2] and box[0] <= b[2] + grow and b[1] - grow <= box[3] and box[1] <= b[3] + grow:
+                    return True
+    return False
