@@ -28,6 +28,7 @@ from simworld.analyzers.trajectories import Path, camera_shake
 from simworld.clip import Clip
 
 FRAGMENT = "fragment"
+MIN_AREA = 50  # pixels: objects usually smaller than this (7 x 7) are not judged one by one
 
 
 @dataclass
@@ -49,10 +50,12 @@ def _path(track: Track, shake: np.ndarray, role: str = "object") -> Path:
 
 
 def clip_paths(frames: np.ndarray) -> tuple[list[Path], TrackSet]:
-    """Without a probe: segmentation tracks as paths (shake removed), and the tracks."""
+    """Without a probe: segmentation tracks of objects at least MIN_AREA large as paths (shake removed), and all
+    the tracks."""
     tracks = track_objects(frames)
     shake = camera_shake(frames, _union(tracks.tracks, frames.shape[:3]))
-    return [_path(t, shake) for t in tracks.tracks], tracks
+    paths = [_path(t, shake) for t in tracks.tracks]
+    return [p for p in paths if p.size**2 >= MIN_AREA], tracks
 
 
 def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
@@ -76,7 +79,9 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
             hit += int((comparison.expected & f.present).sum())
             continue
         seen = g.area[g.area > 0]
-        well = comparison.expected & (g.area >= 0.5 * np.median(seen)) if len(seen) else comparison.expected
+        if not len(seen) or np.median(seen) < MIN_AREA:
+            continue  # too small to judge: a few pixels are found (or lost) by chance
+        well = comparison.expected & (g.area >= 0.5 * np.median(seen))
         path = _path(f, shake)
         others = covered & ~f.masks
         used |= _carry(path, f, comparison.expected, segments, others, shake)
@@ -128,16 +133,18 @@ def _carry(path: Path, found: Track, expected: np.ndarray, segments: TrackSet, o
     return used
 
 
-def second_match(frames: np.ndarray, reference: np.ndarray, truth: list[Track], well: list[np.ndarray]) -> np.ndarray:
+def second_match(frames: np.ndarray, reference: np.ndarray, truth: list[Track], well: list[np.ndarray],
+                 stride: int = 2) -> np.ndarray:
     """(objects, T) how well (RMS Lab error) a second place in the frame, at least 0.7 of the object's size from
     the best one, matches the object's ground-truth appearance (masked template, slightly blurred, exposure
-    matched to the reference); inf where the object is not clearly visible in the ground truth."""
+    matched to the reference); inf where the object is not clearly visible in the ground truth, and in all but
+    every `stride`-th frame it is (a copy that stays a while is seen as well; the search is the dearest step)."""
     T, H, W, _ = frames.shape
     lab, reference_lab = (np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in to_lab(x)])
                           for x in (match_exposure(frames, reference), reference))
     out = np.full((len(truth), T), np.inf)
     for o, track in enumerate(truth):
-        for t in np.flatnonzero(well[o]):
+        for t in np.flatnonzero(well[o])[::stride]:
             x0, y0, x1, y1 = track.bbox[t].astype(int)
             w, h = x1 - x0, y1 - y0
             if w < 3 or h < 3 or w >= W or h >= H:
@@ -152,24 +159,32 @@ def second_match(frames: np.ndarray, reference: np.ndarray, truth: list[Track], 
     return out
 
 
-def unexplained_changes(segments: TrackSet) -> tuple[int, int]:
-    """Without a probe: (tracks appearing, tracks disappearing) in the middle of the frame, away from the border
-    and from other tracks (where an object comes out from behind another or splits off it, or hides)."""
+def unexplained_changes(segments: TrackSet, frames: np.ndarray) -> tuple[int, int]:
+    """Without a probe: (objects appearing, objects disappearing) from nothing. A segmentation track (of an object
+    at least MIN_AREA large, seen in an eighth of the frames) born or ending in the open (away from the border and
+    from other tracks, where it would come out from behind another or split off it) counts when its pixels pop:
+    they change at once when it appears (disappears) and stood still in the frame before (after) that."""
     T = segments.num_frames
     W, H = segments.size
     margin = max(2.0, 0.06 * min(W, H))
+    change = np.abs(np.diff(frames.astype(np.int16), axis=0)).max(axis=3) / 255.0  # (T-1,H,W)
     appeared = vanished = 0
     for track in segments.tracks:
         seen = track.frames_present
-        if not len(seen) or track.present.sum() < max(2, T // 8):
+        if not len(seen) or track.present.sum() < max(2, T // 8) or np.median(track.area[seen]) < MIN_AREA:
             continue
-        for frame, neighbour, is_birth in ((seen[0], seen[0] - 1, True), (seen[-1], seen[-1] + 1, False)):
-            if not 0 <= neighbour < T:
+        for frame, is_birth in ((seen[0], True), (seen[-1], False)):
+            # the pair in which it pops, and the pair beside it in which its place must stand still
+            pops, calm = (frame - 1, frame - 2) if is_birth else (frame, frame + 1)
+            if calm < 0 or calm >= T - 1:
                 continue
             x0, y0, x1, y1 = track.bbox[frame]
             if x0 < margin or y0 < margin or x1 > W - margin or y1 > H - margin:
                 continue
-            if _near_another(segments, track, frame, neighbour):
+            place = track.masks[frame]
+            if change[pops][place].mean() < 0.1 or change[calm][place].mean() > 0.03:
+                continue
+            if _near_another(segments, track, frame, frame - 1 if is_birth else frame + 1):
                 continue
             appeared += int(is_birth)
             vanished += int(not is_birth)
@@ -177,15 +192,16 @@ def unexplained_changes(segments: TrackSet) -> tuple[int, int]:
 
 
 def _near_another(segments: TrackSet, track: Track, frame: int, neighbour: int) -> bool:
-    """Another track's box, grown by a quarter of this object's size, touches this one's in either frame."""
+    """Another track's box comes within half the larger object's size of this one's, in either frame (it may hide
+    this one, or break into it)."""
     box = track.bbox[frame]
-    grow = 0.25 * np.sqrt(max(track.area[frame], 1.0))
     for other in segments.tracks:
         if other is track:
             continue
         for t in (frame, neighbour):
             if other.present[t]:
                 b = other.bbox[t]
+                grow = 0.5 * np.sqrt(max(track.area[frame], other.area[t], 1.0))
                 if b[0] - grow <= box[2] and box[0] <= b[2] + grow and b[1] - grow <= box[3] and box[1] <= b[3] + grow:
                     return True
     return False

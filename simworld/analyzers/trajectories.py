@@ -142,8 +142,8 @@ def flight_windows(reference, index: np.ndarray, object_ids: list[int], min_fram
 def motion_arcs(path: Path, min_frames: int = 3) -> list[np.ndarray]:
     """Stretches of a path in uninterrupted motion: runs of frames that move on both sides (the step before
     and the step after). So the last still frame before a release and the first still frame after a landing
-    are left out (the release or landing happens somewhere in between), and so is the frame where the vertical
-    motion turns from down to up (a bounce: the contact happens near it). Missing frames cut too."""
+    are left out (the release or landing happens somewhere in between), and so is the frame where a fall turns
+    up or suddenly slows (a bounce or a landing: the contact happens near it). Missing frames cut too."""
     T = len(path.present)
     if T < 2:
         return []
@@ -152,9 +152,11 @@ def motion_arcs(path: Path, min_frames: int = 3) -> list[np.ndarray]:
     moving = np.nan_to_num(step, nan=0.0) > max(0.5, 0.03 * size)
     before = np.concatenate([[moving[0]], moving])  # the step into each frame (the first frame: the step out)
     after = np.concatenate([moving, [moving[-1]]])
-    dy = np.diff(path.center[:, 1])
+    dy = np.nan_to_num(np.diff(path.center[:, 1]))
     bounce = np.zeros(T, bool)
-    bounce[1:-1] = (dy[:-1] > 0.5) & (dy[1:] < -0.5)
+    # falling, then rising (a bounce) or much slower (a landing; still frames after it may jitter)
+    falling = dy[:-1] > max(1.0, 0.05 * size)
+    bounce[1:-1] = falling & ((dy[1:] < -0.5) | (dy[1:] < 0.4 * dy[:-1]))
     flying = path.present & before & after & ~bounce
     arcs, start = [], None
     for t in range(T + 1):
@@ -169,9 +171,10 @@ def motion_arcs(path: Path, min_frames: int = 3) -> list[np.ndarray]:
 
 # ------------------------------------------------------------------ teleports and bounces
 def jump_ratios(path: Path, area_change: float | None = None) -> np.ndarray:
-    """(T,) for each frame t >= 1 (0 elsewhere): how far the object moved from t-1 to t, relative to how fast it
-    moves around then, if that move is a teleport candidate (the object keeps its size, moves at least half its
-    size). The speed around t is the smaller of two readings: the neighbouring steps (t-2..t-1, t..t+1), and
+    """(T,) for each frame t (0 elsewhere): how far the object moved from t-1 to t, relative to how fast it moves
+    around then, where that can be told (it is seen from t-2 to t+1) and the move is a teleport candidate (at least
+    half its size; with `area_change`, its visible area changes less than that factor: segmentation merging two
+    objects or splitting one moves a centroid too). The speed around t is the smaller of two readings: the neighbouring steps (t-2..t-1, t..t+1), and
     the steps skipping t (a one-frame jump out and back). Ratios near 1 are ordinary motion; a bounce reverses
     the motion at about the same speed."""
     T = len(path.present)
@@ -184,7 +187,9 @@ def jump_ratios(path: Path, area_change: float | None = None) -> np.ndarray:
             return np.nan
         return float(np.linalg.norm(c[b] - c[a]) / (b - a))
 
-    for t in range(1, T):
+    for t in range(2, T - 1):
+        if not path.present[t - 2:t + 2].all():  # judged only with motion seen on both sides
+            continue
         move = step(t - 1, t)
         if not np.isfinite(move) or move < 0.5 * size:
             continue
