@@ -180,7 +180,7 @@ class Physics(Analyzer):
                else "the flying objects are not seen in 3 frames of their flight")
         report.add("flights", float(len(ratios)))
         if ratios:
-            worst = min(ratios, key=lambda r: abs(np.log(r)) if r > 0 else np.inf)
+            worst = max(ratios, key=lambda r: abs(np.log(r)) if r > 0 else np.inf)
             report.add("gravity_ratio", worst)
             report.add("gravity_sign_fraction", float(np.mean(np.array(ratios) > 0)))
             report.components["gravity"] = min(_tolerant(abs(np.log(r)), *self.GRAVITY) if r > 0 else 0.0

@@ -192,16 +192,19 @@ def unexplained_changes(segments: TrackSet, frames: np.ndarray) -> tuple[int, in
 
 
 def _near_another(segments: TrackSet, track: Track, frame: int, neighbour: int) -> bool:
-    """Another track's box comes within half the larger object's size of this one's, in either frame (it may hide
-    this one, or break into it)."""
+    """Another track comes within half the larger object's size of this one, in either frame (it may hide this one
+    or this one may split off it), or one ended nearby (within its size) in the 3 frames before (a piece of it)."""
     box = track.bbox[frame]
     for other in segments.tracks:
         if other is track:
             continue
-        for t in (frame, neighbour):
-            if other.present[t]:
-                b = other.bbox[t]
-                grow = 0.5 * np.sqrt(max(track.area[frame], other.area[t], 1.0))
-                if b[0] - grow <= box[2] and box[0] <= b[2] + grow and b[1] - grow <= box[3] and box[1] <= b[3] + grow:
-                    return True
+        looks = [(t, 0.5) for t in (frame, neighbour) if other.present[t]]
+        ended = other.frames_present[-1] if other.present.any() else -10
+        if frame - 3 <= ended < frame:
+            looks.append((ended, 1.0))
+        for t, reach in looks:
+            b = other.bbox[t]
+            grow = reach * np.sqrt(max(track.area[frame], other.area[t], 1.0))
+            if b[0] - grow <= box[2] and box[0] <= b[2] + grow and b[1] - grow <= box[3] and box[1] <= b[3] + grow:
+                return True
     return False

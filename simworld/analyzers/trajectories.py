@@ -157,6 +157,17 @@ def motion_arcs(path: Path, min_frames: int = 3) -> list[np.ndarray]:
     # falling, then rising (a bounce) or much slower (a landing; still frames after it may jitter)
     falling = dy[:-1] > max(1.0, 0.05 * size)
     bounce[1:-1] = falling & ((dy[1:] < -0.5) | (dy[1:] < 0.4 * dy[:-1]))
+    # and any turn much sharper than the curve around it (a bounce off anything, whichever way gravity points;
+    # an apex turns no sharper than the rest of its parabola)
+    turn = np.abs(np.diff(dy))  # (T-2,) at frames 1..T-2
+
+    def beside(k: int) -> np.ndarray:  # the larger turn k frames before or after
+        pad = np.zeros(k)
+        return np.maximum(np.concatenate([pad, turn[:-k]])[:len(turn)], np.concatenate([turn[k:], pad])[:len(turn)])
+
+    # (a contact between two frames shows in the turns of both: compare with the turns two frames away too)
+    around = np.minimum(beside(1), beside(2)) if len(turn) > 2 else beside(1)
+    bounce[1:-1] |= turn > np.maximum(max(2.0, 0.1 * size), 1.5 * around)
     flying = path.present & before & after & ~bounce
     arcs, start = [], None
     for t in range(T + 1):
