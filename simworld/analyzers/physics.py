@@ -13,6 +13,8 @@ probe's ground-truth objects found in the clip (carried on by segmentation where
   without, stretches of uninterrupted motion shaped by their acceleration must accelerate downward (the size of
   g in pixels depends on the unknown scale). The fit's residual (4 frames or more) judges the shape. A flight
   needs 3 frames of the object seen, else the metrics are empty with the reason.
+- interpenetration: with a probe, two objects that collide in the ground truth must not pass through each other
+  (their order along the line that joined them before the impact stays as in the ground truth).
 - bounces: each bounce lower than the one before (no energy from nowhere).
 - with a probe, the clip must also do what the probe asks: its pixels change about as much as the ground truth's
   (`motion_ratio`: a frozen clip is consistent and dead), its objects travel no more than a few times as far
@@ -25,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.physics_failures import FAILURES
+from simworld.analyzers.physics_failures import FAILURES, collisions
 from simworld.analyzers.physics_objects import ProbeObjects, clip_paths, probe_objects, unexplained_changes
 from simworld.analyzers.tracking import reference_frames
 from simworld.analyzers.trajectories import (Path, bounce_heights, fit_parabola, fit_path, flight_windows,
@@ -95,6 +97,7 @@ class Physics(Analyzer):
     TRAVEL = (2.5, 1.0)  # how many times farther than the ground truth's the objects may travel
     BOUNCE = (1.1, 0.1)  # a bounce this much higher than the one before (with a probe: 0.1 above the truth's)
     FRAGMENTS = (0.3, 0.15)  # fraction of the ground truth's fragment sightings missing
+    PASS = (0.1, 0.1)  # fraction of the frames after a collision in which two objects have passed through each other
     POP = 0.3  # without a probe: factor per object popping in or out
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
@@ -126,6 +129,7 @@ class Physics(Analyzer):
             tolerance = max(self.TELEPORT[0], 1.5 * jump_truth)
             report.components["teleport"] = _tolerant(jump, tolerance, self.TELEPORT[1])
         self._gravity(objects, reference, report)
+        self._pass_through(objects, reference, report)
         # the clip does what the probe asks. Motion as the pixels see it: a search guided by the ground truth can
         # find some motion even in a frozen clip
         truth_motion = changed_fraction(reference_frames(reference, clip.num_frames, clip.size))
@@ -190,6 +194,33 @@ class Physics(Analyzer):
             report.add("gravity_sign_fraction", None, why)
         self._residual(report, residuals, "no free flight seen in 4 frames or more")
 
+    def _pass_through(self, objects: ProbeObjects, reference: Clip, report: _Report) -> None:
+        """Objects that collide in the ground truth must not pass through each other: after the impact, their order
+        along the line that joined them just before it stays as in the ground truth."""
+        paths = {p.object_id: (p, t) for p, t in zip(objects.paths, objects.truth)}
+        fractions = []
+        for frame, a, b in collisions(reference.gt):
+            before, after = np.flatnonzero(objects.index < frame), np.flatnonzero(objects.index >= frame)
+            if a not in paths or b not in paths or not len(before) or not len(after):
+                continue
+            (clip_a, truth_a), (clip_b, truth_b) = paths[a], paths[b]
+            k = before[-1]
+            line = truth_b.center[k] - truth_a.center[k]
+            if not (truth_a.present[k] and truth_b.present[k]) or np.linalg.norm(line) < 1.0:
+                continue
+            line /= np.linalg.norm(line)
+            both = after[clip_a.present[after] & clip_b.present[after] & truth_a.present[after] & truth_b.present[after]]
+            if not len(both):
+                continue
+            order = (clip_b.center[both] - clip_a.center[both]) @ line
+            truth_order = (truth_b.center[both] - truth_a.center[both]) @ line
+            crossed = (order < -0.3 * 0.5 * (clip_a.size + clip_b.size)) & (truth_order > 0)
+            fractions.append(float(crossed.mean()))
+        report.add("pass_through", max(fractions) if fractions else None,
+                   "no collision between two objects seen in the ground truth and the clip", False)
+        if fractions:
+            report.components["solid"] = _tolerant(max(fractions), *self.PASS)
+
     # ------------------------------------------------------------------ without a probe
     def _without_probe(self, clip: Clip, report: _Report) -> None:
         paths, tracks = clip_paths(clip.frames)
@@ -210,8 +241,8 @@ class Physics(Analyzer):
             report.components["teleport"] = _tolerant(jump, *self.TELEPORT)
             self._flights(clip, paths, report)
             self._bounce(report, bounce_gain(paths), None)
-        for name in ("gravity_ratio", "motion_ratio", "travel_ratio", "fragments_found"):
-            report.add(name, None, NEEDS_PROBE, name != "travel_ratio")
+        for name in ("gravity_ratio", "pass_through", "motion_ratio", "travel_ratio", "fragments_found"):
+            report.add(name, None, NEEDS_PROBE, name not in ("travel_ratio", "pass_through"))
 
     def _flights(self, clip: Clip, paths: list[Path], report: _Report) -> None:
         """Stretches of motion shaped by their acceleration (a steady motion down the image may be rolling toward

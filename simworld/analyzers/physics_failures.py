@@ -14,6 +14,8 @@ reverse, no shatter to prevent): `simworld validate` then leaves that clip out o
 - duplicate: a copy of an object appears beside it from a frame in the middle of the clip on and moves with it.
 - no_shatter: the glass does not break: the fragments are gone and the intact glass lands where it hit the floor
   (or bounces a little first), placed with the ground-truth camera.
+- pass_through: two objects that collide in the ground truth pass through each other instead (interpenetration):
+  from the impact on, each keeps moving as it did before it, as it looked then.
 """
 
 from __future__ import annotations
@@ -275,6 +277,38 @@ def inject_no_shatter(clip: Clip, rng: np.random.Generator) -> np.ndarray | None
     return editor.frames
 
 
+def collisions(gt) -> list[tuple[int, int, int]]:
+    """(frame, object, other) of the ground truth's impacts between two tracked objects (not fragments)."""
+    whole = {int(i) for i in gt.track_ids if gt.object(int(i)).role != NO_PASTE}
+    return [(e.frame, int(e.objects[0]), int(e.objects[1])) for e in gt.events_of("impact")
+            if len(e.objects) == 2 and {int(e.objects[0]), int(e.objects[1])} <= whole]
+
+
+def inject_pass_through(clip: Clip, rng: np.random.Generator) -> np.ndarray | None:
+    """Two objects that collide in the ground truth pass through each other: from the impact on, both keep the
+    velocity they had before it (an object at rest stays put)."""
+    options = []
+    for frame, a, b in collisions(clip.gt):
+        area_a, area_b = _areas(clip, a), _areas(clip, b)
+        if 2 <= frame < clip.num_frames and (area_a[frame - 2:frame] > 0).all() and (area_b[frame - 2:frame] > 0).all():
+            options.append((frame, a, b))
+    if not options:
+        return None
+    frame, *pair = options[int(rng.integers(0, len(options)))]
+    editor = _Editor(clip)
+    centers = {o: _projected(clip, clip.gt.track_index(o)) for o in pair}
+    sources = {o: (clip.frames.copy(), clip.gt.masks == o) for o in pair}
+    for t in range(frame, clip.num_frames):
+        for o in pair:
+            editor.erase(t, editor.masks[t] == o)
+        for o in pair:  # each as it was last seen before the impact, moving on at its speed then
+            c = centers[o]
+            velocity = c[frame - 1] - c[frame - 2]
+            frames, masks = sources[o]
+            editor.paste(t, frames[frame - 1], masks[frame - 1], velocity * (t - frame + 1))
+    return editor.frames
+
+
 def _project(clip: Clip, t: int, point: np.ndarray) -> np.ndarray:
     K, E = clip.gt.intrinsics[t], clip.gt.extrinsics[t]
     cam = E[:3, :3] @ point + E[:3, 3]
@@ -297,4 +331,4 @@ def _lowest_point(clip: Clip, t: int, mask: np.ndarray) -> float:
 
 
 FAILURES = {"teleport": inject_teleport, "anti_gravity": inject_anti_gravity, "vanish": inject_vanish,
-            "duplicate": inject_duplicate, "no_shatter": inject_no_shatter}
+            "duplicate": inject_duplicate, "no_shatter": inject_no_shatter, "pass_through": inject_pass_through}

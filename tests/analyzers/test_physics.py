@@ -1,5 +1,5 @@
-"""physics: separates ground truth from teleports, anti-gravity, vanishing and duplicated objects and a glass that does
-not shatter; ignores nuisances; dead, shuffled and noise clips score low with a probe; works at other sizes and
+"""physics: separates ground truth from teleports, anti-gravity, vanishing and duplicated objects, a glass that does
+not shatter and objects that pass through each other; ignores nuisances; dead, shuffled and noise clips score low with a probe; works at other sizes and
 lengths and without a probe."""
 
 from __future__ import annotations
@@ -92,14 +92,17 @@ def test_injections_move_the_object_and_apply_only_where_they_can():
     fall, roll = truth("fall", 0), truth("roll", 1)
     for name, inject in FAILURES.items():
         frames = inject(fall, np.random.default_rng(0))
-        if name == "no_shatter":
-            assert frames is None  # nothing shatters in a fall
+        if name in ("no_shatter", "pass_through"):
+            assert frames is None  # nothing shatters in a fall, nothing collides with anything but the floor
             continue
         assert frames.shape == fall.frames.shape and frames.dtype == np.uint8
         changed = np.abs(frames.astype(int) - fall.frames.astype(int)).max(axis=3) > 40
         assert changed.sum() >= 100, name
         assert np.array_equal(inject(fall, np.random.default_rng(0)), frames), name  # deterministic
     assert FAILURES["anti_gravity"](roll, np.random.default_rng(0)) is None  # nothing flies when things roll
+    through = FAILURES["pass_through"](roll, np.random.default_rng(0))
+    m = analyze(through, roll, "roll")
+    assert m["pass_through"] > 0.3 and m["solid_component"] < 0.1
     glass = truth("shatter", 0)
     whole = FAILURES["no_shatter"](glass, np.random.default_rng(0))
     after = glass.gt.events_of("shatter")[0].frame
