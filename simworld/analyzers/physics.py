@@ -123,10 +123,10 @@ class Physics(Analyzer):
         self._count(objects, report)
         report.add("objects_appeared", None, WITHOUT_PROBE, False)
         report.add("objects_vanished", None, WITHOUT_PROBE, False)
-        jump, jump_truth = max_jump(objects.paths), max_jump(objects.truth)
-        report.add("teleport_ratio", jump, higher_is_better=False)
-        if objects.paths:
-            tolerance = max(self.TELEPORT[0], 1.5 * jump_truth)
+        jump = max_jump(objects.paths) if objects.paths else None
+        report.add("teleport_ratio", jump, "no object large enough to judge", False)
+        if jump is not None:
+            tolerance = max(self.TELEPORT[0], 1.5 * max_jump(objects.truth))
             report.components["teleport"] = _tolerant(jump, tolerance, self.TELEPORT[1])
         self._gravity(objects, reference, report)
         self._pass_through(objects, reference, report)

@@ -55,11 +55,10 @@ class _Editor:
         moved = cv2.warpAffine(source, M, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         self.frames[t] = np.clip(alpha * moved + (1 - alpha) * self.frames[t], 0, 255).astype(np.uint8)
 
-    def move(self, t: int, object_id: int, offset, source_frame: int | None = None) -> None:
-        """Frame t with the object (as seen in `source_frame`, default t) moved by offset."""
-        s = t if source_frame is None else source_frame
-        source, mask = self.frames[s].copy() if s != t else self.frames[t].copy(), self.masks[s] == object_id
-        self.erase(t, self.masks[t] == object_id)
+    def move(self, t: int, object_id: int, offset) -> None:
+        """Frame t with the object moved by offset (dx, dy)."""
+        source, mask = self.frames[t].copy(), self.masks[t] == object_id
+        self.erase(t, mask)
         self.paste(t, source, mask, offset)
 
 
@@ -67,13 +66,8 @@ def _plate(frames: np.ndarray, moving: np.ndarray) -> np.ndarray:
     """(H,W,3) the scene without its tracked objects: per-pixel median over frames where none covers it."""
     values = np.where(moving[..., None], np.nan, frames.astype(np.float32))
     never = moving.all(axis=0)
-    with np.errstate(all="ignore"):
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            plate = np.nanmedian(values, axis=0)
-    plate = np.nan_to_num(plate, nan=0.0).astype(np.uint8)
+    values[:, never] = 0.0  # (inpainted below; spares nanmedian an all-NaN warning)
+    plate = np.nanmedian(values, axis=0).astype(np.uint8)
     if never.any():
         plate = cv2.inpaint(plate, never.astype(np.uint8), 3, cv2.INPAINT_TELEA)
     return plate

@@ -6,11 +6,12 @@ has it) does not find it, the segmentation track that held it where it was last 
 that goes its own way (falls up, jumps) keeps its identity and its path is judged instead of being called lost.
 Camera shake (a global translation, `camera_shake`) is taken out of every centre.
 
-Objects that appear from nothing. With a probe: more places in a frame that look like one of its objects (a
-component of the object's colours, by Bayes against the scene's other colours, of about its size and colour
-histogram) than the ground truth shows at that frame. Without: segmentation tracks born (or ending) in the open,
-away from the frame's border and from other tracks (where they would come out from behind another or split off
-it), lasting a while.
+Objects that appear from nothing. With a probe: a second place in a frame that matches an object's ground-truth
+look (masked template) far better than any second place in the ground truth's own frame: a copy. Without:
+segmentation tracks whose pixels pop in (or out) in the open, away from the frame's border and from other tracks
+(where they would come out from behind another, split off it or be a piece of one that just broke).
+Objects usually smaller than MIN_AREA pixels are not judged one by one (a few pixels are found or lost by chance);
+the fragments of a shattering glass are counted together instead (`fragments_found`).
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ class ProbeObjects:
     truth: list[Path]  # the ground truth's own, in the clip's geometry (visible centroid)
     projected: list[np.ndarray]  # (T,2) the ground truth's projected world centre of each object
     well_visible: list[np.ndarray]  # (T,) bool: the ground truth shows the object clearly
-    found_only: list[np.ndarray]  # (T,) bool: found by the search itself (not carried by segmentation)
     fragments_found: tuple[int, int]  # (fragment frames found, fragment frames the ground truth shows)
     copies: np.ndarray  # (objects, T) bool: a second copy of the object in the frame (see second_match)
     index: np.ndarray  # (T,) reference frame of each clip frame
@@ -67,9 +67,7 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
     shake = camera_shake(frames, _union(found.tracks + segments.tracks, frames.shape[:3]))
     roles = {t.object_id: reference.gt.object(t.object_id).role for t in truth.tracks}
     covered = _union(found.tracks, (T, H, W))
-    out = ProbeObjects([], [], [], [], [], (0, 0), np.zeros((0, T), bool),
-                       reference_index(T, reference.num_frames))
-    used: set[int] = set()
+    out = ProbeObjects([], [], [], [], (0, 0), np.zeros((0, T), bool), reference_index(T, reference.num_frames))
     shown = hit = 0
     whole = []
     for f, g in zip(found.tracks, truth.tracks):
@@ -83,13 +81,11 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
             continue  # too small to judge: a few pixels are found (or lost) by chance
         well = comparison.expected & (g.area >= 0.5 * np.median(seen))
         path = _path(f, shake)
-        others = covered & ~f.masks
-        used |= _carry(path, f, comparison.expected, segments, others, shake)
+        _carry(path, f, comparison.expected, segments, covered & ~f.masks, shake)
         out.paths.append(path)
         out.truth.append(Path(g.present.copy(), g.centroid.copy(), g.area.copy(), g.object_id, roles[g.object_id]))
         out.projected.append(g.amodal_center if g.amodal_center is not None else g.centroid.copy())
         out.well_visible.append(well)
-        out.found_only.append(f.present.copy())
         whole.append(g)
     out.fragments_found = (hit, shown)
     reference_at_clip = reference_frames(reference, T, (W, H))
@@ -108,13 +104,12 @@ def _union(tracks: list[Track], shape) -> np.ndarray:
 
 
 def _carry(path: Path, found: Track, expected: np.ndarray, segments: TrackSet, others: np.ndarray,
-           shake: np.ndarray) -> set[int]:
+           shake: np.ndarray) -> None:
     """Fill the frames where the object is expected but not found from the segmentation track that held it
-    where it was last (else next) found; returns the segmentation tracks used."""
-    used: set[int] = set()
+    where it was last (else next) found (`others`: the other objects' found pixels, which it must not be)."""
     found_frames = np.flatnonzero(found.present)
     if not len(found_frames) or not segments.tracks:
-        return used
+        return
     for t in np.flatnonzero(expected & ~found.present):
         before = found_frames[found_frames < t]
         anchor = int(before[-1] if len(before) else found_frames[found_frames > t][0])
@@ -129,8 +124,6 @@ def _carry(path: Path, found: Track, expected: np.ndarray, segments: TrackSet, o
         path.present[t] = True
         path.center[t] = track.centroid[t] + (found.centroid[anchor] - track.centroid[anchor]) - shake[t]
         path.area[t] = found.area[anchor] * ratio
-        used.add(k)
-    return used
 
 
 def second_match(frames: np.ndarray, reference: np.ndarray, truth: list[Track], well: list[np.ndarray],

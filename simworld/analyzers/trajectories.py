@@ -1,11 +1,11 @@
 """Object paths over time and what physics says about them: free flight, parabolas, teleports, bounces.
 
-Arrays in, arrays out (no frames here): a `Path` is an object's centre over the clip's frames. With ground truth,
-`flight_windows` finds the frames in which a tracked object flies freely (its world acceleration is gravity's) and
-`expected_acceleration` the image acceleration gravity gives it there (the projected centre's parabola); without
-it, `motion_arcs` cuts a path into stretches of uninterrupted motion (between rest, landings and bounces).
-`fit_parabola` fits x(t), y(t) of any stretch; `jump_ratios` finds displacements no motion explains (teleports);
-`bounce_heights` the heights a bouncing object reaches.
+A `Path` is an object's centre over the clip's frames. With ground truth, `flight_windows` finds the frames in which
+a tracked object flies freely (its world acceleration is gravity's); without it, `motion_arcs` cuts a path into
+stretches of uninterrupted motion (between rest, releases, landings and bounces). `fit_parabola` fits x(t), y(t)
+of any stretch (the ground truth's projected centre over a flight gives the image acceleration gravity causes
+there); `jump_ratios` finds displacements no motion explains (teleports); `bounce_heights` the heights a bouncing
+object reaches; `camera_shake` the global translation of the frames, to take out of object centres.
 """
 
 from __future__ import annotations
@@ -185,9 +185,9 @@ def jump_ratios(path: Path, area_change: float | None = None) -> np.ndarray:
     """(T,) for each frame t (0 elsewhere): how far the object moved from t-1 to t, relative to how fast it moves
     around then, where that can be told (it is seen from t-2 to t+1) and the move is a teleport candidate (at least
     half its size; with `area_change`, its visible area changes less than that factor: segmentation merging two
-    objects or splitting one moves a centroid too). The speed around t is the smaller of two readings: the neighbouring steps (t-2..t-1, t..t+1), and
-    the steps skipping t (a one-frame jump out and back). Ratios near 1 are ordinary motion; a bounce reverses
-    the motion at about the same speed."""
+    objects or splitting one moves a centroid too). The speed around t is the smaller of two readings: the
+    neighbouring steps (t-2..t-1, t..t+1), and the steps skipping t (a one-frame jump out and back). Ratios near 1
+    are ordinary motion; a bounce reverses the motion at about the same speed."""
     T = len(path.present)
     out = np.zeros(T)
     c, size = path.center, max(path.size, 1.0)
@@ -207,10 +207,9 @@ def jump_ratios(path: Path, area_change: float | None = None) -> np.ndarray:
         ratio_area = path.area[t] / max(path.area[t - 1], 1.0)
         if area_change is not None and not 1 / area_change <= ratio_area <= area_change:
             continue
-        neighbours = np.nanmax([step(t - 2, t - 1), step(t, t + 1), np.nan]) if T > 2 else np.nan
-        skipping = np.nanmax([step(t - 2, t - 1), step(t - 1, t + 1), step(t + 1, t + 2), np.nan]) if T > 2 else np.nan
-        around = np.nanmin([neighbours, skipping, np.inf])
-        out[t] = move / max(floor, around if np.isfinite(around) else 0.0)
+        neighbours = max(step(t - 2, t - 1), step(t, t + 1))
+        skipping = np.nanmax([step(t - 2, t - 1), step(t - 1, t + 1), step(t + 1, t + 2)])
+        out[t] = move / max(floor, min(neighbours, skipping))
     return out
 
 
