@@ -47,6 +47,8 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
             for index, (condition, inject) in enumerate(conditions.items()):
                 rng = np.random.default_rng([job.seed, index, 1234])
                 frames = gt.frames if inject is None else inject(gt, rng)
+                if frames is None:  # the failure has nothing to act on in this clip (e.g. no shatter to prevent)
+                    continue
                 rows.append({"analyzer": name, "probe": job.probe.id, "seed": job.seed, "condition": condition,
                              "score": _score(analyzer, frames, gt, job)})
     return pd.DataFrame(rows, columns=["analyzer", "probe", "seed", "condition", "score"])

@@ -1,0 +1,177 @@
+"""physics: separates ground truth from teleports, anti-gravity, vanishing and duplicated objects, a glass that does
+not shatter and objects that pass through each other; ignores nuisances; dead, shuffled and noise clips score low with a probe; works at other sizes and
+lengths and without a probe."""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+import pytest
+
+from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.analyzers.physics_failures import FAILURES
+from simworld.clip import Clip
+from simworld.probes import ProbeSpec
+from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
+from simworld.world import SceneSpec, render_scene
+
+SCENARIOS = ("fall", "bounce", "roll", "collide", "topple", "shatter")
+PROBES = {s: ProbeSpec(id=s, family="physics", params={"scenario": s}, analyzers={"physics": {}}) for s in SCENARIOS}
+CASES = [("fall", 0), ("fall", 1), ("bounce", 0), ("roll", 1), ("collide", 0), ("topple", 0), ("topple", 1),
+         ("shatter", 0), ("shatter", 1)]
+DEAD = ("frozen", "shuffled", "noise")
+
+
+@functools.lru_cache(maxsize=None)
+def truth(scenario: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
+    return render_scene(SceneSpec("physics", seed=seed, width=width, height=height, frames=frames,
+                                  params={"scenario": scenario}))
+
+
+def analyze(frames: np.ndarray, gt: Clip | None, scenario: str = "fall") -> dict[str, float | None]:
+    context = AnalysisContext(probe=PROBES[scenario], ground_truth=gt) if gt is not None else AnalysisContext()
+    return {m.name: m.value for m in ANALYZERS.get("physics")().analyze(Clip(frames, 8.0), context)}
+
+
+def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if kind == "frozen":
+        return np.repeat(frames[:1], len(frames), axis=0)
+    if kind == "shuffled":
+        return frames[rng.permutation(len(frames))]
+    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
+
+
+@functools.lru_cache(maxsize=None)
+def scores() -> dict[str, list[float]]:
+    cls = ANALYZERS.get("physics")
+    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
+    for scenario, seed in CASES:
+        gt = truth(scenario, seed)
+        # the same conditions and random streams as `simworld validate`
+        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
+        for index, (name, inject) in enumerate(conditions.items()):
+            frames = gt.frames if inject is None else inject(gt, np.random.default_rng([seed, index, 1234]))
+            if frames is not None:  # None: nothing to inject it into (no shatter to prevent, no free flight)
+                out[name].append(analyze(frames, gt, scenario)["score"])
+        for kind in DEAD:
+            out[kind].append(analyze(dead(kind, gt.frames, np.random.default_rng(seed)), gt, scenario)["score"])
+    return out
+
+
+@pytest.mark.parametrize("failure", list(FAILURES))
+def test_separates_ground_truth_from_injected_failures(failure):
+    s = scores()
+    assert len(s[failure]) >= 2
+    assert auroc(s["ground_truth"], s[failure]) >= 0.95
+
+
+def test_no_false_alarms_on_ground_truth_and_nuisances():
+    s = scores()
+    threshold = ANALYZERS.get("physics").threshold
+    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
+    assert np.mean(np.array(calm) < threshold) <= 0.05
+    # the class threshold is no stricter than what calibration on these calm clips allows
+    assert threshold <= calibrate_threshold(calm) + 1e-6
+
+
+def test_failures_are_flagged():
+    s = scores()
+    threshold = ANALYZERS.get("physics").threshold
+    for failure in FAILURES:
+        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
+
+
+@pytest.mark.parametrize("kind", DEAD)
+def test_dead_shuffled_and_noise_clips_score_low(kind):
+    assert max(scores()[kind]) < 0.2
+
+
+def test_injections_move_the_object_and_apply_only_where_they_can():
+    fall, roll = truth("fall", 0), truth("roll", 1)
+    for name, inject in FAILURES.items():
+        frames = inject(fall, np.random.default_rng(0))
+        if name in ("no_shatter", "pass_through"):
+            assert frames is None  # nothing shatters in a fall, nothing collides with anything but the floor
+            continue
+        assert frames.shape == fall.frames.shape and frames.dtype == np.uint8
+        changed = np.abs(frames.astype(int) - fall.frames.astype(int)).max(axis=3) > 40
+        assert changed.sum() >= 100, name
+        assert np.array_equal(inject(fall, np.random.default_rng(0)), frames), name  # deterministic
+    assert FAILURES["anti_gravity"](roll, np.random.default_rng(0)) is None  # nothing flies when things roll
+    through = FAILURES["pass_through"](roll, np.random.default_rng(0))
+    m = analyze(through, roll, "roll")
+    assert m["pass_through"] > 0.3 and m["solid_component"] < 0.1
+    glass = truth("shatter", 0)
+    whole = FAILURES["no_shatter"](glass, np.random.default_rng(0))
+    after = glass.gt.events_of("shatter")[0].frame
+    fragments = np.isin(glass.gt.masks[after:], [o.id for o in glass.gt.objects if o.role == "fragment"])
+    # the fragments are gone: their pixels show the floor (or the intact glass), not the shards
+    assert np.abs(whole[after:].astype(int) - glass.frames[after:].astype(int)).max(axis=3)[fragments].mean() > 20
+
+
+def test_gravity_is_measured_in_free_flight():
+    gt = truth("bounce", 0)
+    m = analyze(gt.frames, gt, "bounce")
+    assert m["flights"] >= 2 and m["gravity_sign_fraction"] == 1.0
+    assert 0.85 <= m["gravity_ratio"] <= 1.15 and m["parabola_residual"] < 0.05
+    assert m["bounce_gain"] is not None and m["bounce_gain"] < 1.0
+    rolling = analyze(truth("roll", 1).frames, truth("roll", 1), "roll")
+    assert rolling["gravity_ratio"] is None and rolling["flights"] == 0  # nothing flies: no fit, and why
+    falling_up = FAILURES["anti_gravity"](gt, np.random.default_rng(1))
+    m = analyze(falling_up, gt, "bounce")
+    assert m["gravity_ratio"] < 0.5 and m["gravity_component"] < 0.1
+
+
+@pytest.mark.parametrize("width, height, frames, scenario", [(160, 96, 16, "fall"), (96, 160, 16, "bounce"),
+                                                              (64, 64, 8, "shatter"), (256, 144, 12, "collide"),
+                                                              (128, 128, 48, "topple")])
+def test_other_sizes_aspects_and_lengths(width, height, frames, scenario):
+    gt = truth(scenario, 0, width, height, frames)
+    threshold = ANALYZERS.get("physics").threshold
+    assert analyze(gt.frames, gt, scenario)["score"] >= threshold
+    assert analyze(dead("frozen", gt.frames, np.random.default_rng(0)), gt, scenario)["score"] < 0.2
+
+
+def test_clip_of_another_size_than_the_ground_truth():
+    gt = truth("bounce", 0)
+    threshold = ANALYZERS.get("physics").threshold
+    resized = np.stack([cv2.resize(f, (160, 96), interpolation=cv2.INTER_AREA) for f in gt.frames])
+    m = analyze(resized, gt, "bounce")
+    assert m["score"] >= threshold and 0.8 <= m["gravity_ratio"] <= 1.25
+    shorter = gt.frames[::2]  # half the frames over the same time: the ground truth is sampled to match
+    assert analyze(shorter, gt, "bounce")["score"] >= threshold
+    moved = FAILURES["teleport"](gt, np.random.default_rng(3))
+    small = np.stack([cv2.resize(f, (96, 96), interpolation=cv2.INTER_AREA) for f in moved])
+    assert analyze(small, gt, "bounce")["score"] < threshold
+
+
+def test_score_in_unit_interval_and_deterministic():
+    gt = truth("topple", 1)
+    a, b = analyze(gt.frames, gt, "topple"), analyze(gt.frames, gt, "topple")
+    assert a == b
+    for name, value in a.items():
+        if name.endswith("component") or name == "score":
+            assert 0.0 <= value <= 1.0, name
+
+
+def test_without_a_probe():
+    threshold = ANALYZERS.get("physics").threshold
+    calm = [analyze(truth(s, seed).frames, None)["score"] for s, seed in CASES]
+    assert np.mean(np.array(calm) < threshold) <= 0.15
+    m = analyze(truth("bounce", 0).frames, None)
+    assert m["flights"] >= 1 and m["gravity_sign_fraction"] == 1.0
+    assert m["gravity_ratio"] is None and m["objects_lost"] is None  # these need the probe
+    upside_down = analyze(np.ascontiguousarray(truth("bounce", 0).frames[:, ::-1]), None)
+    assert upside_down["gravity_sign_fraction"] == 0.0 and upside_down["score"] < threshold
+
+
+def test_not_applicable():
+    gt = truth("fall", 0)
+    metrics = ANALYZERS.get("physics")().analyze(Clip(gt.frames[:2]), AnalysisContext())
+    assert [(m.name, m.value) for m in metrics] == [("score", None)] and metrics[0].error
+    blank = np.full((8, 64, 64, 3), 128, np.uint8)
+    metrics = {m.name: m for m in ANALYZERS.get("physics")().analyze(Clip(blank), AnalysisContext())}
+    assert metrics["score"].value is None and metrics["score"].error
+    assert metrics["teleport_ratio"].value is None and metrics["teleport_ratio"].error
