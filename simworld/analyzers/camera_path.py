@@ -86,9 +86,11 @@ def resample(extrinsics: np.ndarray, frames: int) -> np.ndarray:
 
 
 def backtrack_fraction(rotations: np.ndarray, centers: np.ndarray | None, extrinsics: np.ndarray) -> float:
-    """Fraction of the commanded steps between consecutive frames (those over a fifth of the median step)
-    that the aligned recovered path takes backwards: a frame out of order. Steps of the camera centre where
-    known, else of its orientation (world-frame rotation vectors)."""
+    """How much of the commanded path the aligned recovered path travels backwards (a frame out of order):
+    the recovered steps between consecutive frames projected on the commanded steps, the backward parts
+    summed, over the commanded path's length. Steps of the camera centre where known (`centers` already
+    aligned onto the commanded ones), else of its orientation (world-frame rotation vectors). Small zigzags of
+    a noisy reconstruction weigh little; a frame a quarter of the clip out of place weighs half (there and back)."""
     from scipy.spatial.transform import Rotation
 
     if centers is not None:
@@ -96,11 +98,11 @@ def backtrack_fraction(rotations: np.ndarray, centers: np.ndarray | None, extrin
     else:  # camera-to-world orientation steps R_{t+1}^T R_t, as rotation vectors
         steps = lambda R: Rotation.from_matrix(np.einsum("nji,njk->nik", R[1:], R[:-1])).as_rotvec()
         commanded, recovered = steps(extrinsics[:, :3, :3]), steps(rotations)
-    size = np.linalg.norm(commanded, axis=1)
-    moving = size > 0.2 * np.median(size[size > 0]) if (size > 0).any() else np.zeros(len(size), bool)
-    if not moving.any():
+    length = np.linalg.norm(commanded, axis=1)
+    if length.sum() <= 1e-9:
         return float("nan")
-    return float(np.mean((commanded[moving] * recovered[moving]).sum(axis=1) < 0))
+    along = (recovered * commanded).sum(axis=1) / np.maximum(length, 1e-12)
+    return float(np.maximum(-along, 0.0).sum() / length.sum())
 
 
 def path_agreement(rotations: np.ndarray, centers: np.ndarray | None, extrinsics: np.ndarray,
@@ -122,6 +124,7 @@ def path_agreement(rotations: np.ndarray, centers: np.ndarray | None, extrinsics
     arc_gt = arc(Rg)
     if arc_gt > 10.0:  # a path that barely turns has no arc to compare
         out["arc_ratio"] = arc(Rr) / arc_gt
+    aligned = None
     if centers is not None:
         Cg = centers_of(extrinsics[known])
         Y = centers[known] @ Ra.T
@@ -129,8 +132,8 @@ def path_agreement(rotations: np.ndarray, centers: np.ndarray | None, extrinsics
         scale = max(float((Yc * Cc).sum() / max((Yc**2).sum(), 1e-12)), 0.0)
         extent = float(np.max(np.linalg.norm(Cg[:, None] - Cg[None], axis=-1)))
         out["position_error"] = float(np.mean(np.linalg.norm(scale * Yc - Cc, axis=1)) / max(extent, 1e-9))
-    out["backtrack_fraction"] = backtrack_fraction(Rr @ Ra.T, None if centers is None else centers[known] @ Ra.T,
-                                                   extrinsics[known])
+        aligned = scale * Yc + Cg.mean(0)
+    out["backtrack_fraction"] = backtrack_fraction(Rr @ Ra.T, aligned, extrinsics[known])
     if depth_ratio is not None and gt_depth_ratio is not None and np.isfinite(depth_ratio * gt_depth_ratio) and depth_ratio > 0:
         out["radius_ratio"] = float(depth_ratio / gt_depth_ratio)
     return out

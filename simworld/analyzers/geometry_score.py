@@ -36,10 +36,10 @@ TYPICAL = {
     "translation": {"coherent_epipolar_error": 0.15, "tracked_fraction": 0.75, "worst_pair_error": 0.2,
                     "worst_pair_tracked": 0.5, "registered_fraction": 0.9, "reprojection_error": 0.7,
                     "path_recovered": 1.0, "rotation_error_deg": 3.0, "arc_ratio": 1.0, "radius_ratio": 1.0,
-                    "backtrack_fraction": 0.07},
+                    "backtrack_fraction": 0.02},
     "rotation": {"coherent_epipolar_error": 0.15, "coherent_homography_error": 0.4, "tracked_fraction": 0.75,
                  "worst_pair_error": 0.6, "worst_pair_tracked": 0.5, "path_recovered": 1.0,
-                 "rotation_error_deg": 3.0, "arc_ratio": 1.0, "backtrack_fraction": 0.07},
+                 "rotation_error_deg": 3.0, "arc_ratio": 1.0, "backtrack_fraction": 0.02},
 }
 
 
@@ -64,7 +64,8 @@ def score_components(m: dict[str, float], r: dict[str, float] | None, kind: str,
     margin = 0.15 if kind == "translation" else 0.3
     worst_error = (tolerant(m["worst_pair_error"], 2.0 * r["worst_pair_error"] + margin, 2 * margin)
                    if _finite(r, "worst_pair_error") else 1.0)
-    components["continuity"] = worst_error * tolerant(r["worst_pair_tracked"] - m["worst_pair_tracked"], 0.2, 0.1)
+    kept = m["worst_pair_tracked"] / max(r["worst_pair_tracked"], 1e-6)  # shake or compression keep over half
+    components["continuity"] = worst_error * tolerant(1.0 - kept, 0.45, 0.1)
 
     # structure from motion, where the camera translates
     if kind == "rotation":
@@ -91,7 +92,7 @@ def score_components(m: dict[str, float], r: dict[str, float] | None, kind: str,
         parts = [tolerant(r["path_recovered"] - m["path_recovered"], 0.15, 0.15),
                  tolerant(m.get("rotation_error_deg", np.nan), 2.0 * r["rotation_error_deg"] + 6.0, 5.0)]
         if _finite(r, "backtrack_fraction"):
-            parts.append(tolerant(m.get("backtrack_fraction", np.nan), r["backtrack_fraction"] + 0.14, 0.06))
+            parts.append(tolerant(m.get("backtrack_fraction", np.nan), r["backtrack_fraction"] + 0.1, 0.1))
         # the ground truth says whether the commanded path turns or nears the scene; a typical one cannot
         judged = (lambda key: _finite(r, key)) if measured else (lambda key: _finite(m, key))
         if judged("arc_ratio"):

@@ -18,7 +18,8 @@ import numpy as np
 from simworld.analyzers.flow import dense_flow
 
 cv2.setNumThreads(1)  # scores must be bit-reproducible
-MIN_MATCHES = 12  # SIFT inliers below which a pair has no homography (identity is assumed)
+MIN_MATCHES = 12  # SIFT inliers below which SIFT gives no homography
+SURE_MATCHES = 30  # SIFT inliers below which the flow homography is tried as well
 
 
 @dataclass
@@ -61,25 +62,35 @@ def _sift_homography(k1, d1, k2, d2, matcher, ratio: float) -> tuple[np.ndarray 
     return H, int(mask.sum())
 
 
-def _flow_homography(a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
-    """Fallback where SIFT finds too few matches (dark or blurred frames): a homography fitted to the
-    forward-backward consistent DIS flow of textured pixels."""
-    fwd, bwd = dense_flow(a, b), dense_flow(b, a)
-    h, w = a.shape
-    ys, xs = np.mgrid[0:h:2, 0:w:2].astype(np.float32)
-    f = fwd[::2, ::2]
-    back = cv2.remap(bwd, xs + f[..., 0], ys + f[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    texture = np.hypot(cv2.Sobel(a, cv2.CV_32F, 1, 0), cv2.Sobel(a, cv2.CV_32F, 0, 1))[::2, ::2]
-    ok = (np.sum((f + back) ** 2, -1) < 0.5 + 0.02 * np.sum(f**2, -1)) & (texture > 20.0)
+def _texture(gray: np.ndarray) -> np.ndarray:
+    return np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1)) > 20.0
+
+
+def _flow_homography(a: np.ndarray, b: np.ndarray, prior: np.ndarray | None = None) -> np.ndarray | None:
+    """Where SIFT finds few matches (a fast pan through blur or compression): DIS flow measured after a
+    prior motion (the previous pair's homography, or else the global shift by phase correlation) is taken
+    out, and a homography fitted (RANSAC) to the consistent textured pixels. OpenCV pixel convention."""
+    if prior is None:
+        window = cv2.createHanningWindow(a.shape[::-1], cv2.CV_32F)
+        (dx, dy), _ = cv2.phaseCorrelate(a.astype(np.float32), b.astype(np.float32), window)
+        prior = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy], [0.0, 0.0, 1.0]])
+    moved, ok = _through(a, b, prior)
+    ok &= _texture(a)
+    ok[1::2] = False  # every other row and column: plenty for a homography, a quarter of the cost
+    ok[:, 1::2] = False
     if ok.sum() < 50:
         return None
-    p1 = np.stack([xs[ok], ys[ok]], 1).astype(np.float64)
+    ys, xs = np.nonzero(ok)
+    p1 = np.stack([xs, ys], 1).astype(np.float64)
     cv2.setRNGSeed(0)
-    H, mask = cv2.findHomography(p1, p1 + f[ok], cv2.RANSAC, 1.0)
+    H, mask = cv2.findHomography(p1, p1 + moved[ok], cv2.RANSAC, 1.0)
     return H if H is not None and mask is not None and mask.sum() >= 50 else None
 
 
 def pair_homographies(frames: np.ndarray, ratio: float = 0.9) -> PairHomographies:
+    """Per consecutive pair the SIFT homography or, where SIFT has under SURE_MATCHES inliers, whichever of it
+    and the flow homographies (after a phase-correlation shift, after the previous pair's motion) carries
+    the most textured pixels consistently into the next frame."""
     gray = _equalised_gray(frames)
     sift = cv2.SIFT_create(nfeatures=2000, contrastThreshold=0.01)
     detected = [sift.detectAndCompute(g, None) for g in gray]
@@ -90,12 +101,19 @@ def pair_homographies(frames: np.ndarray, ratio: float = 0.9) -> PairHomographie
     known = np.zeros(max(T - 1, 0), bool)
     # OpenCV puts pixel centres at integers; ours sit at i + 0.5
     shift = np.array([[1.0, 0.0, 0.5], [0.0, 1.0, 0.5], [0.0, 0.0, 1.0]])
+    previous = None  # the last pair's homography, OpenCV convention: camera motion changes smoothly
     for t in range(T - 1):
         H, inliers[t] = _sift_homography(*detected[t], *detected[t + 1], matcher, ratio)
-        if H is None:
-            H = _flow_homography(gray[t], gray[t + 1])
+        if inliers[t] < SURE_MATCHES:
+            candidates = [H, _flow_homography(gray[t], gray[t + 1])]
+            if previous is not None:
+                candidates.append(_flow_homography(gray[t], gray[t + 1], previous))
+            texture = _texture(gray[t])
+            H = max((c for c in candidates if c is not None), default=None,
+                    key=lambda c: (_through(gray[t], gray[t + 1], c)[1] & texture).sum())
         if H is not None:
             matrices[t], known[t] = shift @ H @ np.linalg.inv(shift), True
+        previous = H
     return PairHomographies(matrices, known, inliers, np.array([len(k) for k, _ in detected]))
 
 
@@ -124,7 +142,7 @@ def correspondences(frames: np.ndarray, homographies: np.ndarray) -> Corresponde
     it; or plain DIS flow where that tracks more textured pixels (a poor homography from few matches)."""
     gray = _equalised_gray(frames)
     T, H, W = gray.shape
-    texture = [np.hypot(cv2.Sobel(g, cv2.CV_32F, 1, 0), cv2.Sobel(g, cv2.CV_32F, 0, 1)) > 20.0 for g in gray]
+    texture = [_texture(g) for g in gray]
     forward = np.zeros((T - 1, H, W, 2), np.float32)
     valid = np.zeros((T - 1, H, W), bool)
     shift = np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]])  # back to OpenCV's integer centres

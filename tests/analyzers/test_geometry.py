@@ -193,6 +193,13 @@ def test_not_applicable_without_parallax_and_without_a_probe(case):
     assert m["score"].value is None and "no parallax" in m["score"].error
 
 
+def test_no_score_when_the_ground_truth_itself_cannot_be_measured():
+    loop = probe("orbit_loop", "camera_orbit", {"motion": "orbit", "arc": 360})  # 24 degrees a frame
+    gt = render_scene(SceneSpec("camera_orbit", seed=2, frames=16, params=loop.params))
+    metrics = ANALYZERS.get("geometry")().analyze(Clip(gt.frames), AnalysisContext(probe=loop, ground_truth=gt))
+    assert metrics[-1].value is None and "fails on the ground truth itself" in metrics[-1].error
+
+
 def test_not_applicable_when_the_probe_camera_stands_still():
     still = render_scene(SceneSpec("physics", seed=0, frames=8))
     m = analyze(still.frames, still, "orbit")
