@@ -2,8 +2,10 @@
 flow measured after taking the homography out.
 
 DIS flow alone loses track when the camera turns fast (tens of pixels per frame). Each consecutive pair is
-first related by a homography from SIFT matches (OpenCV, ratio test, RANSAC): the whole motion of a camera
-that only turns, the motion of the dominant plane otherwise. The next frame is warped back by it and DIS
+first related by a homography: the whole motion of a camera that only turns, the motion of the dominant
+plane otherwise. It comes from SIFT matches (OpenCV, ratio test, RANSAC) or, where those are few (blur,
+compression), from DIS flow measured after a phase-correlation shift or after the previous pair's motion,
+whichever carries the most textured pixels consistently. The next frame is warped back by it and DIS
 measures what is left (parallax, or a scene that deforms), forward and backward, so that occluded and
 inconsistent pixels are known. Composing both gives each pixel's position in the next frame.
 """
@@ -24,7 +26,7 @@ SURE_MATCHES = 30  # SIFT inliers below which the flow homography is tried as we
 
 @dataclass
 class PairHomographies:
-    """SIFT homographies between consecutive frames of a clip with T frames."""
+    """Homographies between consecutive frames of a clip with T frames."""
 
     matrices: np.ndarray  # (T-1,3,3) maps frame t pixels (pixel centres at i + 0.5) to frame t+1; identity if unknown
     known: np.ndarray  # (T-1,) bool: a homography was found (from SIFT, or from flow where SIFT had too few matches)
