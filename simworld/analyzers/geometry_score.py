@@ -16,7 +16,10 @@ PATH_METRICS = ("path_recovered", "rotation_error_deg", "position_error", "arc_r
 
 
 def tolerant(value: float, tolerance: float, scale: float) -> float:
-    """1 up to `tolerance`, then exp(-(value - tolerance) / scale); NaN (not measurable) counts as failed."""
+    """1 up to `tolerance`, then exp(-(value - tolerance) / scale). A value that cannot be measured counts as
+    failed; a tolerance that cannot be (the ground truth gives no reference for it) judges nothing."""
+    if not np.isfinite(tolerance):
+        return 1.0
     if not np.isfinite(value):
         return 0.0
     return float(np.exp(-max(0.0, value - tolerance) / scale))
@@ -88,7 +91,9 @@ def score_components(m: dict[str, float], r: dict[str, float] | None, kind: str,
     if measured:
         ratio = m["motion"] / max(r["motion"], 1e-6)
         components["motion"] = tolerant(1.0 - ratio, 0.6, 0.1)  # a frozen clip; slower motion is the path's to judge
-    if r.get("path_recovered", 0.0) >= 0.5 and _finite(r, "rotation_error_deg"):
+    if "path_recovered" not in m:
+        notes.update({k: "frames too small for structure from motion: no camera path" for k in PATH_METRICS})
+    elif r.get("path_recovered", 0.0) >= 0.5 and _finite(r, "rotation_error_deg"):
         parts = [tolerant(r["path_recovered"] - m["path_recovered"], 0.15, 0.15),
                  tolerant(m.get("rotation_error_deg", np.nan), 2.0 * r["rotation_error_deg"] + 6.0, 5.0)]
         if _finite(r, "backtrack_fraction"):

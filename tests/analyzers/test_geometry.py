@@ -151,6 +151,10 @@ def test_small_frames_skip_structure_from_motion_honestly():
     assert m["registered_fraction"].value is None and "too small" in m["registered_fraction"].error
     assert m["score"].value is not None and m["score"].value >= ANALYZERS.get("geometry").threshold
     assert score(dead("frozen", gt.frames, np.random.default_rng(0)), gt) < 0.1
+    small = np.stack([cv2.resize(f, (64, 48), interpolation=cv2.INTER_AREA) for f in truth("orbit", 0).frames])
+    m = analyze(small, truth("orbit", 0))  # another size and aspect than the ground truth, too small for SfM
+    assert m["rotation_error_deg"].value is None and "too small" in m["rotation_error_deg"].error
+    assert m["score"].value is not None
 
 
 def test_clip_of_another_size_than_the_ground_truth():
