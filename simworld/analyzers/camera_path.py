@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 MIN_BASELINE = 0.05  # camera travel / median scene depth below which a path has no parallax to reconstruct
@@ -91,12 +92,12 @@ def backtrack_fraction(rotations: np.ndarray, centers: np.ndarray | None, extrin
     summed, over the commanded path's length. Steps of the camera centre where known (`centers` already
     aligned onto the commanded ones), else of its orientation (world-frame rotation vectors). Small zigzags of
     a noisy reconstruction weigh little; a frame a quarter of the clip out of place weighs half (there and back)."""
-    from scipy.spatial.transform import Rotation
-
     if centers is not None:
         commanded, recovered = np.diff(centers_of(extrinsics), axis=0), np.diff(centers, axis=0)
     else:  # camera-to-world orientation steps R_{t+1}^T R_t, as rotation vectors
-        steps = lambda R: Rotation.from_matrix(np.einsum("nji,njk->nik", R[1:], R[:-1])).as_rotvec()
+        def steps(R: np.ndarray) -> np.ndarray:
+            return np.array([cv2.Rodrigues(step)[0].ravel() for step in np.einsum("nji,njk->nik", R[1:], R[:-1])])
+
         commanded, recovered = steps(extrinsics[:, :3, :3]), steps(rotations)
     length = np.linalg.norm(commanded, axis=1)
     if length.sum() <= 1e-9:
