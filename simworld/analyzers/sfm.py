@@ -60,9 +60,12 @@ def _quiet():
 
 
 def run_sfm(frames: np.ndarray, K: np.ndarray, overlap: int = 5, threads: int = 1, seed: int = 0,
-            peak_threshold: float = 0.004, init_tri_angle: float = 4.0, init_pair: tuple[int, int] | None = None,
-            upsample: int = 1, **mapper) -> SfmResult:
-    """Reconstruct the clip's cameras and a sparse point cloud; K (3x3) is the fixed pinhole camera."""
+            peak_threshold: float = 0.002, max_ratio: float = 0.9, min_pose_inliers: int = 10,
+            init_tri_angle: float = 4.0, init_pair: tuple[int, int] | None = None, upsample: int = 1,
+            **mapper) -> SfmResult:
+    """Reconstruct the clip's cameras and a sparse point cloud; K (3x3) is the fixed pinhole camera.
+    A low SIFT peak threshold, a lenient ratio test and few inliers to register a frame keep one model over a
+    whole orbit even after heavy compression; the geometric verification and bundle adjustment still hold."""
     import pycolmap
 
     T = len(frames)
@@ -93,6 +96,7 @@ def run_sfm(frames: np.ndarray, K: np.ndarray, overlap: int = 5, threads: int = 
                                   reader_options=reader, extraction_options=extraction, device=pycolmap.Device.cpu)
         matching = pycolmap.FeatureMatchingOptions()
         matching.num_threads = threads
+        matching.sift.max_ratio = max_ratio
         pairing = pycolmap.SequentialPairingOptions()
         pairing.overlap = overlap
         pairing.quadratic_overlap = False
@@ -117,7 +121,7 @@ def run_sfm(frames: np.ndarray, K: np.ndarray, overlap: int = 5, threads: int = 
         options.mapper.init_min_tri_angle = init_tri_angle
         for k, v in mapper.items():
             setattr(options.mapper, k, v)
-        options.mapper.abs_pose_min_num_inliers = 15
+        options.mapper.abs_pose_min_num_inliers = min_pose_inliers
         options.mapper.abs_pose_refine_focal_length = False
         options.mapper.abs_pose_refine_extra_params = False
         options.triangulation.random_seed = seed

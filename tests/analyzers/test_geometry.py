@@ -1,0 +1,212 @@
+"""geometry: separates ground truth from a scene that morphs and from swapped frames, ignores nuisances, scores
+frozen, shuffled and noise clips low under a probe that commands camera motion, and says honestly when it
+does not apply (a still camera, no parallax without a probe, frames too small for structure from motion)."""
+
+from __future__ import annotations
+
+import functools
+
+import cv2
+import numpy as np
+import pytest
+
+from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.clip import Clip
+from simworld.probes import ProbeSpec
+from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
+from simworld.world import SceneSpec, render_scene
+
+
+def probe(probe_id: str, family: str, params: dict) -> ProbeSpec:
+    return ProbeSpec(id=probe_id, family=family, params=params, analyzers={"geometry": {}})
+
+
+PROBES = {
+    "orbit": probe("orbit", "camera_orbit", {"motion": "orbit"}),
+    "pan": probe("pan", "camera_orbit", {"motion": "pan"}),
+    "dolly": probe("dolly", "camera_orbit", {"motion": "dolly"}),
+    "pan_away": probe("pan_away", "permanence", {"mode": "pan"}),
+}
+CASES = [("orbit", 0), ("orbit", 1), ("pan", 0), ("pan", 1), ("dolly", 0), ("pan_away", 0)]
+DEAD = ("frozen", "shuffled", "noise")
+
+
+@functools.lru_cache(maxsize=None)
+def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
+    p = PROBES[probe_id]
+    return render_scene(SceneSpec(p.family, seed=seed, width=width, height=height, frames=frames, params=p.params))
+
+
+def analyze(frames: np.ndarray, gt: Clip | None, probe_id: str | None = "orbit") -> dict:
+    context = AnalysisContext() if gt is None else AnalysisContext(probe=PROBES[probe_id], ground_truth=gt)
+    return {m.name: m for m in ANALYZERS.get("geometry")().analyze(Clip(frames, 8), context)}
+
+
+def score(frames: np.ndarray, gt: Clip | None, probe_id: str | None = "orbit") -> float | None:
+    return analyze(frames, gt, probe_id)["score"].value
+
+
+def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if kind == "frozen":
+        return np.repeat(frames[:1], len(frames), axis=0)
+    if kind == "shuffled":
+        return frames[rng.permutation(len(frames))]
+    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
+
+
+@functools.lru_cache(maxsize=None)
+def scores() -> dict[str, list[float]]:
+    cls = ANALYZERS.get("geometry")
+    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
+    for probe_id, seed in CASES:
+        gt = truth(probe_id, seed)
+        # the same conditions and random streams as `simworld validate`
+        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
+        for index, (name, inject) in enumerate(conditions.items()):
+            rng = np.random.default_rng([seed, index, 1234])
+            out[name].append(score(gt.frames if inject is None else inject(gt, rng), gt, probe_id))
+        for kind in DEAD:
+            out[kind].append(score(dead(kind, gt.frames, np.random.default_rng(seed)), gt, probe_id))
+    return out
+
+
+@pytest.mark.parametrize("failure", ["scene_morph", "frame_swap"])
+def test_separates_ground_truth_from_injected_failures(failure):
+    s = scores()
+    assert auroc(s["ground_truth"], s[failure]) >= 0.95
+
+
+def test_no_false_alarms_on_ground_truth_and_nuisances():
+    s = scores()
+    threshold = ANALYZERS.get("geometry").threshold
+    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
+    assert None not in calm
+    assert np.mean(np.array(calm) < threshold) <= 0.05
+    assert threshold <= calibrate_threshold(calm) + 1e-6  # no stricter than calibration on these clips allows
+
+
+def test_failures_are_flagged():
+    s = scores()
+    threshold = ANALYZERS.get("geometry").threshold
+    for failure in ANALYZERS.get("geometry").failures:
+        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
+
+
+@pytest.mark.parametrize("kind", DEAD)
+def test_frozen_shuffled_and_noise_clips_score_low_with_a_probe(kind):
+    values = scores()[kind]
+    assert None not in values and max(values) < 0.1
+
+
+def test_measures_the_commanded_orbit():
+    gt = truth("orbit", 0)
+    m = analyze(gt.frames, gt)
+    assert m["registered_fraction"].value == 1.0 and m["reprojection_error"].value < 1.0
+    assert m["rotation_error_deg"].value < 5.0 and 0.85 < m["arc_ratio"].value < 1.15
+    assert m["track_length"].value > 3 and m["points_per_frame"].value > 20
+    # the orbit played backwards is a rigid scene too, but not the commanded path
+    backwards = analyze(np.ascontiguousarray(gt.frames[::-1]), gt)
+    assert backwards["rotation_error_deg"].value > 20 and backwards["score"].value < 0.1
+
+
+def test_pan_is_judged_by_its_rotations_not_by_sfm():
+    gt = truth("pan", 0)
+    m = analyze(gt.frames, gt, "pan")
+    assert m["registered_fraction"].value is None and "only turns" in m["registered_fraction"].error
+    assert m["path_recovered"].value == 1.0 and m["rotation_error_deg"].value < 3.0
+    assert 0.9 < m["arc_ratio"].value < 1.1 and m["score"].value >= ANALYZERS.get("geometry").threshold
+
+
+def test_dolly_is_judged_against_the_ground_truths_own_reconstruction():
+    gt = truth("dolly", 0)
+    m = analyze(gt.frames, gt, "dolly")
+    assert m["arc_ratio"].value is None and m["radius_ratio"].value is not None
+    assert m["score"].value >= ANALYZERS.get("geometry").threshold
+
+
+def test_injected_morph_grows_over_the_clip_and_is_deterministic():
+    gt = truth("orbit", 0)
+    inject = ANALYZERS.get("geometry").failures["scene_morph"]
+    a, b = inject(gt, np.random.default_rng(3)), inject(gt, np.random.default_rng(3))
+    assert np.array_equal(a, b) and a.dtype == np.uint8 and a.shape == gt.frames.shape
+    change = np.abs(a.astype(int) - gt.frames.astype(int)).mean(axis=(1, 2, 3))
+    assert change[0] == 0 and change[-1] > change[len(change) // 4] > 0
+
+
+@pytest.mark.parametrize("width, height, frames, probe_id", [(160, 96, 16, "orbit"), (96, 160, 16, "orbit"),
+                                                              (160, 96, 16, "pan"), (128, 128, 8, "orbit"),
+                                                              (128, 128, 32, "pan")])
+def test_other_sizes_aspects_and_lengths(width, height, frames, probe_id):
+    gt = truth(probe_id, 0, width, height, frames)
+    threshold = ANALYZERS.get("geometry").threshold
+    assert score(gt.frames, gt, probe_id) >= threshold
+    morph = ANALYZERS.get("geometry").failures["scene_morph"](gt, np.random.default_rng(0))
+    assert score(morph, gt, probe_id) < threshold
+    assert score(dead("frozen", gt.frames, np.random.default_rng(0)), gt, probe_id) < 0.1
+
+
+def test_small_frames_skip_structure_from_motion_honestly():
+    gt = truth("orbit", 0, 64, 64, 8)
+    m = analyze(gt.frames, gt)
+    assert m["registered_fraction"].value is None and "too small" in m["registered_fraction"].error
+    assert m["score"].value is not None and m["score"].value >= ANALYZERS.get("geometry").threshold
+    assert score(dead("frozen", gt.frames, np.random.default_rng(0)), gt) < 0.1
+    small = np.stack([cv2.resize(f, (64, 48), interpolation=cv2.INTER_AREA) for f in truth("orbit", 0).frames])
+    m = analyze(small, truth("orbit", 0))  # another size and aspect than the ground truth, too small for SfM
+    assert m["rotation_error_deg"].value is None and "too small" in m["rotation_error_deg"].error
+    assert m["score"].value is not None
+
+
+def test_clip_of_another_size_than_the_ground_truth():
+    gt = truth("orbit", 1)
+    threshold = ANALYZERS.get("geometry").threshold
+    smaller = np.stack([cv2.resize(f, (96, 96), interpolation=cv2.INTER_AREA) for f in gt.frames])
+    assert score(smaller, gt) >= threshold  # same aspect: the ground truth is measured at the clip's size
+    wide = np.stack([cv2.resize(f, (160, 96), interpolation=cv2.INTER_AREA) for f in gt.frames])
+    m = analyze(wide, gt)  # another aspect: no like-for-like reference, typical ground-truth tolerances
+    assert m["score"].value >= threshold and m["rotation_error_deg"].value < 10
+
+
+def test_score_in_unit_interval_and_deterministic():
+    gt = truth("orbit", 1)
+    frames = ANALYZERS.get("geometry").failures["scene_morph"](gt, np.random.default_rng(1))
+    first = ANALYZERS.get("geometry")().analyze(Clip(frames), AnalysisContext(probe=PROBES["orbit"], ground_truth=gt))
+    from simworld.analyzers import geometry
+
+    geometry._CACHE.clear()  # measured again from scratch
+    second = ANALYZERS.get("geometry")().analyze(Clip(frames), AnalysisContext(probe=PROBES["orbit"], ground_truth=gt))
+    assert [m.__dict__ for m in first] == [m.__dict__ for m in second]
+    for m in first:
+        if m.name.endswith("component") or m.name == "score":
+            assert 0.0 <= m.value <= 1.0, m.name
+
+
+def test_without_a_probe_parallax_is_read_from_the_frames():
+    orbit = truth("orbit", 0)
+    m = analyze(orbit.frames, None)
+    assert m["parallax"].value >= 1.0 and m["score"].value >= ANALYZERS.get("geometry").threshold
+    assert "rotation_error_deg" not in m  # no commanded path to compare with
+    morph = ANALYZERS.get("geometry").failures["scene_morph"](orbit, np.random.default_rng(0))
+    assert score(morph, None) < ANALYZERS.get("geometry").threshold
+
+
+@pytest.mark.parametrize("case", ["frozen", "pan"])
+def test_not_applicable_without_parallax_and_without_a_probe(case):
+    frames = dead("frozen", truth("orbit", 0).frames, None) if case == "frozen" else truth("pan", 0).frames
+    m = analyze(frames, None)
+    assert m["score"].value is None and "no parallax" in m["score"].error
+
+
+def test_no_score_when_the_ground_truth_itself_cannot_be_measured():
+    loop = probe("orbit_loop", "camera_orbit", {"motion": "orbit", "arc": 360})  # 24 degrees a frame
+    gt = render_scene(SceneSpec("camera_orbit", seed=2, frames=16, params=loop.params))
+    metrics = ANALYZERS.get("geometry")().analyze(Clip(gt.frames), AnalysisContext(probe=loop, ground_truth=gt))
+    assert metrics[-1].value is None and "fails on the ground truth itself" in metrics[-1].error
+
+
+def test_not_applicable_when_the_probe_camera_stands_still():
+    still = render_scene(SceneSpec("physics", seed=0, frames=8))
+    m = analyze(still.frames, still, "orbit")
+    assert list(m) == ["score"] and m["score"].value is None and "stands still" in m["score"].error
+    two = analyze(truth("orbit", 0).frames[:2], None)
+    assert two["score"].value is None and "3 frames" in two["score"].error
