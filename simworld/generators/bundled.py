@@ -141,7 +141,9 @@ class VideoPipeline:
     @torch.no_grad()
     def __call__(self, caption: str, frames: int, height: int, width: int, seed: int = 0,
                  given: np.ndarray | None = None, indices: np.ndarray | None = None,
-                 reference: np.ndarray | None = None, strength: float = 1.0) -> np.ndarray:
+                 reference: np.ndarray | None = None, strength: float = 1.0, keep_given: bool = True) -> np.ndarray:
+        """`given` frames (K, H, W, 3) uint8 at `indices`; or a whole `reference` clip edited with SDEdit
+        `strength` (0 keeps it, 1 ignores it). `keep_given` puts the given frames back exactly at the end."""
         self.check_size(width, height, frames)
         indices = np.zeros(0, int) if indices is None else np.asarray(indices, int)
         config = self.sampler_config
@@ -173,7 +175,7 @@ class VideoPipeline:
         with self._autocast():
             video = self.vae.decode(x).float()[0]
         out = frames_uint8(video[:, :frames, :height, :width])
-        if given is not None and len(indices):
+        if keep_given and given is not None and len(indices):
             out[indices] = given  # conditioning frames, exactly
         return out
 
