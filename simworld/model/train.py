@@ -240,7 +240,9 @@ def train(cfg: dict) -> Path:
     model = task.model.to(device).train()
     ema = copy.deepcopy(model).requires_grad_(False).eval()
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg["model"]["lr"], weight_decay=cfg["weight_decay"])
-    state = {"step": 0, "tokens": 0, "flops": 0.0, "wall_s": 0.0, "evaluation": {}}
+    # flops_per_shape: training FLOPs of one step per batch shape, counted on its first step (and kept, so a
+    # resumed run counts the same way)
+    state = {"step": 0, "tokens": 0, "flops": 0.0, "wall_s": 0.0, "evaluation": {}, "flops_per_shape": {}}
     state_path, checkpoint = out / "state.pt", out / f"{name}.safetensors"
     if cfg["resume"] and state_path.exists():
         saved = torch.load(state_path, map_location=device, weights_only=False)
@@ -250,7 +252,7 @@ def train(cfg: dict) -> Path:
         state = saved["state"]
         print(f"resuming {name} from step {state['step']} ({state_path})")
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg["precision"] == "bf16")
-    flops_per_shape: dict[tuple, float] = {}
+    flops_per_shape: dict[str, float] = state["flops_per_shape"]
     steps, started = cfg["model"]["steps"], time.perf_counter()
     wall_before = state["wall_s"]
     log = open(out / "log.jsonl", "a")
@@ -271,7 +273,7 @@ def train(cfg: dict) -> Path:
         for group in optimizer.param_groups:
             group["lr"] = cfg["model"]["lr"] * min(1.0, (step + 1) / max(1, cfg["warmup"]))
         batch = task.batch(step)
-        shape = tuple(batch.shape if torch.is_tensor(batch) else batch["latent"].shape)
+        shape = str(tuple(batch.shape if torch.is_tensor(batch) else batch["latent"].shape))
         counter = FlopCounterMode(display=False) if shape not in flops_per_shape else None
         with counter or contextlib.nullcontext():
             with autocast:
