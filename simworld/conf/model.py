@@ -75,8 +75,8 @@ class TrainConfig:
 
 
 MODEL_OPTIONS = {
-    "vae": ModelConfig("vae", "vae", "vae", steps=20000, lr=1e-3, batch=8),
-    "vae-tiny": ModelConfig("vae-tiny", "vae", "vae-tiny", steps=20, lr=1e-3, batch=2),
+    "vae": ModelConfig("vae", "vae", "vae", steps=20000, lr=3e-4, batch=8),
+    "vae-tiny": ModelConfig("vae-tiny", "vae", "vae-tiny", steps=20, lr=3e-4, batch=2),
     "dit-1m": ModelConfig("dit-1m", "dit", "dit-1m"),
     "dit-4m": ModelConfig("dit-4m", "dit", "dit-4m"),
     "dit-16m": ModelConfig("dit-16m", "dit", "dit-16m"),

@@ -63,7 +63,9 @@ class TextEncoder:
 
     def __init__(self, cache_dir: Path | None = None):
         from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as transformers_logging
 
+        transformers_logging.disable_progress_bar()  # a 103-row "Loading weights" bar on every eval
         path = model_path()
         try:
             self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)

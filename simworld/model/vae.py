@@ -4,7 +4,9 @@ Encoder: each frame goes through a 2D conv pyramid down to 1/8 of its size; then
 frames is folded into channels ("space-to-depth in time") and mixed into one latent frame. Decoder: the
 mirror, with a temporal convolution across group borders so that decoded groups join smoothly. Groups are
 encoded independently, so a clip's latent frame f depends only on frames 4f .. 4f+3: conditioning frames map
-onto latent frames one group at a time (see `simworld.generators.bundled`).
+onto latent frames one group at a time (see `simworld.generators.bundled`). Every resampling step (and the
+latent bottleneck) has DC-AE's space-to-channel shortcut, which makes a high-compression autoencoder start
+near an average-pooling identity and converge faster.
 
 Fully convolutional, so a VAE trained on 64x64 crops runs on whole 128x128 (or any multiple-of-8) frames.
 Latents are normalised per channel with statistics measured on training clips (rectified flow wants unit
@@ -78,6 +80,50 @@ class TemporalMix(nn.Module):
         return x + self.conv(F.pad(y, (0, 0, 0, 0, 1, 1), mode="replicate"))
 
 
+class Down(nn.Module):
+    """Halve the size: a stride-2 conv plus DC-AE's space-to-channel shortcut (pixel-unshuffle, then channel
+    groups averaged), so that a high-compression encoder starts near an average-pooling identity and learns fast."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        assert (4 * cin) % cout == 0
+        self.conv, self.cout = nn.Conv2d(cin, cout, 3, 2, 1), cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        short = F.pixel_unshuffle(x, 2)
+        return self.conv(x) + short.unflatten(1, (self.cout, -1)).mean(2)
+
+
+class Up(nn.Module):
+    """Double the size: nearest upsampling and a conv, plus the mirror shortcut (channels repeated, then
+    pixel-shuffled)."""
+
+    def __init__(self, cin: int, cout: int):
+        super().__init__()
+        assert (4 * cout) % cin == 0
+        self.conv, self.repeat = nn.Conv2d(cin, cout, 3, 1, 1), 4 * cout // cin
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        short = F.pixel_shuffle(x.repeat_interleave(self.repeat, dim=1), 2)
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode="nearest")) + short
+
+
+class ChannelShortcut(nn.Module):
+    """`layer`(x) plus x with its channels averaged in groups (fewer out) or repeated (more out): the same
+    shortcut across the latent bottleneck."""
+
+    def __init__(self, layer: nn.Module, cin: int, cout: int):
+        super().__init__()
+        self.layer, self.cin, self.cout = layer, cin, cout
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.cout <= self.cin:
+            short = x.unflatten(1, (self.cout, -1)).mean(2)
+        else:
+            short = x.repeat_interleave(self.cout // self.cin, dim=1)
+        return self.layer(x) + short
+
+
 class VideoVAE(nn.Module):
     """(B, 3, T, H, W) in [-1, 1] <-> (B, latent_channels, T/4, H/8, W/8) normalised latents."""
 
@@ -90,16 +136,20 @@ class VideoVAE(nn.Module):
         top = ch[-1]
         down: list[nn.Module] = [nn.Conv2d(3, ch[0], 3, padding=1)]
         for i, c in enumerate(ch):
-            down += [ResBlock(c, c), nn.Conv2d(c, ch[min(i + 1, len(ch) - 1)], 3, 2, 1)]  # then halve the size
+            down += [ResBlock(c, c), Down(c, ch[min(i + 1, len(ch) - 1)])]  # then halve the size
         self.frame_encoder = nn.Sequential(*down, ResBlock(top, top))
-        self.fold = nn.Sequential(nn.Conv2d(k * top, top, 3, padding=1), ResBlock(top, top), _norm(top), nn.SiLU(),
-                                  nn.Conv2d(top, 2 * z, 3, padding=1))  # mean and log-variance
-        self.unfold = nn.Sequential(nn.Conv2d(z, top, 3, padding=1), ResBlock(top, top), nn.Conv2d(top, k * top, 1))
+        # fold: k frames' features -> latent mean (with the shortcut) and log-variance
+        self.fold = ChannelShortcut(nn.Sequential(nn.Conv2d(k * top, top, 3, padding=1), ResBlock(top, top),
+                                                  _norm(top), nn.SiLU(), nn.Conv2d(top, z, 3, padding=1)), k * top, z)
+        self.fold_logvar = nn.Conv2d(k * top, z, 3, padding=1)
+        nn.init.constant_(self.fold_logvar.bias, -10.0)  # start nearly deterministic: unit posterior noise at init
+        # drowns the small initial latents and slows the decoder's start
+        self.unfold = ChannelShortcut(nn.Sequential(nn.Conv2d(z, top, 3, padding=1), ResBlock(top, top),
+                                                    nn.Conv2d(top, k * top, 1)), z, k * top)
         self.temporal = TemporalMix(top)
         up: list[nn.Module] = [ResBlock(top, top)]
         for i in reversed(range(len(ch))):
-            up += [nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(ch[min(i + 1, len(ch) - 1)], ch[i], 3, 1, 1),
-                   ResBlock(ch[i], ch[i])]
+            up += [Up(ch[min(i + 1, len(ch) - 1)], ch[i]), ResBlock(ch[i], ch[i])]
         self.frame_decoder = nn.Sequential(*up, _norm(ch[0]), nn.SiLU(), nn.Conv2d(ch[0], 3, 3, padding=1))
         # per-channel latent statistics, set by `fit_latent_statistics` after training
         self.register_buffer("latent_mean", torch.zeros(z))
@@ -126,7 +176,7 @@ class VideoVAE(nn.Module):
         h = self.frame_encoder(video.transpose(1, 2).reshape(b * t, 3, hgt, wid))  # (B*T, C, H/8, W/8)
         c = h.shape[1]
         h = h.reshape(b * t // k, k * c, hgt // s, wid // s)  # fold each group of k frames into channels
-        mean, logvar = self.fold(h).chunk(2, dim=1)
+        mean, logvar = self.fold(h), self.fold_logvar(h)
         shape = (b, t // k, -1, hgt // s, wid // s)
         return mean.reshape(shape).transpose(1, 2), logvar.clamp(-20, 10).reshape(shape).transpose(1, 2)
 
