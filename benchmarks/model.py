@@ -55,7 +55,9 @@ def main() -> None:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16)
-    lines = [f"Bundled model speed on {hardware(device)} (torch {torch.__version__}).", ""]
+    load = os.getloadavg()[0]
+    lines = [f"Bundled model speed on {hardware(device)} (torch {torch.__version__}); load average {load:.1f} "
+             f"at the start (on a shared machine every figure scales with the load).", ""]
 
     peaks = {}
     for dtype in (torch.float32, torch.bfloat16):
