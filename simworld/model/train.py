@@ -313,7 +313,7 @@ def train(cfg: dict) -> Path:
             log.flush()
             print(f"{name} step {state['step']} held out: "
                   + ", ".join(f"{k} {v:.4f}" for k, v in state["evaluation"].items()), flush=True)
-        if cfg["sample_every"] and (state["step"] % cfg["sample_every"] == 0 or done):
+        if cfg["sample_every"] and (state["step"] % cfg["sample_every"] == 0 or done or out_of_time):
             with autocast:
                 task.samples(ema, out / "samples" / f"step_{state['step']:06d}.png")
         if state["step"] % cfg["checkpoint_every"] == 0 or done or out_of_time:
