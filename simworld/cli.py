@@ -18,6 +18,7 @@ commands:
   score    score videos that have no probe: simworld score videos=DIR out=DIR
   validate how far to trust each analyzer: AUROC on injected failures, calibrated thresholds
   report   one HTML report comparing runs: simworld report runs=[DIR,DIR] out=report.html
+  train    train the bundled model: simworld train model=vae, then model=dit-1m|dit-4m|dit-16m (resumable)
 
 Every command takes Hydra overrides; `simworld <command> --cfg job` prints its resolved config.
 """
@@ -109,9 +110,21 @@ def report_command(cfg: DictConfig) -> None:
     print(f"report: {path} (pictures and videos in {path.parent / (path.stem + '_files')})")
 
 
+def train_command(cfg: DictConfig) -> None:
+    from simworld.model.checkpoint import CheckpointError
+    from simworld.model.text import TextEncoderError
+    from simworld.model.train import train
+
+    try:
+        path = train(OmegaConf.to_container(cfg, resolve=True))
+    except (CheckpointError, TextEncoderError, ValueError, FileNotFoundError) as err:
+        _fail("train", err)
+    print(f"checkpoint: {path} (card: {path.with_suffix('.json')})")
+
+
 COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),
             "score": (score_command, "score"), "validate": (validate_command, "validate"),
-            "report": (report_command, "report")}
+            "report": (report_command, "report"), "train": (train_command, "train")}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -131,8 +144,16 @@ def main(argv: list[str] | None = None) -> None:
     register_configs()
     app = hydra.main(config_path="conf", config_name=config_name, version_base="1.3")(function)
     # Hydra's parser wants flags before overrides; users write them anywhere
-    flags = [a for a in argv if a.startswith("-") and "=" not in a]
-    sys.argv = [f"simworld {command}", *flags, *[a for a in argv if a not in flags]]
+    flags, rest, i = [], [], 0
+    while i < len(argv):
+        if argv[i].startswith("-") and "=" not in argv[i]:
+            takes_value = argv[i] in ("--cfg", "-c", "--package", "-p", "--info", "-i") and i + 1 < len(argv)
+            flags += argv[i:i + 1 + takes_value]  # `--cfg job` keeps its value
+            i += 1 + takes_value
+        else:
+            rest.append(argv[i])
+            i += 1
+    sys.argv = [f"simworld {command}", *flags, *rest]
     app()
 
 

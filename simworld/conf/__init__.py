@@ -13,6 +13,8 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
+from simworld.conf.model import MODEL_OPTIONS, BundledGen, TrainConfig
+
 
 @dataclass
 class RenderConfig:
@@ -117,7 +119,7 @@ class CallableGen:
 
 
 GENERATOR_CONFIGS = {"oracle": OracleGen, "frozen": FrozenGen, "shuffled": ShuffledGen, "noise": NoiseGen,
-                     "folder": FolderGen, "callable": CallableGen}
+                     "folder": FolderGen, "callable": CallableGen, "bundled": BundledGen}
 
 
 def family_config(name: str, params_cls: type) -> type:
@@ -150,6 +152,9 @@ def register_configs() -> None:
     store.store(name="score_schema", node=ScoreConfig)
     store.store(name="validate_schema", node=ValidateConfig)
     store.store(name="report_schema", node=ReportConfig)
+    store.store(name="train_schema", node=TrainConfig)
+    for name, node in MODEL_OPTIONS.items():
+        store.store(group="model", name=name, node=node)
     for name, node in GENERATOR_CONFIGS.items():
         store.store(group="generator", name=name, node=node)
     for name in FAMILIES:

@@ -1,0 +1,223 @@
+"""bundled: the video diffusion model that ships with simworld (VAE + diffusion transformer + text + sampler).
+
+`VideoPipeline` composes the parts and owns the denoising loop (as diffusers' pipelines do). One model serves
+every conditioning a probe asks for through per-latent-frame join times m (Open-Sora's masked DiT):
+  - a latent frame whose 4 video frames are all given is hard conditioning: its clean latent at t = 0 (m = 0);
+  - a latent frame with only some frames given (one image, a loop's end frame) is encoded with the missing
+    frames filled by the nearest given one, and joins denoising at t = `partial_strength` (SDEdit): it keeps
+    the given content's layout and is free to move;
+  - the rest are generated from noise (m = 1).
+A whole reference clip with strength m in (0, 1) is SDEdit-style editing. After decoding, the given frames
+are put back exactly, so conditioning frames are reproduced bit for bit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from simworld.generators import GenerationError, GenerationRequest, Generator, register_generator
+from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpoint
+from simworld.model.data import frames_uint8, video_tensor
+from simworld.model.flow import add_noise
+from simworld.model.sampler import FlowSampler, SamplerConfig, guided_velocity
+
+MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+DEFAULT_CHECKPOINT = MODEL_DIR / "dit-16m.safetensors"
+
+
+def resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class VideoPipeline:
+    """Caption (+ given frames) -> video frames (T, H, W, 3) uint8."""
+
+    def __init__(self, vae, dit, text_encoder, sampler: SamplerConfig | None = None, device: str = "cpu",
+                 precision: str = "bf16", partial_strength: float = 0.7):
+        if precision not in ("bf16", "fp32"):
+            raise ValueError(f"precision={precision!r}; known: bf16, fp32")
+        if vae.config.latent_channels != dit.config.latent_channels:
+            raise CheckpointError(f"the transformer takes {dit.config.latent_channels} latent channels but its VAE "
+                                  f"makes {vae.config.latent_channels}")
+        self.device = resolve_device(device)
+        self.vae, self.dit = vae.to(self.device).eval(), dit.to(self.device).eval()
+        self.text = text_encoder
+        self.sampler_config = sampler or SamplerConfig()
+        self.precision, self.partial_strength = precision, partial_strength
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, sampler: SamplerConfig | None = None, device: str = "cpu",
+                        **kwargs) -> "VideoPipeline":
+        from simworld.model.text import shared_text_encoder
+        from simworld.world.textures import cache_dir
+
+        dit, card = load_checkpoint(path, "video-dit")
+        vae_file = card.get("vae", {}).get("file")
+        if not vae_file:
+            raise CheckpointError(f"checkpoint {path}: its card names no VAE (card field vae.file)")
+        vae_path = Path(path).parent / vae_file
+        vae, _ = load_checkpoint(vae_path, "video-vae")
+        expected = card["vae"].get("sha256")
+        if expected and file_sha256(vae_path) != expected:
+            raise CheckpointError(f"checkpoint {path} was trained with another VAE than {vae_path} (sha256 differs)")
+        return cls(vae, dit, shared_text_encoder(cache_dir()), sampler, device, **kwargs)
+
+    # ------------------------------------------------------------------ sizes
+    def check_size(self, width: int, height: int, frames: int) -> None:
+        """Raise ValueError with one line when the model cannot make a clip of this size."""
+        factor = self.vae.config.spatial_factor
+        if width % factor or height % factor or min(width, height) < 2 * factor:
+            raise ValueError(f"the bundled model makes clips whose sides are multiples of {factor} and at least "
+                             f"{2 * factor} px; {width}x{height} is not")
+        if frames < 1:
+            raise ValueError(f"the bundled model needs at least 1 frame; got {frames}")
+        tokens = self._tokens(width, height, frames)
+        if tokens > self.dit.config.max_tokens:
+            raise ValueError(f"{width}x{height}x{frames} needs {tokens} latent tokens; the bundled model takes at most "
+                             f"{self.dit.config.max_tokens}")
+
+    def _padded(self, width: int, height: int) -> tuple[int, int]:
+        """Pixel size rounded up so the latent is a whole number of patches (cropped after decoding)."""
+        step = self.vae.config.spatial_factor * self.dit.config.patch
+        return -(-width // step) * step, -(-height // step) * step
+
+    def _tokens(self, width: int, height: int, frames: int) -> int:
+        w, h = self._padded(width, height)
+        _, t, lh, lw = self.vae.latent_shape(frames, h, w)
+        return t * lh * lw // self.dit.config.patch ** 2
+
+    # ------------------------------------------------------------------ conditioning
+    def condition(self, frames: int, height: int, width: int, given: np.ndarray | None, indices: np.ndarray,
+                  reference: np.ndarray | None, strength: float) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """(reference latent (1, C, Tl, h, w) or None, join time m per latent frame (Tl,))."""
+        k = self.vae.config.temporal_factor
+        latent_frames = -(-frames // k)
+        m = torch.ones(latent_frames)
+        if reference is None and (given is None or not len(indices)):
+            return None, m
+        pw, ph = self._padded(width, height)
+        canvas = np.zeros((latent_frames * k, ph, pw, 3), np.uint8)
+        known = np.zeros(latent_frames * k, bool)
+        if reference is not None:
+            canvas[:frames, :height, :width] = reference
+            m[:] = strength
+        if given is not None and len(indices):
+            canvas[indices, :height, :width] = given
+            known[indices] = True
+            # padding frames (beyond `frames`) repeat the last frame, and are known when it is
+            known[frames:] = known[frames - 1]
+            canvas[frames:] = canvas[frames - 1]
+            have = np.flatnonzero(known)
+            for f in np.flatnonzero(~known):  # fill each unknown frame of a partly given group from its nearest
+                group = f // k                 # given frame in the same group
+                inside = have[(have // k) == group]
+                if len(inside):
+                    canvas[f] = canvas[inside[np.argmin(np.abs(inside - f))]]
+            for group in range(latent_frames):
+                count = known[group * k:(group + 1) * k].sum()
+                if count == k:
+                    m[group] = 0.0
+                elif count:
+                    m[group] = min(float(m[group]), self.partial_strength)
+        if ph > height:
+            canvas[:, height:] = canvas[:, height - 1:height]  # edge-replicate the padding
+        if pw > width:
+            canvas[:, :, width:] = canvas[:, :, width - 1:width]
+        with torch.no_grad(), self._autocast():
+            latent = self.vae.encode(video_tensor(canvas)[None].to(self.device)).float()
+        return latent, m
+
+    def _autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+
+    # ------------------------------------------------------------------ the loop
+    @torch.no_grad()
+    def __call__(self, caption: str, frames: int, height: int, width: int, seed: int = 0,
+                 given: np.ndarray | None = None, indices: np.ndarray | None = None,
+                 reference: np.ndarray | None = None, strength: float = 1.0, keep_given: bool = True) -> np.ndarray:
+        """`given` frames (K, H, W, 3) uint8 at `indices`; or a whole `reference` clip edited with SDEdit
+        `strength` (0 keeps it, 1 ignores it). `keep_given` puts the given frames back exactly at the end."""
+        self.check_size(width, height, frames)
+        indices = np.zeros(0, int) if indices is None else np.asarray(indices, int)
+        config = self.sampler_config
+        pw, ph = self._padded(width, height)
+        shape = (1, *self.vae.latent_shape(frames, ph, pw))
+        generator = torch.Generator().manual_seed(seed)
+        noise = torch.randn(shape, generator=generator).to(self.device)
+        ref, m = self.condition(frames, height, width, given, indices, reference, strength)
+        m = m.to(self.device)
+        text = self.text([caption, ""]).to(self.device)  # conditional and unconditional (empty caption)
+        sampler = FlowSampler(config.method, config.shift)
+        sampler.set_timesteps(config.steps)
+        x = noise.clone()
+        for t in sampler.timesteps.tolist():
+            if ref is not None:
+                hard = m <= 0  # clean given latents, at t = 0
+                waiting = (m < t) & ~hard  # not joined yet: on the reference's own noising path
+                noised = add_noise(ref, noise, torch.full((1, len(m)), t, device=self.device))
+                x = torch.where(hard[None, None, :, None, None], ref,
+                                torch.where(waiting[None, None, :, None, None], noised, x))
+                frame_t = torch.where(hard, torch.zeros_like(m), torch.full_like(m, t))[None]
+            else:
+                frame_t = torch.full((1, shape[2]), t, device=self.device)
+            with self._autocast():
+                v = self.dit(x.repeat(2, 1, 1, 1, 1), frame_t.repeat(2, 1), text.tokens, text.mask).float()
+            x = sampler.step(guided_velocity(v[:1], v[1:], config.guidance), t, x)
+        if ref is not None:
+            x = torch.where((m <= 0)[None, None, :, None, None], ref, x)
+        with self._autocast():
+            video = self.vae.decode(x).float()[0]
+        out = frames_uint8(video[:, :frames, :height, :width])
+        if keep_given and given is not None and len(indices):
+            out[indices] = given  # conditioning frames, exactly
+        return out
+
+
+def request_seed(request: GenerationRequest) -> int:
+    return int(hashlib.sha256(f"{request.probe_id}:{request.seed}".encode()).hexdigest()[:12], 16)
+
+
+@register_generator
+class Bundled(Generator):
+    """The bundled checkpoint (default: model/dit-16m.safetensors), sampled with Euler or Heun and CFG."""
+
+    name = "bundled"
+
+    def __init__(self, checkpoint: str | None = None, steps: int = 25, guidance: float = 4.0, sampler: str = "euler",
+                 shift: float = 1.0, partial_strength: float = 0.7, precision: str = "bf16", device: str = "auto",
+                 threads: int | None = None):
+        self.path = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
+        if threads:
+            torch.set_num_threads(threads)
+        self.sampler = SamplerConfig(sampler, steps, guidance, shift)
+        self.pipeline = VideoPipeline.from_checkpoint(self.path, self.sampler, device=device, precision=precision,
+                                                      partial_strength=partial_strength)
+        self.sha256 = file_sha256(self.path)
+        self.settings = {"precision": precision, "partial_strength": partial_strength}
+
+    @property
+    def checkpoint(self) -> str:
+        return str(self.path)
+
+    def identity(self) -> dict[str, Any]:
+        return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,
+                "sampler": vars(self.sampler), **self.settings}
+
+    def generate(self, request: GenerationRequest) -> np.ndarray:
+        caption = request.caption
+        if not caption:
+            from simworld.world.captions import expand_prompt
+
+            caption = expand_prompt(request.prompt, seed=request.seed)
+        try:
+            return self.pipeline(caption, request.frames, request.height, request.width, seed=request_seed(request),
+                                 given=request.given_frames, indices=request.given_indices)
+        except ValueError as err:
+            raise GenerationError(f"bundled: {err}") from None

@@ -1,0 +1,337 @@
+"""`simworld train model=NAME`: one plain loop for the VAE and the diffusion transformers.
+
+    for each step: draw a batch -> loss -> backward -> clip -> AdamW -> EMA
+    every log_every: a line in log.jsonl; every eval_every: held-out loss; every sample_every: a contact
+    sheet; every checkpoint_every (and at the end, or when max_minutes is up): the EMA weights as
+    <name>.safetensors + card, and state.pt (weights, EMA, optimizer, counters) to resume from.
+
+Batches are a pure function of (seed, step), so a run stopped and resumed sees the same data as one that
+was not. What differs between the VAE and a transformer (data, loss, evaluation, samples) is in the two
+small task classes below.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from simworld.model.checkpoint import file_sha256, load_checkpoint, save_checkpoint
+from simworld.model.data import (Bucket, BucketSampler, ClipPool, LatentPool, frames_uint8, random_windows,
+                                 video_tensor)
+from simworld.model.flow import add_noise, flow_loss, frame_timesteps, sample_condition_mask, sample_timesteps
+from simworld.model.transformer import DIT_SIZES, VideoDiT
+from simworld.model.vae import VAE_SIZES, VideoVAE, psnr
+
+
+def hardware(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {torch.get_num_threads()} thread(s)"
+
+
+def contact_sheet(rows: list[np.ndarray], path: Path, every: int = 2) -> None:
+    """One row per clip (T, H, W, 3), every `every`-th frame, written as a PNG."""
+    from PIL import Image
+
+    width = max(r.shape[2] * len(r[::every]) for r in rows)
+    lines = []
+    for r in rows:
+        line = np.concatenate(list(r[::every]), axis=1)
+        lines.append(np.pad(line, ((0, 2), (0, width - line.shape[1]), (0, 0)), constant_values=255))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.concatenate(lines, axis=0)).save(path)
+
+
+class VAETask:
+    """Crops of consecutive frames; L1 + MSE + small KL; held-out PSNR on whole clips."""
+
+    def __init__(self, cfg: dict, device: torch.device, cache: Path):
+        self.cfg, self.device = cfg, device
+        self.model = VideoVAE(VAE_SIZES[cfg["model"]["size"]])
+        self.buckets = [Bucket(**b) for b in cfg["data"]["buckets"]]
+        self.pools = [ClipPool(b, cache, only_families=cfg["data"]["families"]) for b in self.buckets]
+        self.held_out = ClipPool(self.buckets[0], cache, held_out=True, only_families=cfg["data"]["families"])
+        self.sampler = BucketSampler(self.buckets, cfg["data"]["pool"], batch_tokens=1, seed=cfg["seed"])
+
+    def batch(self, step: int) -> torch.Tensor:
+        which, _ = self.sampler.draw(step)
+        rng = np.random.default_rng([self.cfg["seed"], step, 1])
+        count = self.cfg["model"]["batch"]
+        clips = [self.pools[which][int(i)].frames for i in rng.choice(self.cfg["data"]["pool"], size=count)]
+        return random_windows(clips, count, self.cfg["vae_window"], self.cfg["vae_crop"], rng).to(self.device)
+
+    def tokens(self, batch: torch.Tensor) -> int:
+        return batch.shape[0] * batch.shape[2]  # frames seen
+
+    def loss(self, model: VideoVAE, batch: torch.Tensor, step: int) -> tuple[torch.Tensor, dict]:
+        generator = torch.Generator().manual_seed(self.cfg["seed"] * 1_000_003 + step)
+        return model.loss(batch, generator=None if self.device.type == "cuda" else generator)
+
+    @torch.no_grad()
+    def evaluate(self, model: VideoVAE) -> dict[str, float]:
+        scores, losses = [], []
+        for i in range(self.cfg["data"]["held_out"]):
+            video = video_tensor(self.held_out[i].frames)[None].to(self.device)
+            recon = model.decode_raw(model.posterior(video)[0])[:, :, :video.shape[2]]
+            scores.append(psnr(recon, video))
+            losses.append(((recon - video).abs().mean() + (recon - video).pow(2).mean()).item())
+        return {"held_out_loss": float(np.mean(losses)), "held_out_psnr": float(np.mean(scores))}
+
+    @torch.no_grad()
+    def samples(self, model: VideoVAE, path: Path) -> None:
+        rows = []
+        for i in range(min(3, self.cfg["data"]["held_out"])):
+            frames = self.held_out[i].frames
+            recon = model.decode_raw(model.posterior(video_tensor(frames)[None].to(self.device))[0])[0]
+            rows += [frames, frames_uint8(recon[:, :len(frames)])]
+        contact_sheet(rows, path)
+
+    def before_save(self, ema: VideoVAE) -> None:
+        """Measure the latent's per-channel statistics (the transformer trains on normalised latents)."""
+        videos = [video_tensor(self.pools[0][i].frames)[None].to(self.device)
+                  for i in range(min(16, self.cfg["data"]["pool"]))]
+        ema.fit_latent_statistics(videos)
+
+    def card(self) -> dict:
+        return {}
+
+
+class DiTTask:
+    """Cached VAE latents in buckets; rectified-flow loss with masked conditioning frames and caption dropout;
+    held-out loss at 10 evenly spaced timesteps; samples from held-out captions."""
+
+    def __init__(self, cfg: dict, device: torch.device, cache: Path):
+        from simworld.model.text import shared_text_encoder
+
+        self.cfg, self.device = cfg, device
+        self.vae_path = Path(cfg["vae"]).resolve()
+        self.vae, _ = load_checkpoint(self.vae_path, "video-vae", device=device)
+        self.vae_sha = file_sha256(self.vae_path)
+        self.model = VideoDiT(DIT_SIZES[cfg["model"]["size"]])
+        if self.model.config.latent_channels != self.vae.config.latent_channels:
+            raise ValueError(f"model={cfg['model']['name']} takes {self.model.config.latent_channels} latent channels "
+                             f"but vae={cfg['vae']} makes {self.vae.config.latent_channels}")
+        self.text = shared_text_encoder(cache)
+        families = cfg["data"]["families"]
+        self.buckets = [Bucket(**b) for b in cfg["data"]["buckets"]]
+        self.pools = [LatentPool(ClipPool(b, cache, only_families=families), self.vae, self.vae_sha, device)
+                      for b in self.buckets]
+        self.held_out = [LatentPool(ClipPool(b, cache, held_out=True, only_families=families), self.vae,
+                                    self.vae_sha, device) for b in self.buckets]
+        self.sampler = BucketSampler(self.buckets, cfg["data"]["pool"], cfg["model"]["batch"], seed=cfg["seed"])
+
+    def _batch(self, pool: LatentPool, indices, captions_dropped=None) -> dict[str, Any]:
+        items = [pool[int(i)] for i in indices]
+        captions = [c for _, c in items]
+        if captions_dropped is not None:
+            captions = ["" if drop else c for c, drop in zip(captions, captions_dropped)]
+        text = self.text(captions)
+        latent = torch.from_numpy(np.stack([a for a, _ in items])).float()
+        return {"latent": latent.to(self.device), "text": text.tokens.to(self.device),
+                "mask": text.mask.to(self.device)}
+
+    def batch(self, step: int) -> dict[str, Any]:
+        which, indices = self.sampler.draw(step)
+        rng = np.random.default_rng([self.cfg["seed"], step, 2])
+        return self._batch(self.pools[which], indices, rng.random(len(indices)) < self.cfg["caption_dropout"])
+
+    def tokens(self, batch: dict) -> int:
+        b, _, t, h, w = batch["latent"].shape
+        return b * t * h * w // self.model.config.patch ** 2
+
+    def loss(self, model: VideoDiT, batch: dict, step: int) -> tuple[torch.Tensor, dict]:
+        generator = torch.Generator().manual_seed(self.cfg["seed"] * 1_000_003 + step)
+        latent = batch["latent"]
+        b, _, frames = latent.shape[:3]
+        t = sample_timesteps(b, generator, shift=self.cfg["timestep_shift"]).to(self.device)
+        given = sample_condition_mask(b, frames, self.cfg["condition_probability"], generator).to(self.device)
+        noise = torch.randn(latent.shape, generator=generator).to(self.device)
+        frame_t = frame_timesteps(t, given)
+        velocity = model(add_noise(latent, noise, frame_t), frame_t, batch["text"], batch["mask"])
+        loss = flow_loss(velocity, latent, noise, given)
+        return loss, {}
+
+    @torch.no_grad()
+    def evaluate(self, model: VideoDiT) -> dict[str, float]:
+        """Open-Sora's proxy: the loss at t = 0.05, 0.15, ..., 0.95 with fixed noise, averaged over buckets."""
+        losses = []
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg["precision"] == "bf16")
+        for pool in self.held_out:
+            batch = self._batch(pool, range(self.cfg["data"]["held_out"]))
+            latent = batch["latent"]
+            generator = torch.Generator().manual_seed(1234)
+            noise = torch.randn(latent.shape, generator=generator).to(self.device)
+            given = torch.zeros(latent.shape[0], latent.shape[2], dtype=torch.bool, device=self.device)
+            per_t = []
+            for t in np.linspace(0.05, 0.95, 10):
+                frame_t = torch.full(given.shape, float(t), device=self.device)
+                with autocast:
+                    v = model(add_noise(latent, noise, frame_t), frame_t, batch["text"], batch["mask"])
+                per_t.append(flow_loss(v, latent, noise, given).item())
+            losses.append(float(np.mean(per_t)))
+        return {"held_out_loss": float(np.mean(losses))}
+
+    @torch.no_grad()
+    def samples(self, model: VideoDiT, path: Path) -> None:
+        from simworld.generators.bundled import VideoPipeline
+        from simworld.model.sampler import SamplerConfig
+
+        pipeline = VideoPipeline(self.vae, model, self.text, SamplerConfig(steps=self.cfg["sample_steps"]),
+                                 device=str(self.device), precision=self.cfg["precision"])
+        clips = self.held_out[0].clips
+        b = clips.bucket
+        rows = []
+        for i in range(min(2, self.cfg["data"]["held_out"])):
+            truth = clips[i]
+            rows += [truth.frames, pipeline(truth.caption, b.frames, b.height, b.width, seed=i)]
+        truth = clips[0]  # image-to-video from the first held-out clip's first frame
+        rows.append(pipeline(truth.caption, b.frames, b.height, b.width, seed=0, given=truth.frames[:1], indices=[0]))
+        contact_sheet(rows, path)
+
+    def before_save(self, ema: VideoDiT) -> None:
+        return None
+
+    def card(self) -> dict:
+        return {"vae": {"file": os.path.relpath(self.vae_path, Path(self.cfg["out"]).resolve()),
+                        "sha256": self.vae_sha}}
+
+
+def _atomic_torch_save(obj: Any, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    tmp.replace(path)
+
+
+def train(cfg: dict) -> Path:
+    """Train cfg["model"] (the resolved TrainConfig as a dict); returns the checkpoint path."""
+    from simworld.generators.bundled import resolve_device
+    from simworld.world.textures import cache_dir
+
+    torch.set_num_threads(cfg["threads"])
+    torch.manual_seed(cfg["seed"])
+    device = resolve_device(cfg["device"])
+    name = cfg["model"]["name"]
+    out = Path(cfg["out"] or Path("runs") / "train" / name)
+    cfg["out"] = str(out)
+    out.mkdir(parents=True, exist_ok=True)
+    kind = cfg["model"]["kind"]
+    if kind not in ("vae", "dit"):
+        raise ValueError(f"model.kind={kind!r}; known: vae, dit")
+    task = (VAETask if kind == "vae" else DiTTask)(cfg, device, cache_dir())
+    model = task.model.to(device).train()
+    ema = copy.deepcopy(model).requires_grad_(False).eval()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg["model"]["lr"], weight_decay=cfg["weight_decay"])
+    # flops_per_shape: training FLOPs of one step per batch shape, counted on its first step (and kept, so a
+    # resumed run counts the same way)
+    state = {"step": 0, "tokens": 0, "flops": 0.0, "wall_s": 0.0, "evaluation": {}, "flops_per_shape": {}}
+    state_path, checkpoint = out / "state.pt", out / f"{name}.safetensors"
+    if cfg["resume"] and state_path.exists():
+        saved = torch.load(state_path, map_location=device, weights_only=False)
+        model.load_state_dict(saved["model"])
+        ema.load_state_dict(saved["ema"])
+        optimizer.load_state_dict(saved["optimizer"])
+        state = saved["state"]
+        print(f"resuming {name} from step {state['step']} ({state_path})")
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg["precision"] == "bf16")
+    flops_per_shape: dict[str, float] = state["flops_per_shape"]
+    steps, started = cfg["model"]["steps"], time.perf_counter()
+    wall_before = state["wall_s"]
+    log = open(out / "log.jsonl", "a")
+
+    def save() -> None:
+        task.before_save(ema)
+        card = {"name": name, "kind": kind, "steps": state["step"], "tokens_seen": state["tokens"],
+                "training_flops": state["flops"], "wall_time_s": round(state["wall_s"], 1),
+                "hardware": hardware(device), "torch": torch.__version__, "precision": cfg["precision"],
+                **state["evaluation"], **task.card(), "train_config": cfg}
+        save_checkpoint(checkpoint, ema, card)
+        _atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
+                            "optimizer": optimizer.state_dict(), "state": state}, state_path)
+
+    last_log = time.perf_counter()
+    while state["step"] < steps:
+        step = state["step"]
+        for group in optimizer.param_groups:
+            group["lr"] = cfg["model"]["lr"] * min(1.0, (step + 1) / max(1, cfg["warmup"]))
+        batch = task.batch(step)
+        shape = str(tuple(batch.shape if torch.is_tensor(batch) else batch["latent"].shape))
+        counter = FlopCounterMode(display=False) if shape not in flops_per_shape else None
+        with counter or contextlib.nullcontext():
+            with autocast:
+                loss, info = task.loss(model, batch, step)
+            loss.backward()
+        if counter is not None:
+            flops_per_shape[shape] = float(counter.get_total_flops())
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(f"loss is {loss.item()} at step {step}; lower model.lr or check the data")
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        decay = min(cfg["ema"], (1 + step) / (10 + step))  # a short warm-up so early checkpoints are usable
+        with torch.no_grad():
+            for e, p in zip(ema.parameters(), model.parameters()):
+                e.lerp_(p, 1 - decay)
+        state["step"] += 1
+        state["tokens"] += task.tokens(batch)
+        state["flops"] += flops_per_shape[shape]
+        state["wall_s"] = wall_before + time.perf_counter() - started
+        done = state["step"] == steps
+        out_of_time = cfg["max_minutes"] is not None and time.perf_counter() - started > 60 * cfg["max_minutes"]
+        if state["step"] % cfg["log_every"] == 0 or done:
+            now = time.perf_counter()
+            record = {"step": state["step"], "loss": round(loss.item(), 5), "lr": optimizer.param_groups[0]["lr"],
+                      "tokens": state["tokens"], "flops": state["flops"], "wall_s": round(state["wall_s"], 1), **info}
+            log.write(json.dumps(record) + "\n")
+            log.flush()
+            print(f"{name} step {state['step']}/{steps} loss {loss.item():.4f} "
+                  f"{(now - last_log) / cfg['log_every']:.2f} s/step", flush=True)
+            last_log = now
+        if state["step"] % cfg["eval_every"] == 0 or done or out_of_time:
+            ema.eval()
+            with autocast:
+                state["evaluation"] = task.evaluate(ema)
+            log.write(json.dumps({"step": state["step"], **state["evaluation"]}) + "\n")
+            log.flush()
+            print(f"{name} step {state['step']} held out: "
+                  + ", ".join(f"{k} {v:.4f}" for k, v in state["evaluation"].items()), flush=True)
+        if cfg["sample_every"] and (state["step"] % cfg["sample_every"] == 0 or done or out_of_time):
+            with autocast:
+                task.samples(ema, out / "samples" / f"step_{state['step']:06d}.png")
+        if state["step"] % cfg["checkpoint_every"] == 0 or done or out_of_time:
+            save()
+        if out_of_time:
+            print(f"{name}: stopped after {cfg['max_minutes']} minutes at step {state['step']}; run again to resume")
+            break
+    log.close()
+    if state["step"] == steps and not checkpoint.exists():
+        save()  # a resumed run that had already finished
+    if cfg.get("export"):
+        target = Path(cfg["export"]).with_suffix(".safetensors")
+        card = json.loads(checkpoint.with_suffix(".json").read_text())
+        if kind == "dit":
+            card["vae"]["file"] = os.path.relpath(task.vae_path, target.parent.resolve())
+        for key in ("architecture", "config", "parameters", "sha256", "dtype"):
+            card.pop(key, None)
+        save_checkpoint(target, ema, card, dtype=torch.float16)
+        print(f"exported {target} (float16)")
+    return checkpoint
+

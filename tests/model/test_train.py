@@ -1,0 +1,70 @@
+"""`simworld train`: a tiny run through the CLI, stopped and resumed, ends where an uninterrupted run ends."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import torch
+from hydra import compose, initialize_config_module
+from omegaconf import OmegaConf
+
+from simworld.conf import register_configs
+from simworld.model.checkpoint import load_checkpoint
+from simworld.model.train import train
+from tests.model.tiny import make_tiny_checkpoint
+
+TINY = ["data.buckets=[{width:32,height:32,frames:8,weight:1}]", "data.pool=4", "data.held_out=2", "log_every=1",
+        "eval_every=100", "checkpoint_every=100", "sample_every=5", "sample_steps=2", "warmup=2"]
+
+
+def _config(overrides: list[str]) -> dict:
+    register_configs()
+    with initialize_config_module("simworld.conf", version_base="1.3"):
+        return OmegaConf.to_container(compose("train", overrides=overrides), resolve=True)
+
+
+def test_resumed_run_matches_an_uninterrupted_one(tmp_path):
+    make_tiny_checkpoint(tmp_path / "model")
+    vae = tmp_path / "model" / "vae-tiny.safetensors"
+    args = ["model=dit-tiny", f"vae={vae}", *TINY]
+    train(_config([*args, "model.steps=3", f"out={tmp_path / 'resumed'}"]))  # stopped at step 3 ...
+    cli = [sys.executable, "-m", "simworld.cli", "train", f"out={tmp_path / 'resumed'}"]
+    second = subprocess.run([*cli, *args, "model.steps=5"], capture_output=True, text=True, timeout=300)
+    assert second.returncode == 0, second.stderr  # ... and resumed to step 5 through the command line
+    assert "resuming dit-tiny from step 3" in second.stdout and "checkpoint:" in second.stdout
+
+    straight = train(_config([*args, "model.steps=5", f"out={tmp_path / 'straight'}"]))
+    resumed_model, card = load_checkpoint(tmp_path / "resumed" / "dit-tiny.safetensors")
+    straight_model, straight_card = load_checkpoint(straight)
+    for (name, a), b in zip(resumed_model.state_dict().items(), straight_model.state_dict().values()):
+        assert torch.allclose(a, b, atol=1e-6), name
+    log = [json.loads(line) for line in (tmp_path / "resumed" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log if "loss" in r] == [1, 2, 3, 4, 5]
+    for key in ("parameters", "training_flops", "steps", "tokens_seen", "wall_time_s", "hardware", "held_out_loss"):
+        assert key in card, key
+    assert card["steps"] == 5 and card["tokens_seen"] == straight_card["tokens_seen"] == 5 * 4 * 2 * 2 * 2
+    assert card["training_flops"] > 0 and card["vae"]["file"] == "../model/vae-tiny.safetensors"
+    assert (tmp_path / "resumed" / "samples" / "step_000005.png").exists()
+
+
+def test_vae_training_writes_psnr_and_latent_statistics(tmp_path):
+    path = train(_config(["model=vae-tiny", "model.steps=3", f"out={tmp_path}", "vae_crop=32", *TINY,
+                          f"export={tmp_path / 'bundle' / 'vae'}"]))
+    model, card = load_checkpoint(path, "video-vae")
+    assert card["steps"] == 3 and "held_out_psnr" in card and card["tokens_seen"] == 3 * 2 * 8
+    assert not torch.equal(model.latent_std, torch.ones_like(model.latent_std))
+    exported, exported_card = load_checkpoint(tmp_path / "bundle" / "vae.safetensors")
+    assert exported_card["dtype"] == "float16" and exported_card["steps"] == 3
+
+
+def test_errors_are_one_line(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "simworld.cli", "train", "model=dit-tiny",
+                             f"vae={tmp_path}/none.safetensors", f"out={tmp_path}"], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "simworld train: error: checkpoint" in result.stderr and "does not exist" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "simworld.cli", "train", "model=dit-99m"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode != 0 and "dit-16m" in result.stderr
