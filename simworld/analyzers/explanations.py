@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import base64
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Sequence
 
 import cv2
@@ -241,7 +241,7 @@ class Explanations:
 
 
 def to_json(item: Explanation) -> dict:
-    out = {k: v for k, v in item.__dict__.items()}
+    out = {f.name: getattr(item, f.name) for f in fields(item)}
     if isinstance(item, Trajectories):
         out["axes"] = list(item.axes)
     return out
