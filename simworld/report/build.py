@@ -238,12 +238,24 @@ def _number(value, digits: int = 3) -> str:
 
 
 def _compact(value) -> str:
-    """Large counts in engineering notation (1.2e18), the rest as they are."""
+    """Large numbers short: counts with a suffix (16M, 1.2B), compute with its exponent (4.0e15)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    if isinstance(value, (int, float)) and abs(value) >= 1e5:
-        return f"{value:.3g}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) < 1e4:
+        return str(value)
+    if abs(value) >= 1e12:
+        mantissa, exponent = f"{value:.1e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{value / size:.3g}{suffix}"
     return str(value)
+
+
+def _signed(value) -> str:
+    """A difference with its sign, and no "-0.000"."""
+    text = f"{value:+.3f}"
+    return "+0.000" if text == "-0.000" else text
 
 
 def _heat(value) -> str:
@@ -278,7 +290,7 @@ def build_report(run_folders: list[str | Path], out: str | Path, validity: str |
     cards = _probe_cards(runs, clips, analyzers, docs, assets)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).with_name("templates")),
                                      autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    environment.filters.update(num=_number, heat=_heat, compact=_compact)
+    environment.filters.update(num=_number, heat=_heat, compact=_compact, signed=_signed)
     html = environment.get_template("report.html.j2").render(
         title=title, date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), runs=runs, colors=colors,
         headline=head.to_dict("records"), by_cell={(r["label"], r["analyzer"]): r for r in head.to_dict("records")},

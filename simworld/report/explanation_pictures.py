@@ -23,7 +23,7 @@ import numpy as np
 from simworld.analyzers.explanations import Crops, Series, Timeline, Trajectories, decode_png, from_json
 from simworld.clip import atomic_write_bytes
 
-DRAWING_VERSION = "2"  # bump when the drawing changes: cached pictures are then redrawn
+DRAWING_VERSION = "3"  # bump when the drawing changes: cached pictures are then redrawn
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 INK, MUTED, GRID, RED, EVENT = "#111827", "#6b7280", "#e5e7eb", "#dc2626", "#9ca3af"
 LINE_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#db2777"]
@@ -314,7 +314,13 @@ def _timeline(canvas: Canvas, left: float, item: Timeline) -> tuple[float, float
     canvas.text(axes.x0 + axes.w / 2, bottom + 28, "frame", size=10, anchor="middle", color="#374151")
     axes.vertical(item.events, EVENT, 1.0, "2,3")
     axes.vertical(item.marks, RED, 1.6)
-    return width, bottom + 36
+    canvas.text(left + 4, bottom + 43, "in view:", size=9, color=MUTED, baseline="middle")
+    x = left + 50
+    for fill, text in (("#2563eb", "clip"), ("#111827", "ground truth"), ("#f3f4f6", "neither")):
+        canvas.rect(x, bottom + 38, 10, 10, fill, "#d1d5db")
+        canvas.text(x + 14, bottom + 43, text, size=9, color=MUTED, baseline="middle")
+        x += 24 + len(text) * CHAR_W * 0.85
+    return width, bottom + 54
 
 
 def _cell(crop: dict | None) -> np.ndarray:

@@ -82,13 +82,6 @@ def write_jpeg(path: Path, image: np.ndarray, quality: int = 82) -> None:
     atomic_write_bytes(path, data.tobytes())
 
 
-def write_png(path: Path, image: np.ndarray) -> None:
-    ok, data = cv2.imencode(".png", cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise RuntimeError(f"cannot encode {path}")
-    atomic_write_bytes(path, data.tobytes())
-
-
 def save_figure(fig: Figure, path: Path, dpi: int = 110) -> None:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.04)

@@ -11,13 +11,13 @@ import sys
 import time
 from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import pytest
 
 from simworld.evaluate import checkpoint_card, run_eval
 from simworld.probes import load_suite
 from simworld.report import build_report
-from simworld.report.data import holm, load_run, paired_differences
+from simworld.report.data import holm, load_run, paired_differences, sign_flip_p
 from simworld.validate import run_validate
 from tests.report.synthetic import make_runs
 from tests.test_runner import config
@@ -30,10 +30,10 @@ needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    """Smoke runs of the oracle and two baselines (2 seeds each), two copies of the frozen run posing as bundled
+    """Smoke runs of the oracle and two baselines (4 seeds each), two copies of the frozen run posing as bundled
     checkpoints with cards (for the scaling section), and a validity folder."""
     tmp = tmp_path_factory.mktemp("report")
-    folders = [run_eval(config(tmp, generator, seeds=2, report=False)) for generator in ("oracle", "frozen", "noise")]
+    folders = [run_eval(config(tmp, generator, seeds=4, report=False)) for generator in ("oracle", "frozen", "noise")]
     for name, flops in (("small", 1e15), ("large", 8e15)):  # two "checkpoints" along a compute axis
         copy = tmp / "runs" / f"frozen-{name}"
         shutil.copytree(folders[1], copy)
@@ -67,7 +67,7 @@ def test_report_has_every_section_and_only_local_assets(page):
     for ref in references:
         assert (page.parent / ref).exists(), ref
     assert not re.search(r"https?://", html.split("<script>")[0].replace("http://www.w3.org", ""))
-    for text in ("oracle", "bundled (dit-small.safetensors)", "significant", "smoke_orbit", "warp_error",
+    for text in ("oracle", "bundled (dit-small)", "significant", "smoke_orbit", "warp_error",
                  "probe-diff-table", "validity-table", "scaling.png", "headline.png"):
         assert text in html, text
 
@@ -111,9 +111,19 @@ def test_comparisons_per_family_and_per_probe(runs):
     probe = paired_differences(loaded, by_probe=True)
     assert set(family.columns) >= {"a", "b", "analyzer", "difference", "ci_low", "ci_high", "p_holm", "significant"}
     oracle_frozen = family[(family.a == "oracle") & (family.b == "frozen")].iloc[0]
-    assert oracle_frozen.difference > 0.5 and oracle_frozen.significant and oracle_frozen.n == 6
-    assert set(probe.probe) == {"smoke_orbit", "smoke_dolly_i2v", "smoke_pan_extend"} and (probe.n == 2).all()
-    assert (probe.p_holm >= probe.p).all()
+    assert oracle_frozen.difference > 0.5 and oracle_frozen.significant and oracle_frozen.n == 12
+    assert set(probe.probe) == {"smoke_orbit", "smoke_dolly_i2v", "smoke_pan_extend"} and (probe.n == 4).all()
+    # four seeds can never be significant: the exact sign-flip test's smallest p-value is 2 / 2**4
+    assert (probe.p >= 0.125).all() and not probe.significant.any() and (probe.p_holm >= probe.p).all()
+
+
+def test_sign_flip_test_is_exact_for_few_pairs_and_calibrated_for_many():
+    rng = np.random.default_rng(0)
+    assert sign_flip_p(np.array([0.3, 0.2, 0.4]), rng) == 0.25  # 2 of the 8 flips are as extreme
+    assert sign_flip_p(np.zeros(5), rng) == 1.0
+    assert sign_flip_p(np.full(40, 0.1) + rng.normal(0, 0.01, 40), rng) < 0.001
+    null = [sign_flip_p(rng.normal(0, 1, 30), rng) for _ in range(200)]  # no difference: p roughly uniform
+    assert 0.02 <= np.mean(np.array(null) < 0.05) <= 0.09
 
 
 def test_holm_adjusts_in_order():
@@ -184,9 +194,10 @@ def _column(tab, table: str, header: str) -> list[float]:
 
 @needs_chromium
 def test_report_works_in_chromium(browser, page):
-    tab, problems, _ = _open(browser, page)
+    tab, problems, _ = _open(browser, page, height=1800)
     ARTIFACTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(ARTIFACTS / "report.png"))
+    tab.add_style_tag(content="nav { position: static; }")  # element screenshots scroll: keep the bar out of them
     # every picture: open what is folded, load lazy images now, and wait for them
     tab.evaluate("() => { document.querySelectorAll('details').forEach(d => d.open = true);"
                  " document.querySelectorAll('img').forEach(i => i.loading = 'eager'); }")
@@ -202,6 +213,7 @@ def test_report_works_in_chromium(browser, page):
     })))""")
     assert videos and all(ok for _, ok in videos), [src for src, ok in videos if not ok]
     tab.locator("#p-smoke_orbit-s0").screenshot(path=str(ARTIFACTS / "report_probe.png"))
+    tab.locator("#gallery").screenshot(path=str(ARTIFACTS / "report_gallery.png"))
     # sorting: a header click sorts ascending, a second descending
     header = tab.locator("#clips-table thead th", has_text="temporal")
     header.click()
@@ -215,8 +227,9 @@ def test_report_works_in_chromium(browser, page):
                          ".filter(r => r.style.display !== 'none').map(r => r.textContent)")
     assert shown and all("noise" in row for row in shown) and len(shown) < len(ascending)
     assert "of" in tab.locator("[data-count='clips-table']").inner_text()
+    assert tab.locator(".probe:visible").count() == 12  # 3 probes x 4 seeds
     tab.fill("input[data-cards='probe']", "pan_extend")
-    assert tab.locator(".probe:visible").count() == 2
+    assert tab.locator(".probe:visible").count() == 4
     assert not problems, problems
     tab.close()
 
