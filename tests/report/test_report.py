@@ -177,7 +177,9 @@ def _open(browser, page_file: Path, height: int = 1000):
     problems: list[str] = []
     tab.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     tab.on("pageerror", lambda error: problems.append(str(error)))
-    tab.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    # a video stops fetching once it has what it was asked for (ERR_ABORTED): not a failure; a missing file is
+    tab.on("requestfailed", lambda request: problems.append(f"failed: {request.url} ({request.failure})")
+           if "ERR_ABORTED" not in (request.failure or "") else None)
     start = time.perf_counter()
     tab.goto(page_file.resolve().as_uri(), wait_until="load")
     return tab, problems, time.perf_counter() - start
