@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,21 @@ def make_generator(config: dict[str, Any]) -> Generator:
     config = dict(config)
     name = config.pop("name")
     return GENERATORS.get(name)(**config)
+
+
+def checkpoint_card(checkpoint: str | None) -> dict[str, Any] | None:
+    """The JSON card beside a checkpoint file (NAME.json next to NAME.safetensors: parameters, training FLOPs,
+    steps, ...), without its training config; None when there is none. The report's scaling curves read it."""
+    if not checkpoint or not Path(checkpoint).is_file():
+        return None
+    card = Path(checkpoint).with_suffix(".json")
+    if card == Path(checkpoint) or not card.is_file():
+        return None
+    try:
+        data = json.loads(card.read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+    return {k: v for k, v in data.items() if k != "train_config"} if isinstance(data, dict) else None
 
 
 def run_eval(cfg: dict[str, Any]) -> Path:
@@ -49,6 +65,7 @@ def run_eval(cfg: dict[str, Any]) -> Path:
         "suite": suite.name, "probes": len(suite.probes), "clips": len(runner.jobs),
         "generator": generator.identity(), "checkpoint": checkpoint,
         "checkpoint_sha256": file_sha256(checkpoint) if checkpoint else None,
+        "card": checkpoint_card(checkpoint),
         "versions": versions(), "git_commit": git_commit(),
         "timings": {**{k: round(v, 3) for k, v in runner.timings.items()},
                     "total_s": round(time.perf_counter() - started, 3)},

@@ -5,7 +5,9 @@ any point and started again redoes nothing that finished:
   <cache>/gt/<key>.*                  the simulator's clip for (probe, seed)          (shared by all runs)
   <cache>/clips/<generator>/<key>.*   a generator's clip, lossless                    (shared by all runs)
   <out>/clips/<probe>_s<seed>.mp4     the clip as browsers play it, for the report
-  <out>/rows/<probe>/s<seed>/<analyzer>.json   one analyzer's metrics for one clip
+  <out>/clips/ground_truth/<probe>_s<seed>.mp4   the simulator's clip beside it, for the report
+  <out>/rows/<probe>/s<seed>/<analyzer>.json   one analyzer's metrics for one clip, and the data of the pictures
+                                               that explain them (simworld.analyzers.explanations)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import numpy as np
 from tqdm import tqdm
 
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
+from simworld.analyzers.explanations import Explanations
 from simworld.clip import Clip, atomic_write_json, read_clip, write_clip
 from simworld.generators import GenerationError, GenerationRequest, Generator, check_output
 from simworld.probes import ProbeSpec, Suite
@@ -90,22 +93,25 @@ def build_request(job: Job, gt_store: GroundTruthStore) -> GenerationRequest:
                              probe.frames, probe.fps, probe.conditioning.kind, target, given, ground_truth)
 
 
-def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer: str) -> list[dict]:
-    """Run one analyzer on one cached clip (in a worker process)."""
+def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer: str) -> dict[str, list[dict]]:
+    """Run one analyzer on one cached clip (in a worker process): {"metrics": [...], "explanations": [...]}."""
     cls = ANALYZERS.get(analyzer)
     clip = read_clip(clip_path)
     needs_gt = cls.uses_ground_truth or cls.needs_ground_truth
     gt = read_clip(gt_path) if (needs_gt and gt_path) else None
+    sink = Explanations()
     context = AnalysisContext(probe=probe, ground_truth=gt,
                               conditioning_indices=probe.conditioning.indices(probe.frames)[0],
-                              params=probe.analyzers.get(analyzer, {}))
+                              params=probe.analyzers.get(analyzer, {}), explanations=sink)
     if cls.needs_ground_truth and gt is None:
-        return [asdict(Metric("score", None, error=f"{analyzer} needs ground truth and the probe has none"))]
+        metrics = [Metric("score", None, error=f"{analyzer} needs ground truth and the probe has none")]
+        return {"metrics": [asdict(m) for m in metrics], "explanations": []}
     try:
         metrics = cls(**context.params).analyze(clip, context)
     except Exception as err:  # one bad clip must not stop the run: the error is recorded in its row
         metrics = [Metric("score", None, error=f"{type(err).__name__}: {err}".splitlines()[0])]
-    return [asdict(m) for m in metrics]
+        sink.items.clear()  # half an explanation of a failed analysis would mislead
+    return {"metrics": [asdict(m) for m in metrics], "explanations": sink.to_json()}
 
 
 def nested_worker() -> bool:
@@ -161,10 +167,15 @@ class Runner:
         return path
 
     def export(self, job: Job, path: Path) -> None:
-        """A browser-playable copy in the run folder (the report reads only the run folder)."""
+        """Browser-playable copies of the clip and of the simulator's clip for the same probe and seed in the run
+        folder (the report reads only the run folder)."""
         target = self.out / "clips" / f"{job.name}.mp4"
         if not target.with_suffix(".json").exists():
             write_clip(read_clip(path), target.parent, target.stem)
+        truth = self.out / "clips" / "ground_truth" / f"{job.name}.mp4"
+        if not truth.with_suffix(".json").exists():
+            clip = self.gt.get(job)
+            write_clip(Clip(clip.frames, clip.fps, dict(clip.meta)), truth.parent, truth.stem)
 
     # ---------------------------------------------------------------- analysis
     def analyzers_for(self, probe: ProbeSpec) -> list[str]:
@@ -212,8 +223,8 @@ class Runner:
     def _analyze(self, tasks: list) -> None:
         bar = tqdm(total=len(tasks), desc="analyze", unit="score", disable=not self.progress or not tasks)
 
-        def save(job: Job, analyzer: str, key: str, metrics: list[dict]) -> None:
-            atomic_write_json(self.rows_path(job, analyzer), {"key": key, "metrics": metrics})
+        def save(job: Job, analyzer: str, key: str, result: dict[str, list[dict]]) -> None:
+            atomic_write_json(self.rows_path(job, analyzer), {"key": key, **result})
             bar.update(1)
 
         if self.workers <= 1 or len(tasks) <= 1 or nested_worker():

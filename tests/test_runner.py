@@ -58,6 +58,19 @@ def test_outputs_follow_the_contract(tmp_path):
         assert (out / "clips" / f"{row.probe}_s{row.seed}.mp4").exists()
 
 
+def test_rows_keep_the_pictures_data_and_the_ground_truth_is_exported(tmp_path):
+    out = run_eval(config(tmp_path, "frozen", analyzers=["temporal"]))
+    rows = json.loads((out / "rows" / "smoke_orbit" / "s0" / "temporal.json").read_text())
+    assert {m["name"] for m in rows["metrics"]} >= {"score", "failure_frame"}
+    kinds = {e["name"]: e["kind"] for e in rows["explanations"]}
+    assert kinds.get("warp_error") == "series" and kinds.get("motion") == "series"
+    failure = next(m for m in rows["metrics"] if m["name"] == "failure_frame")
+    assert failure["value"] is not None  # a frozen clip fails, and temporal says where
+    for clip in (out / "clips").glob("*.mp4"):  # the simulator's clip beside each generated one, for the report
+        assert (out / "clips" / "ground_truth" / clip.name).exists()
+        assert (out / "clips" / "ground_truth" / clip.name).with_suffix(".json").exists()
+
+
 def test_second_run_reuses_everything(tmp_path):
     run_eval(config(tmp_path))
     out = run_eval(config(tmp_path))

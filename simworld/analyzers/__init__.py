@@ -3,6 +3,25 @@
 An analyzer sees a Clip and an AnalysisContext (the probe, the ground-truth clip and the conditioning
 frames, each present only when the analyzer declares it needs it and the clip has it), never a model.
 It returns Metric values; the one named `score` lies in [0, 1], 1 = consistent with a physical world.
+
+Pictures that explain the metrics: an analyzer may also leave small typed data for the report
+(simworld.analyzers.explanations: Series, Trajectories, Crops, Timeline) through `context.explain(...)`.
+The runner gives the context a sink and stores what it collects beside the clip's metric rows; without a sink
+(`simworld validate`, `simworld score`, tests) `explain` does nothing, and `context.explaining` lets an analyzer
+skip work nobody reads. A new analyzer adds its pictures in a few lines, e.g. the camera path from above:
+
+    context.explain(Trajectories("camera_path", "Camera path seen from above (x, z)",
+                                 lines={"recovered (SfM)": recovered_centres, "commanded": commanded_centres},
+                                 axes=(0, 2), xlabel="x (m)", ylabel="z (m)"))
+
+or an object's trajectory with its fitted parabola (image coordinates, y down):
+
+    context.explain(Trajectories(f"trajectory_{object_id}", f"Object {object_id}: path and fitted parabola",
+                                 points={"clip": centroids}, lines={"fitted parabola": fitted},
+                                 xlabel="x (px)", ylabel="y (px)", invert_y=True))
+
+The frame where a clip fails, when an analyzer can tell, is a metric named `failure_frame` (documented in its
+metrics YAML): the report's failure gallery marks it.
 """
 
 from __future__ import annotations
@@ -17,6 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 import yaml
 
+from simworld.analyzers.explanations import Explanation, Explanations
 from simworld.clip import Clip
 from simworld.registry import Registry
 
@@ -39,6 +59,17 @@ class AnalysisContext:
     ground_truth: Clip | None = None  # the simulator's clip for the same probe and seed
     conditioning_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # frames given to the model
     params: dict[str, Any] = field(default_factory=dict)  # the probe's parameters for this analyzer
+    explanations: Explanations | None = None  # the sink for pictures that explain the metrics (None: nobody reads)
+
+    @property
+    def explaining(self) -> bool:
+        """True when explanations are collected: an analyzer may skip the work of making them otherwise."""
+        return self.explanations is not None
+
+    def explain(self, item: Explanation) -> None:
+        """Leave one explanation (Series, Trajectories, Crops or Timeline) for the report; no-op without a sink."""
+        if self.explanations is not None:
+            self.explanations.add(item)
 
 
 class NotApplicable(Exception):

@@ -16,7 +16,9 @@ Three checks (full definitions in simworld/analyzers/metrics/game.yaml), all aga
   between, must show the same world outside the HUD, except where the ground truth itself differs (a placed or
   broken block): the largest block-sized patch of change.
 score = product of the components of the checks that apply (each in [0, 1]); a dead, shuffled or noise clip fails
-the motion check. Needs the probe's ground truth (the action log): without it there is nothing to compare the
+the motion check. failure_frame: where the weakest component fails (the HUD's worst frame, the first pair whose
+motion disagrees with its action, the worst same-pose pair's later frame). Pictures for the report: commanded
+against measured yaw per frame pair, and the HUD's changed pixels per frame. Needs the probe's ground truth (the action log): without it there is nothing to compare the
 motion with, and a HUD estimated from the frames (the pixels that stay constant) is stable by construction.
 """
 
@@ -29,6 +31,7 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.explanations import Series
 from simworld.analyzers.flow import dense_flow
 from simworld.clip import Clip
 
@@ -455,13 +458,14 @@ def world_keep(truth: np.ndarray | None, i: int, j: int, hud: np.ndarray | None,
 def world_changes(frames: np.ndarray, truth: np.ndarray | None, pairs: list[tuple[int, int]],
                   hud: np.ndarray | None) -> list[float]:
     """Per pair (i, j) of same-pose frames: the largest block-sized patch of change between the clip's frames
-    over `world_keep` (pairs where less than a tenth of the frame is left are skipped)."""
+    over `world_keep` (NaN for pairs where less than a tenth of the frame is left)."""
     T, H, W, _ = frames.shape
     sigma, size = _world_scales(H, W)
     out = []
     for i, j in pairs:
         keep = world_keep(truth, i, j, hud, H, W)
         if keep.mean() < 0.1:
+            out.append(float("nan"))
             continue
         change = change_map(_blurred(frames[i], sigma), _blurred(frames[j], sigma), keep)
         out.append(patch_peak(change, keep, size))
@@ -631,7 +635,7 @@ STILL_PIXELS = 1.5  # median residual flow (pixels) a still camera may show
 @register_analyzer
 class Game(Analyzer):
     name = "game"
-    version = "1"
+    version = "2"
     needs_probe = True
     uses_ground_truth = True
     needs_ground_truth = True
@@ -662,9 +666,12 @@ class Game(Analyzer):
         hud = hud_mask(truth.gt, W, H)
         metrics: list[Metric] = []
         components: dict[str, float] = {}
+        where: dict[str, int] = {}  # component -> the frame where it fails most visibly
         # HUD stability
+        changed = None
         if hud is not None and hud.sum() >= 10:
             change, changed = hud_stability(frames, hud)
+            where["hud"] = int(np.argmax(changed))
             metrics += [Metric("hud_change", float(change.mean()), higher_is_better=False),
                         Metric("hud_changed_fraction", float(changed.mean()), higher_is_better=False),
                         Metric("hud_worst_changed_fraction", float(changed.max()), higher_is_better=False)]
@@ -697,6 +704,11 @@ class Game(Analyzer):
             components["motion"] = _tolerant(1.0 - float(np.mean(moving)), *self.MOTION)
         if still:
             components["still"] = _tolerant(1.0 - float(np.mean(still)), *self.STILL)
+        disagree = [p for p, a in agree.items() if not a]
+        for key, is_still in (("motion", False), ("still", True)):
+            wrong = [p for p in disagree if (classes[p] == "still") == is_still]
+            if wrong:
+                where[key] = wrong[0] + 1
         use = [p for p, c in enumerate(classes) if c not in ("mixed",) and not c.startswith("strafe")]
         turns = [p for p, c in enumerate(classes) if c.startswith("turn")]
         if len(use) >= 3 and np.std(dyaw[use]) > 1.0:
@@ -704,6 +716,7 @@ class Game(Analyzer):
             r = float(np.corrcoef(measured, dyaw[use])[0, 1]) if np.std(measured) > 1e-6 else 0.0
             metrics.append(Metric("yaw_correlation", r))
             components["yaw"] = float(np.clip(r / 0.7, 0.0, 1.0))
+            where["yaw"] = use[int(np.argmax(np.abs(measured - dyaw[use])))] + 1
         else:
             metrics.append(Metric("yaw_correlation", None, error="the actions hold the yaw (nearly) constant"))
         if turns:
@@ -713,18 +726,31 @@ class Game(Analyzer):
             metrics.append(Metric("yaw_rate_error", None, higher_is_better=False, error="no turn to measure"))
         # the world persists
         revisits, still_pairs = same_pose_pairs(log)
-        worst = []
+        worst: list[tuple[float, int]] = []  # (change, later frame of the pair)
         for name, pairs, missing in (("world_revisit_change", revisits, "the camera never comes back to a pose"),
                                      ("world_still_change", still_pairs, "the camera never stands still")):
-            peaks = [v for v in world_changes(frames, reference, pairs, hud) if np.isfinite(v)]
-            metrics.append(Metric(name, max(peaks) if peaks else None, higher_is_better=False,
+            peaks = [(v, j) for v, (_, j) in zip(world_changes(frames, reference, pairs, hud), pairs) if np.isfinite(v)]
+            metrics.append(Metric(name, max(peaks)[0] if peaks else None, higher_is_better=False,
                                   error=None if peaks else missing))
             worst += peaks
         if worst:
-            components["world"] = _tolerant(max(worst), *self.WORLD)
+            components["world"] = _tolerant(max(worst)[0], *self.WORLD)
+            where["world"] = max(worst)[1]
         metrics += [Metric(f"{k}_component", v) for k, v in components.items()]
+        weakest = min(components, key=components.get) if components else None
+        frame = where.get(weakest) if weakest is not None and components[weakest] < 0.999 else None
+        metrics.append(Metric("failure_frame", None if frame is None else float(frame),
+                              error=None if frame is not None else "no failure localised"))
         if not components:
             metrics.append(Metric("score", None, error="nothing to check"))
         else:
             metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        if context.explaining:
+            marks = [p + 1 for p in disagree]
+            context.explain(Series("yaw", "Yaw per frame pair: commanded against measured (disagreeing pairs marked)",
+                                   np.arange(1, T), {"commanded": dyaw, "measured": motion.yaw},
+                                   ylabel="yaw change (degrees)", xlabel="frame t (pair t-1, t)", marks=marks))
+            if changed is not None:
+                context.explain(Series("hud", "HUD pixels that change, per frame", np.arange(T), {"clip": changed},
+                                       ylabel="fraction of HUD pixels", marks=[] if frame is None else [frame]))
         return metrics

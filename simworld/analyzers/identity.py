@@ -11,7 +11,10 @@ gone during it (a frozen clip keeps it in view). Without ground truth: segmentat
 track_objects); an identity change is a track that ends where another of a different colour begins, and
 re-identified tracks are compared across their gaps.
 
-Metrics are documented in simworld/analyzers/metrics/identity.yaml.
+Metrics are documented in simworld/analyzers/metrics/identity.yaml. failure_frame: with ground truth, the frame
+where the weakest component fails (the first frame after the passage whose change is worst, the first frame the
+object is missing or showing while it should be gone, the first jump). Pictures for the report: the object's crops
+and masks just before and just after each passage, clip against ground truth.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.explanations import Crop, Crops
 from simworld.analyzers.object_failures import IDENTITY_FAILURES
 from simworld.analyzers.passages import in_clip_frames, passages, plain_frames
 from simworld.analyzers.segmentation import color_histogram, histogram_similarity, lab_bin_index, to_lab
@@ -76,9 +80,10 @@ def appearance(frames: np.ndarray, lab: np.ndarray, bins: np.ndarray, masks: np.
     return Appearance(histogram, mean_lab, hu, float(mask.sum()), (x1 - x0) / (y1 - y0), crop)
 
 
-def coherence(found: Track, truth: Track, cut_pairs: set[int]) -> float:
+def coherence(found: Track, truth: Track, cut_pairs: set[int]) -> tuple[float, int | None]:
     """Fraction of consecutive frame pairs (within a shot, object found in both) where the object's size and
-    place in the clip change no more than in the ground truth (a shuffled clip jumps about)."""
+    place in the clip change no more than in the ground truth (a shuffled clip jumps about), and the first pair
+    t (frames t, t+1) where it changes more (None: none)."""
     def jumps(track: Track) -> np.ndarray:
         area = np.maximum(track.area, 1.0)
         moved = np.linalg.norm(np.diff(track.centroid, axis=0), axis=1) / np.sqrt(area[:-1])
@@ -87,8 +92,10 @@ def coherence(found: Track, truth: Track, cut_pairs: set[int]) -> float:
     both = found.present[:-1] & found.present[1:] & truth.present[:-1] & truth.present[1:]
     both[list(cut_pairs)] = False
     if not both.any():
-        return 1.0
-    return float(np.mean(jumps(found)[both] <= jumps(truth)[both] + 0.5))
+        return 1.0, None
+    calm = jumps(found) <= jumps(truth) + 0.5
+    breaks = np.flatnonzero(both & ~calm)
+    return float(np.mean(calm[both])), (int(breaks[0]) if len(breaks) else None)
 
 
 def frame_changes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +164,7 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 @register_analyzer
 class Identity(Analyzer):
     name = "identity"
-    version = "1"
+    version = "2"
     uses_ground_truth = True
     threshold = 0.5
     failures = IDENTITY_FAILURES
@@ -173,10 +180,10 @@ class Identity(Analyzer):
             return [Metric("score", None, error="identity needs at least 3 frames")]
         reference = context.ground_truth
         if reference is not None and reference.gt is not None:
-            return self._with_ground_truth(clip, reference)
+            return self._with_ground_truth(clip, reference, context)
         return self._without_ground_truth(clip)
 
-    def _with_ground_truth(self, clip: Clip, reference: Clip) -> list[Metric]:
+    def _with_ground_truth(self, clip: Clip, reference: Clip, context: AnalysisContext) -> list[Metric]:
         T, size = clip.num_frames, clip.size
         index = reference_index(T, reference.num_frames)
         items = in_clip_frames(passages(reference.gt, reference.num_frames), index)
@@ -191,7 +198,7 @@ class Identity(Analyzer):
         bins, ref_bins = lab_bin_index(lab), lab_bin_index(ref_lab)
         model, lpips_error = lpips_model()
         cut_pairs = {p.start - 1 for p in items if p.kind == "cut" and 0 < p.start < T}
-        rows = []
+        rows, where = [], []  # where: per passage, the frame that shows each kind of failure
         for p in items:
             t, f = truth.by_object(p.object_id), found.by_object(p.object_id)
             plain, before, after, gone = self._frames(t, p)
@@ -204,6 +211,13 @@ class Identity(Analyzer):
                                   appearance(frames, lab, bins, regions, after, after[0]), model)
             truth_change = changes(appearance(ref, ref_lab, ref_bins, t.masks, before, before[0]),
                                    appearance(ref, ref_lab, ref_bins, t.masks, after, after[0]), model)
+            coherent, first_break = coherence(f, t, cut_pairs)
+            missing = [u for u in after if not located[u]] or [u for u in np.flatnonzero(plain) if not located[u]]
+            lingering = [u for u in gone if f.present[u]]
+            where.append({"passage": p, "found": f, "truth": t, "located": located, "before": before[0],
+                          "after": after[0], "colour": after[0], "shape": after[0], "ssim": after[0],
+                          "presence": missing[0] if missing else None, "departed": lingering[0] if lingering else None,
+                          "coherence": None if first_break is None else first_break + 1})
             rows.append({
                 "colour_change": clip_change["colour_change"],
                 "colour_excess": clip_change["colour_change"] - truth_change["colour_change"],
@@ -217,22 +231,13 @@ class Identity(Analyzer):
                 "reappeared": float(np.mean(located[after])),
                 "located": float(np.mean(located[plain])),
                 "departed": float(np.mean(~f.present[gone])) if gone else 1.0,
-                "coherence": coherence(f, t, cut_pairs),
+                "coherence": coherent,
             })
         if not rows:
             return [Metric("score", None, error="no passage shows the object in plain view before and after it")]
         worst = {k: (min if k in ("ssim", "reappeared", "located", "departed", "coherence") else max)(r[k] for r in rows)
                  for k in rows[0]}
-        components = {
-            "colour_component": _tolerant(worst["colour_excess"], *self.COLOUR)
-            * _tolerant(worst["mean_colour_shift_excess"], *self.MEAN_SHIFT),
-            "shape_component": _tolerant(worst["shape_excess"], *self.SHAPE),
-            "ssim_component": _tolerant(worst["ssim_drop"], *self.SSIM),
-            # the probe's story: the object where the ground truth has it, back after, gone in between
-            "presence_component": _ramp(min(worst["located"], worst["reappeared"]), 0.5, 0.85),
-            "departed_component": _ramp(worst["departed"], 0.5, 0.85),
-            "coherence_component": _ramp(worst["coherence"], 0.6, 0.9),
-        }
+        components = self._components(worst)  # the worst of every passage
         metrics = [Metric("passages", float(len(rows)))]
         for key in ("colour_change", "colour_excess", "mean_colour_shift_excess", "shape_excess", "ssim_drop"):
             metrics.append(Metric(key, float(worst[key]), higher_is_better=False))
@@ -244,8 +249,27 @@ class Identity(Analyzer):
         else:
             metrics.append(Metric("lpips_excess", float(worst["lpips_excess"]), higher_is_better=False))
         metrics += [Metric(k, v) for k, v in components.items()]
+        per_passage = [self._components(r) for r in rows]
+        frame = failure_frame(components, per_passage, where)
+        metrics.append(Metric("failure_frame", None if frame is None else float(frame),
+                              error=None if frame is not None else "no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        if context.explaining:
+            explain_passages(context, clip.frames, ref, per_passage, where)
         return metrics
+
+    def _components(self, row: dict) -> dict[str, float]:
+        """The score components of one passage alone."""
+        return {
+            "colour_component": _tolerant(row["colour_excess"], *self.COLOUR)
+            * _tolerant(row["mean_colour_shift_excess"], *self.MEAN_SHIFT),
+            "shape_component": _tolerant(row["shape_excess"], *self.SHAPE),
+            "ssim_component": _tolerant(row["ssim_drop"], *self.SSIM),
+            # the probe's story: the object where the ground truth has it, back after, gone in between
+            "presence_component": _ramp(min(row["located"], row["reappeared"]), 0.5, 0.85),
+            "departed_component": _ramp(row["departed"], 0.5, 0.85),
+            "coherence_component": _ramp(row["coherence"], 0.6, 0.9),
+        }
 
     @staticmethod
     def _frames(truth: Track, p) -> tuple[np.ndarray, list[int], list[int], list[int]]:
@@ -304,3 +328,45 @@ class Identity(Analyzer):
         metrics += [Metric(k, v) for k, v in components.items()]
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
         return metrics
+
+
+def failure_frame(components: dict[str, float], per_passage: list[dict[str, float]], where: list[dict]) -> int | None:
+    """The frame where the weakest component below 1 fails, in the passage where it is weakest."""
+    weakest = min(components, key=components.get)
+    if components[weakest] >= 0.999:
+        return None
+    worst = int(np.argmin([c[weakest] for c in per_passage]))
+    return where[worst][weakest.removesuffix("_component")]
+
+
+MAX_PASSAGES_SHOWN = 4
+
+
+def _object_crop(frames: np.ndarray, track: Track, t: int) -> Crop | None:
+    """The object's box in frame t, a quarter wider on each side, with its mask; None when it has no box."""
+    if not track.present[t]:
+        return None
+    x0, y0, x1, y1 = track.bbox[t].astype(int)
+    pad = max(2, int(0.25 * max(x1 - x0, y1 - y0)))
+    image, mask = track.crop(t, frames, pad)
+    return Crop(np.ascontiguousarray(image), mask) if image.size else None
+
+
+def explain_passages(context: AnalysisContext, frames: np.ndarray, ref: np.ndarray,
+                     per_passage: list[dict[str, float]], where: list[dict]) -> None:
+    """The object just before and just after each passage (the worst few, in time order), clip against ground
+    truth: the clip's object where it was found, else the place the ground truth has it."""
+    badness = [float(np.prod(list(c.values()))) for c in per_passage]
+    shown = sorted(np.argsort(badness, kind="stable")[:MAX_PASSAGES_SHOWN], key=lambda i: where[i]["passage"].start)
+    columns, clip_row, truth_row = [], [], []
+    for i in shown:
+        w = where[i]
+        p = w["passage"]
+        for side in ("before", "after"):
+            u = w[side]
+            columns.append(f"object {p.object_id} {side} {p.kind.replace('_', ' ')} (frame {u})")
+            chosen = w["found"] if w["located"][u] else w["truth"]
+            clip_row.append(_object_crop(frames, chosen, u) if chosen.present[u] else None)
+            truth_row.append(_object_crop(ref, w["truth"], u))
+    context.explain(Crops("passages", "The object before and after each passage", columns,
+                          {"clip": clip_row, "ground truth": truth_row}))

@@ -16,6 +16,9 @@ places and times apply (full definitions in metrics/interaction.yaml):
 A clip framed its own way (a model given no frame) keeps the checks that need no place from the world: change that
 lasted and is later gone, change before the first event, and the amount of lasting change against the world's.
 score = product of the components (each in [0, 1]); frozen, shuffled and noise clips fail at least one of them.
+failure_frame: the frame where the weakest component's measure is worst (most undone, stray or early change, the
+least recall). Pictures for the report: the painted or bitten area over time, clip against world, and the undone,
+stray and early change per frame.
 Needs the probe's ground truth: a scene with a canvas or a food, its frames and its events.
 """
 
@@ -28,6 +31,7 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.change import (ChangeScale, blurred, change_against, dilate, exposure_gains, global_shifts,
                                        resize_frames, resize_mask, shifted)
+from simworld.analyzers.explanations import Series
 from simworld.analyzers.interaction_failures import inject_stray, inject_undone
 from simworld.clip import Clip
 
@@ -133,18 +137,27 @@ def interaction_metrics(frames: np.ndarray, expect: Expectation, scale: ChangeSc
     unit = max(float(truth.lasting[-1].sum()) / max(len(expect.events), 1), 0.002 * H * W)
     out = {"layout_match": match, "anchored": anchored,
            "change_ratio": float(clip.lasting[-1].sum() / max(float(truth.lasting[-1].sum()), 0.002 * H * W))}
+    # lasting change per frame in events' worth, the clip's and the world's (the pictures, failure_frame)
+    out["per_frame"] = {"clip_change": clip.lasting.sum(axis=(1, 2)) / unit,
+                        "world_change": truth.lasting.sum(axis=(1, 2)) / unit}
     if not anchored:  # the clip frames the scene its own way: only what needs no place from the world
-        out["undone_fraction"] = float(_undone(clip).sum(axis=(1, 2)).max() / unit)
+        undone = _undone(clip).sum(axis=(1, 2)) / unit
+        out["undone_fraction"] = float(undone.max())
         before = max(expect.events[0] - 1, 0)  # nothing may change before the first event (one frame early is fine)
-        out["early_fraction"] = float(clip.lasting[:before].sum(axis=(1, 2)).max() / unit) if before else 0.0
+        early = np.zeros(T)
+        early[:before] = clip.lasting[:before].sum(axis=(1, 2)) / unit
+        out["early_fraction"] = float(early.max())
+        out["per_frame"].update(undone=undone, early=early)
         return out
     clip = _moved(clip, -dy, -dx)  # a pixel of shake in the first frame must not shift every map against the world's
     # recall: per frame where the world shows lasting change, the share of it the clip shows nearby
     near = dilate(clip.changed, scale.radius)
     counts = truth.lasting.sum(axis=(1, 2))
     frames_with_change = [t for t in range(T) if counts[t] >= 0.25 * unit]
-    recall = (float(np.mean([(truth.lasting[t] & near[t]).sum() / counts[t] for t in frames_with_change]))
-              if frames_with_change else None)
+    recall_per_frame = np.full(T, np.nan)
+    for t in frames_with_change:
+        recall_per_frame[t] = (truth.lasting[t] & near[t]).sum() / counts[t]
+    recall = float(np.nanmean(recall_per_frame)) if frames_with_change else None
     # undone: the world shows the change now, the clip showed it before and now looks as at the start
     shown_before = np.zeros_like(clip.changed)
     shown_before[1:] = np.logical_or.accumulate(clip.changed, axis=0)[:-1]
@@ -161,13 +174,37 @@ def interaction_metrics(frames: np.ndarray, expect: Expectation, scale: ChangeSc
         "stray_fraction": float(stray.max() / unit),
         "early_fraction": float(early.max() / unit),
     })
+    out["per_frame"].update(undone=undone / unit, stray=stray / unit, early=early / unit, recall=recall_per_frame,
+                            clip_area=(clip.changed & expect.region).sum(axis=(1, 2)) / region,
+                            world_area=(truth.changed & expect.region).sum(axis=(1, 2)) / region)
     return out
+
+
+# which per-frame measure localises each component's failure, and whether its worst is its largest
+LOCATED_BY = {"undone": ("undone", max), "stray": ("stray", max), "early": ("early", max), "recall": ("recall", min)}
+
+
+def failure_frame(components: dict[str, float], per_frame: dict[str, np.ndarray]) -> int | None:
+    """The frame where the weakest component below 1 is worst; for a clip framed its own way that changes too
+    little or too much, the first frame where its lasting change falls below 30% (exceeds 3 times) the world's."""
+    weakest = min(components, key=components.get)
+    if components[weakest] >= 0.999:
+        return None
+    if weakest in LOCATED_BY:
+        key, worst = LOCATED_BY[weakest]
+        values = per_frame[key]
+        if np.all(np.isnan(values)):
+            return None
+        return int(np.nanargmax(values) if worst is max else np.nanargmin(values))
+    clip, world = per_frame["clip_change"], per_frame["world_change"]
+    wrong = (world >= 1.0) & (clip < 0.3 * world) if weakest == "amount" else clip > 3.0 * np.maximum(world, 1.0)
+    return int(np.flatnonzero(wrong)[0]) if wrong.any() else None
 
 
 @register_analyzer
 class Interaction(Analyzer):
     name = "interaction"
-    version = "1"
+    version = "2"
     needs_probe = True
     uses_ground_truth = True
     needs_ground_truth = True
@@ -224,5 +261,28 @@ class Interaction(Analyzer):
             components["amount"] = _tolerant(max(0.0, 1.0 - m["change_ratio"]), *self.AMOUNT)
             components["excess"] = _tolerant(m["change_ratio"], *self.EXCESS)
         metrics += [Metric(f"{k}_component", v) for k, v in components.items()]
+        frame = failure_frame(components, m["per_frame"])
+        metrics.append(Metric("failure_frame", None if frame is None else float(frame),
+                              error=None if frame is not None else "no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        if context.explaining:
+            self._explain(context, m, area_name, expect.events, frame)
         return metrics
+
+    @staticmethod
+    def _explain(context: AnalysisContext, m: dict, area_name: str, events: list[int], frame: int | None) -> None:
+        per_frame, marks = m["per_frame"], [] if frame is None else [frame]
+        x = np.arange(len(per_frame["clip_change"]))
+        what = area_name.split("_")[0]  # painted / bitten
+        if m["anchored"]:
+            context.explain(Series(area_name, f"{what.capitalize()} area over time", x,
+                                   {"clip": per_frame["clip_area"], "world": per_frame["world_area"]},
+                                   ylabel=f"share of the {'canvas' if what == 'painted' else 'food'}", marks=marks,
+                                   events=events))
+        else:
+            context.explain(Series("lasting_change", "Lasting change over time (clip framed its own way)", x,
+                                   {"clip": per_frame["clip_change"], "world": per_frame["world_change"]},
+                                   ylabel="events' worth of change", marks=marks, events=events))
+        wrong = {k: per_frame[k] for k in ("undone", "stray", "early") if k in per_frame}
+        context.explain(Series("wrong_change", "Change undone, astray or early", x, wrong,
+                               ylabel="events' worth of change", marks=marks, events=events))

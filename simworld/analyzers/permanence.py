@@ -10,7 +10,9 @@ ground truth shows there (its own foreground or its objects) are spawns; a spawn
 objects is a duplicate. Without ground truth: a segmentation track that ends or begins mid-clip away from
 the frame's edge and from every other object (nothing could hide it or let it out) is a vanish or a spawn.
 
-Metrics are documented in simworld/analyzers/metrics/permanence.yaml.
+Metrics are documented in simworld/analyzers/metrics/permanence.yaml. failure_frame: with ground truth, the first
+frame of the weakest component's failure (an object missing in plain view, showing while it should be gone, or
+something new from nothing). Pictures for the report: each object's presence over time, clip against ground truth.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.explanations import Timeline
 from simworld.analyzers.identity import frame_changes, shot_cuts
 from simworld.analyzers.object_failures import PERMANENCE_FAILURES
 from simworld.analyzers.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames
@@ -81,7 +84,7 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "1"
+    version = "2"
     uses_ground_truth = True
     threshold = 0.5
     failures = PERMANENCE_FAILURES
@@ -95,10 +98,10 @@ class Permanence(Analyzer):
             return [Metric("score", None, error="permanence needs at least 3 frames")]
         reference = context.ground_truth
         if reference is not None and reference.gt is not None:
-            return self._with_ground_truth(clip, reference)
+            return self._with_ground_truth(clip, reference, context)
         return self._without_ground_truth(clip)
 
-    def _with_ground_truth(self, clip: Clip, reference: Clip) -> list[Metric]:
+    def _with_ground_truth(self, clip: Clip, reference: Clip, context: AnalysisContext) -> list[Metric]:
         gt = reference.gt
         ids = [int(i) for i in gt.track_ids if gt.object(int(i)).role in KEPT_ROLES]
         if not ids:
@@ -108,7 +111,7 @@ class Permanence(Analyzer):
         truth = ground_truth_tracks(reference, T, size, ids)
         found = find_objects(clip.frames, reference, ids)
         vanish, linger, judged = [], [], []
-        first_vanish = T
+        first_vanish = first_linger = T
         for t, f in zip(truth.tracks, found.tracks):
             plain = plain_frames(t)
             if not plain.any():
@@ -120,10 +123,13 @@ class Permanence(Analyzer):
                 first_vanish = min(first_vanish, int(np.flatnonzero(missing)[0]))
             gone = t.area == 0
             linger.append(float((gone & f.present).sum() / gone.sum()) if gone.any() else 0.0)
+            if (gone & f.present).any():
+                first_linger = min(first_linger, int(np.flatnonzero(gone & f.present)[0]))
         if not judged:
             return [Metric("score", None, error="no object is ever in plain view in the ground truth")]
         reappeared = self._reappeared(truth, found, in_clip_frames(passages(gt, reference.num_frames), index))
-        spawned, duplicates, first_spawn = self._spawns(clip, reference, truth, found, index)
+        spawned_frames, duplicates, first_spawn = self._spawns(clip, reference, truth, found, index)
+        spawned = float(spawned_frames.mean())
         components = {
             "vanish_component": _tolerant(max(vanish), *self.VANISH),
             "linger_component": _tolerant(max(linger), *self.LINGER),
@@ -140,7 +146,25 @@ class Permanence(Analyzer):
         metrics.append(Metric("first_failure", float(first)) if first < T else
                        Metric("first_failure", None, error="nothing vanished or spawned"))
         metrics += [Metric(k, v) for k, v in components.items()]
+        weakest = min(components, key=components.get)
+        frame = {"vanish_component": first_vanish, "linger_component": first_linger,
+                 "spawn_component": first_spawn}[weakest] if components[weakest] < 0.999 else T
+        metrics.append(Metric("failure_frame", float(frame)) if frame < T else
+                       Metric("failure_frame", None, error="no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        if context.explaining:
+            rows = {}
+            for t, f in zip(truth.tracks, found.tracks):
+                if t.object_id in judged:
+                    label = f"{t.name or 'object'} {t.object_id}"
+                    rows[f"{label}: clip"] = f.present
+                    rows[f"{label}: ground truth"] = t.area > 0
+            rows["something new: clip"] = spawned_frames
+            events = sorted({e.frame for e in gt.events if e.kind in ("occlusion_start", "occlusion_end", "exit_frame",
+                                                                      "enter_frame", "cut")})
+            context.explain(Timeline("presence", "Each object in view, clip against ground truth", rows,
+                                     marks=[] if frame >= T else [frame],
+                                     events=[int(np.searchsorted(index, e)) for e in events]))
         return metrics
 
     @staticmethod
@@ -160,8 +184,8 @@ class Permanence(Analyzer):
 
     @staticmethod
     def _spawns(clip: Clip, reference: Clip, truth: TrackSet, found: TrackSet,
-                index: np.ndarray) -> tuple[float, int, int]:
-        """(fraction of frames with something from nothing, how many look like a known object, first frame).
+                index: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """((T,) bool frames with something from nothing, how many look like a known object, first frame).
 
         Something from nothing: a region the clip's segmentation calls foreground, where the ground truth shows
         nothing (neither its own foreground nor an object other than the ground), that was not there in the
@@ -212,7 +236,7 @@ class Permanence(Analyzer):
                 duplicates += 1
                 spawned |= frames_twice
                 first = min(first, int(np.flatnonzero(frames_twice)[0]))
-        return float(spawned.mean()), duplicates, first
+        return spawned, duplicates, first
 
     def _without_ground_truth(self, clip: Clip) -> list[Metric]:
         tracks = track_objects(clip.frames)

@@ -13,7 +13,8 @@ better than persistence, 1 = as the ground truth. MSE and SSIM enter the score w
 resolution and by the worst generated frame (compression noise spreads everywhere, a misplaced object does not).
 score = product of the five skills, each clipped to [0, 1] and full from a tolerance on; a frozen, reversed, late
 or early continuation, or another scene's, scores low. Without given frames the ground truth is one continuation
-among many: not applicable.
+among many: not applicable. failure_frame: the generated frame where the weakest skill is worst. Pictures for the
+report: PSNR and motion-mask IoU per generated frame, the clip against persistence.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ import torch
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
-from simworld.analyzers.physics_iq import mse, motion_masks, spatial_iou, spatiotemporal_iou, weighted_spatial_iou
+from simworld.analyzers.explanations import Series
+from simworld.analyzers.physics_iq import iou, mse, motion_masks, spatial_iou, spatiotemporal_iou, weighted_spatial_iou
 from simworld.clip import Clip
 
 
@@ -64,6 +66,7 @@ class Comparison:
     weighted_spatial_iou: float
     action_mse: float  # the worst generated frame's MSE of blurred frames, where the clip or the world moves
     action_ssim: float  # the worst generated frame's SSIM of blurred frames, where the clip or the world moves
+    per_frame: dict[str, np.ndarray]  # per generated frame: psnr, iou (motion masks), action_mse, action_ssim
 
 
 def compare(frames: np.ndarray, truth: np.ndarray, generated: np.ndarray, masks_truth: np.ndarray,
@@ -79,16 +82,22 @@ def compare(frames: np.ndarray, truth: np.ndarray, generated: np.ndarray, masks_
     # compared at half the resolution (Physics-IQ compares at a quarter of the recorded size): texture lost to
     # compression matters little there, a misplaced object still does
     a, b = blurred(frames[generated], 2 * scale.sigma), blurred(truth[generated], 2 * scale.sigma)
+    n = len(generated)
     if action.any():
-        action_mse = float(((a - b) ** 2)[:, action].mean(axis=(1, 2)).max())
-        action_ssim = float(ssim_maps(a, b)[:, action].mean(axis=1).min())
+        frame_mse = ((a - b) ** 2)[:, action].mean(axis=(1, 2))
+        frame_ssim = ssim_maps(a, b)[:, action].mean(axis=1)
     else:
-        action_mse, action_ssim = 0.0, 1.0
+        frame_mse, frame_ssim = np.zeros(n), np.ones(n)
+    action_mse, action_ssim = float(frame_mse.max()), float(frame_ssim.min())
+    squared = ((frames[generated].astype(np.float32) - truth[generated].astype(np.float32)) / 255.0) ** 2
+    per_frame = {"psnr": np.array([_psnr(e) for e in squared.mean(axis=(1, 2, 3))]),
+                 "iou": np.array([iou(m, r) for m, r in zip(masks, reference)]),
+                 "action_mse": frame_mse, "action_ssim": frame_ssim}
     plain = (float(ssim_maps(frames[generated].astype(np.float32) / 255.0, truth[generated].astype(np.float32) / 255.0,
                              "valid").mean()) if plain_ssim else float("nan"))
     return Comparison(_psnr(error), plain, error, spatial_iou(masks, reference),
                       spatiotemporal_iou(masks, reference), weighted_spatial_iou(masks, reference),
-                      action_mse, action_ssim)
+                      action_mse, action_ssim, per_frame)
 
 
 def skill(value: float, baseline: float, perfect: float, floor: float) -> float:
@@ -164,7 +173,7 @@ def _inject_other_seed(clip: Clip, rng: np.random.Generator) -> np.ndarray:
 @register_analyzer
 class Reference(Analyzer):
     name = "reference"
-    version = "1"
+    version = "2"
     needs_probe = True
     uses_ground_truth = True
     needs_ground_truth = True
@@ -219,5 +228,19 @@ class Reference(Analyzer):
                    Metric("persistence_psnr", baseline.psnr),
                    Metric("persistence_spatiotemporal_iou", baseline.spatiotemporal_iou)]
         metrics += [Metric(f"{k}_skill", v) for k, v in skills.items()]
+        weakest = list(skills)[int(np.argmin(components))]
+        frame = None
+        if min(components) < 0.999:  # the generated frame where the weakest skill is worst
+            values = measured.per_frame[{"mse": "action_mse", "ssim": "action_ssim"}.get(weakest, "iou")]
+            frame = int(generated[np.argmax(values) if weakest == "mse" else np.argmin(values)])
+        metrics.append(Metric("failure_frame", None if frame is None else float(frame),
+                              error=None if frame is not None else "no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(components), 0.0, 1.0))))
+        if context.explaining:
+            marks = [] if frame is None else [frame]
+            for key, title, label in (("psnr", "PSNR per generated frame against the ground truth", "PSNR (dB)"),
+                                      ("iou", "Motion-mask IoU per generated frame", "IoU")):
+                context.explain(Series(key, title, generated, {"clip": measured.per_frame[key],
+                                                               "persistence": baseline.per_frame[key]},
+                                       ylabel=label, marks=marks, events=given))
         return metrics

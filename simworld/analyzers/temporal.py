@@ -11,6 +11,10 @@ Metrics (the full definitions live in simworld/analyzers/metrics.yaml):
 - frozen_fraction: fraction of pairs with no visible change at all.
 - score = warp * flicker * jumps * dynamics components, each in [0, 1]. A dead (frozen) clip has no flicker
   and no warp error, but its dynamics component is 0: averaging would hide that, the product does not.
+- failure_frame: the first jump, or the first still frame of a dead clip, or the frame pair with the worst
+  warp error or flicker, whichever component fails most.
+Pictures for the report: warp error and motion per frame pair and brightness per frame, clip against ground
+truth, jumps marked.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.explanations import Series
 from simworld.analyzers.flow import compute_flow
 from simworld.clip import Clip
 from simworld.validation import FAILURES, on_frames
@@ -144,6 +149,11 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
         "local_jump_fraction": len(local_jumps) / max(len(considered), 1),
         "order_violations": len(violations) / max(len(frames) - 2, 1),
         "first_jump": float(first[0]) if first else float("nan"),
+        "jump_frames": first,
+        "motion_pairs": motion_per_pair,
+        "still_pairs": still,
+        "flicker_frames": np.abs(np.diff(brightness, 2)),
+        "brightness": brightness,
         "motion": float(motion_per_pair[considered].mean()) if considered else 0.0,
         "peak_speed": float(speed[considered].max()) if considered else 0.0,
         "warp_pairs": warp,
@@ -155,7 +165,7 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
 @register_analyzer
 class Temporal(Analyzer):
     name = "temporal"
-    version = "3"
+    version = "4"
     uses_ground_truth = True
     threshold = 0.5
     failures = {name: on_frames(function) for name, function in FAILURES.items()}
@@ -178,7 +188,8 @@ class Temporal(Analyzer):
             reference = temporal_metrics(gt.frames, cuts)
         m = temporal_metrics(clip.frames, cuts, reference)
         metrics = [Metric(k, v, higher_is_better=False) for k, v in m.items()
-                   if k not in ("motion", "first_jump", "peak_speed", "warp_pairs", "local_pairs")]
+                   if k not in ("motion", "first_jump", "peak_speed", "warp_pairs", "local_pairs", "jump_frames",
+                                "motion_pairs", "still_pairs", "flicker_frames", "brightness")]
         metrics.append(Metric("peak_speed", m["peak_speed"], higher_is_better=False))
         metrics.append(Metric("motion", m["motion"], higher_is_better=True))
         metrics.append(Metric("first_jump", None if np.isnan(m["first_jump"]) else m["first_jump"],
@@ -210,5 +221,53 @@ class Temporal(Analyzer):
             "dynamics": dynamics,
         }
         metrics += [Metric(f"{k}_component", v) for k, v in components.items()]
+        frame = failure_frame(components, m, reference, cuts)
+        metrics.append(Metric("failure_frame", frame, higher_is_better=True,
+                              error=None if frame is not None else "no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        if context.explaining:
+            explain(context, m, reference, cuts)
         return metrics
+
+
+def failure_frame(components: dict[str, float], m: dict, reference: dict | None, cuts: set[int]) -> float | None:
+    """The frame where the clip fails most visibly, following its weakest component below 1 (None: none is)."""
+    weakest = min(components, key=components.get)
+    if components[weakest] >= 0.999:
+        return None
+    pairs = [t for t in range(len(m["warp_pairs"])) if t not in cuts]
+    if weakest == "jumps" and m["jump_frames"]:
+        return float(m["jump_frames"][0])
+    if not pairs:
+        return None
+    if weakest == "dynamics":  # the first still pair, else the pair that moves least against the world
+        still = [t for t in pairs if m["still_pairs"][t]]
+        if still:
+            return float(still[0] + 1)
+        lack = (reference["motion_pairs"] if reference is not None else 0.0) - m["motion_pairs"]
+        return float(pairs[int(np.argmax(lack[pairs]))] + 1)
+    if weakest == "flicker" and len(m["flicker_frames"]):
+        return float(np.argmax(m["flicker_frames"]) + 1)
+    # warp, smoothness: the pair whose warp error exceeds the world's most
+    excess = m["warp_pairs"] - (reference["warp_pairs"] if reference is not None else 0.0)
+    return float(pairs[int(np.argmax(excess[pairs]))] + 1)
+
+
+def explain(context: AnalysisContext, m: dict, reference: dict | None, cuts: set[int]) -> None:
+    """Warp error and motion per frame pair (plotted at the pair's second frame), clip against ground truth."""
+    x = np.arange(1, len(m["warp_pairs"]) + 1)
+    warp = {"clip": m["warp_pairs"]}
+    motion = {"clip": m["motion_pairs"]}
+    if reference is not None:
+        warp["ground truth"] = reference["warp_pairs"]
+        motion["ground truth"] = reference["motion_pairs"]
+    context.explain(Series("warp_error", "Warp error per frame pair (jumps marked)", x, warp,
+                           ylabel="warp error", xlabel="frame t (pair t-1, t)", marks=m["jump_frames"],
+                           events=[t + 1 for t in sorted(cuts)]))
+    context.explain(Series("motion", "Motion per frame pair", x, motion,
+                           ylabel="mean flow (px)", xlabel="frame t (pair t-1, t)", events=[t + 1 for t in sorted(cuts)]))
+    brightness = {"clip": m["brightness"]}
+    if reference is not None:
+        brightness["ground truth"] = reference["brightness"]
+    context.explain(Series("brightness", "Mean brightness per frame (flicker)", np.arange(len(m["brightness"])),
+                           brightness, ylabel="mean luma"))

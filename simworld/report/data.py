@@ -1,9 +1,11 @@
-"""Read run folders (results, summary, run.json, clips) into one structure for the report."""
+"""Read run folders (results, run.json, clips, per-clip rows) into one structure for the report, and the
+statistics it shows: mean scores with intervals, normalised scores, paired differences with significance."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +14,9 @@ import pandas as pd
 from simworld.results import bootstrap_interval
 
 BASELINES = ("frozen", "shuffled", "noise")
+WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt", ".bin")  # left out of run labels: dit-4m, not dit-4m.safetensors
+RESAMPLES = 2000
+ALPHA = 0.05
 
 
 @dataclass
@@ -22,6 +27,33 @@ class Run:
     generator: str
     results: pd.DataFrame
     meta: dict
+    _rows: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def card(self) -> dict:
+        """The checkpoint card run.json carries (parameters, training FLOPs, ...), {} without one."""
+        return self.meta.get("card") or {}
+
+    @property
+    def is_baseline(self) -> bool:
+        return self.generator in BASELINES
+
+    def rows(self, probe: str, seed: int, analyzer: str) -> dict:
+        """The clip's rows file (metrics and explanations); {} when absent or unreadable."""
+        key = (probe, int(seed), analyzer)
+        if key not in self._rows:
+            path = self.folder / "rows" / probe / f"s{int(seed)}" / f"{analyzer}.json"
+            try:
+                self._rows[key] = json.loads(path.read_text()) if path.exists() else {}
+            except (OSError, json.JSONDecodeError):
+                self._rows[key] = {}
+        return self._rows[key]
+
+    def clip_path(self, probe: str, seed: int) -> Path:
+        return self.folder / "clips" / f"{probe}_s{int(seed)}.mp4"
+
+    def ground_truth_path(self, probe: str, seed: int) -> Path:
+        return self.folder / "clips" / "ground_truth" / f"{probe}_s{int(seed)}.mp4"
 
 
 def load_run(folder: Path) -> Run:
@@ -33,9 +65,8 @@ def load_run(folder: Path) -> Run:
     meta = json.loads((folder / "run.json").read_text())
     generator = str(meta["generator"].get("generator", "?"))
     checkpoint = meta.get("checkpoint") or ""
-    label = generator + (f" ({Path(checkpoint).name})" if checkpoint and generator not in ("folder",) else "")
-    if generator == "folder":
-        label = f"folder ({Path(checkpoint).name})"
+    name = Path(checkpoint).stem if Path(checkpoint).suffix in WEIGHT_SUFFIXES else Path(checkpoint).name
+    label = generator + (f" ({name})" if checkpoint else "")
     return Run(folder, meta.get("name", folder.name), label, generator, results, meta)
 
 
@@ -65,7 +96,7 @@ def headline(runs: list[Run]) -> pd.DataFrame:
     rows = []
     for (label, analyzer), group in table.groupby(["label", "analyzer"], sort=False):
         values = group["value"].dropna().to_numpy()
-        low, high = bootstrap_interval(values)
+        low, high = bootstrap_interval(values, RESAMPLES)
         rows.append({"label": label, "analyzer": analyzer, "n": len(values), "errors": int(group["value"].isna().sum()),
                      "mean": float(values.mean()) if len(values) else np.nan, "ci_low": low, "ci_high": high,
                      "failure_rate": float(group["failure"].dropna().astype(float).mean())
@@ -74,35 +105,94 @@ def headline(runs: list[Run]) -> pd.DataFrame:
     if out.empty:
         return out
     generator_of = {run.label: run.generator for run in runs}
-    out["normalized"] = np.nan
+    for column in ("normalized", "normalized_low", "normalized_high"):
+        out[column] = np.nan
     for analyzer, group in out.groupby("analyzer"):
-        ceiling = group[group.label.map(generator_of) == "oracle"]["mean"]
-        floor = group[group.label.map(generator_of).isin(BASELINES)]["mean"]
+        ceiling = group[group.label.map(generator_of) == "oracle"]["mean"].dropna()
+        floor = group[group.label.map(generator_of).isin(BASELINES)]["mean"].dropna()
         if len(ceiling) and len(floor) and float(ceiling.iloc[0]) > float(floor.max()):
             top, bottom = float(ceiling.iloc[0]), float(floor.max())
-            out.loc[group.index, "normalized"] = (group["mean"] - bottom) / (top - bottom)
+            for column, source in (("normalized", "mean"), ("normalized_low", "ci_low"), ("normalized_high", "ci_high")):
+                out.loc[group.index, column] = (group[source] - bottom) / (top - bottom)
     return out
 
 
-def paired_differences(runs: list[Run], resamples: int = 2000) -> pd.DataFrame:
-    """For each pair of runs and analyzer: mean score difference over shared (probe, seed), 95% bootstrap
-    interval of it, and whether the interval excludes 0."""
+def comparison_pairs(runs: list[Run]) -> list[tuple[str, str]]:
+    """Which runs are compared: every pair of up to four runs; beyond that, the pairs of runs that are not
+    degenerate baselines (models and the oracle: the baselines' gaps to everything are no news)."""
+    chosen = runs if len(runs) <= 4 else [r for r in runs if not r.is_baseline] or runs
+    return [(a.label, b.label) for a, b in combinations(chosen, 2)]
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values (controls the family-wise error rate over the whole table)."""
+    p = np.asarray(p_values, float)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.empty_like(p)
+    running = 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (len(p) - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+EXACT_UP_TO = 16  # pairs up to which the sign-flip test enumerates every flip; beyond, SIGN_FLIPS random ones
+SIGN_FLIPS = 20000
+
+
+def sign_flip_p(diff: np.ndarray, rng: np.random.Generator) -> float:
+    """Two-sided p-value of the paired sign-flip (permutation) test of mean(diff) = 0: under the null each
+    difference is as likely negative as positive. Exact for up to EXACT_UP_TO pairs (so 3 seeds can never give
+    p < 0.25: a bootstrap would call them significant), Monte Carlo beyond."""
+    observed = abs(float(diff.mean()))
+    if observed == 0.0:
+        return 1.0
+    n = len(diff)
+    if n <= EXACT_UP_TO:
+        signs = ((np.arange(2 ** n)[:, None] >> np.arange(n)) & 1) * 2 - 1
+        return float(np.mean(np.abs(signs @ diff) / n >= observed - 1e-12))
+    signs = rng.choice(np.array([-1.0, 1.0]), (SIGN_FLIPS, n))
+    return float((np.sum(np.abs(signs @ diff) / n >= observed - 1e-12) + 1) / (SIGN_FLIPS + 1))
+
+
+def _paired(diff: np.ndarray, rng: np.random.Generator) -> dict:
+    """Mean of paired differences, its 95% bootstrap interval and the sign-flip test's p-value."""
+    means = diff[rng.integers(0, len(diff), (RESAMPLES, len(diff)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return {"n": len(diff), "difference": float(diff.mean()), "ci_low": float(low), "ci_high": float(high),
+            "p": sign_flip_p(diff, rng)}
+
+
+def paired_differences(runs: list[Run], by_probe: bool = False) -> pd.DataFrame:
+    """For each compared pair of runs and analyzer (and probe, with by_probe): the mean score difference A - B over
+    the (probe, seed) clips both scored, its 95% bootstrap interval (descriptive), the paired sign-flip test's
+    p-value, and whether the difference is significant at 5% after Holm's correction over every row of the table."""
     table = scores(runs)
-    labels = [run.label for run in runs]
-    rows = []
+    columns = ["a", "b", "analyzer", *(["probe", "family"] if by_probe else []), "n", "difference", "ci_low",
+               "ci_high", "p", "p_holm", "significant"]
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    values = table.set_index(["label", "analyzer", "probe", "seed"])["value"].sort_index()
+    family_of = dict(zip(table.probe, table.family))
     rng = np.random.default_rng(0)
-    for i, a in enumerate(labels):
-        for b in labels[i + 1:]:
-            for analyzer in sorted(table.analyzer.unique()):
-                left = table[(table.label == a) & (table.analyzer == analyzer)].set_index(["probe", "seed"])["value"]
-                right = table[(table.label == b) & (table.analyzer == analyzer)].set_index(["probe", "seed"])["value"]
-                both = pd.concat([left, right], axis=1, join="inner").dropna()
-                if len(both) < 2:
+    rows = []
+    for a, b in comparison_pairs(runs):
+        for analyzer in sorted(table.analyzer.unique()):
+            try:
+                left, right = values.loc[(a, analyzer)], values.loc[(b, analyzer)]
+            except KeyError:
+                continue
+            both = pd.concat([left, right], axis=1, join="inner").dropna()
+            groups = both.groupby(level="probe") if by_probe else [(None, both)]
+            for probe, part in groups:
+                if len(part) < 2:
                     continue
-                diff = (both.iloc[:, 0] - both.iloc[:, 1]).to_numpy()
-                means = diff[rng.integers(0, len(diff), (resamples, len(diff)))].mean(axis=1)
-                low, high = np.percentile(means, [2.5, 97.5])
-                rows.append({"a": a, "b": b, "analyzer": analyzer, "n": len(diff), "difference": float(diff.mean()),
-                             "ci_low": float(low), "ci_high": float(high),
-                             "significant": bool(low > 0 or high < 0)})
-    return pd.DataFrame(rows)
+                row = {"a": a, "b": b, "analyzer": analyzer,
+                       **_paired((part.iloc[:, 0] - part.iloc[:, 1]).to_numpy(), rng)}
+                if by_probe:
+                    row.update(probe=probe, family=family_of.get(probe, ""))
+                rows.append(row)
+    out = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_holm", "significant")])
+    out["p_holm"] = holm(out["p"].to_numpy()) if len(out) else []
+    out["significant"] = out["p_holm"] < ALPHA
+    return out[columns]
