@@ -110,9 +110,10 @@ def test_comparisons_per_family_and_per_probe(runs):
     family = paired_differences(loaded)
     probe = paired_differences(loaded, by_probe=True)
     assert set(family.columns) >= {"a", "b", "analyzer", "difference", "ci_low", "ci_high", "p_holm", "significant"}
-    oracle_frozen = family[(family.a == "oracle") & (family.b == "frozen")].iloc[0]
+    oracle_frozen = family[(family.a == "oracle") & (family.b == "frozen") & (family.analyzer == "temporal")].iloc[0]
     assert oracle_frozen.difference > 0.5 and oracle_frozen.significant and oracle_frozen.n == 12
     assert set(probe.probe) == {"smoke_orbit", "smoke_dolly_i2v", "smoke_pan_extend"} and (probe.n == 4).all()
+    assert set(probe[probe.probe == "smoke_orbit"].analyzer) == {"temporal", "geometry"}
     # four seeds can never be significant: the exact sign-flip test's smallest p-value is 2 / 2**4
     assert (probe.p >= 0.125).all() and not probe.significant.any() and (probe.p_holm >= probe.p).all()
 
