@@ -62,7 +62,8 @@ def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]
         nuisance = group[group.condition.str.startswith("nuisance:")]["score"].dropna().to_numpy()
         failures = sorted(c for c in group.condition.unique() if c != "ground_truth" and not c.startswith("nuisance:"))
         failed_all = group[group.condition.isin(failures)]["score"].dropna().to_numpy()
-        threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all)
+        threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all,
+                                        calm_groups=[truth, nuisance])
         thresholds[name] = round(threshold, 4)
         for failure in failures:
             failed = group[group.condition == failure]["score"].dropna().to_numpy()
