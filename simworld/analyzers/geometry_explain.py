@@ -29,6 +29,7 @@ DEPARTS = 0.2  # aligned camera centre this far from the commanded one (fraction
 WILD = 1.5  # a recovered step between consecutive frames this many commanded steps away from it: out of order
 SLOW = 0.4  # a pair moving less than this fraction of the ground truth's same pair stands still
 FAILS = 0.999  # a component below this fails
+DEAD = 0.1  # motion component below this: the camera hardly moves (a sixth of the ground truth's); explains the rest
 
 
 @dataclass
@@ -122,7 +123,8 @@ def _wild_step(e: Evidence, known: np.ndarray) -> int | None:
     if centers is not None:
         commanded, recovered = np.diff(centers_of(e.extrinsics), axis=0), np.diff(alignment.centers, axis=0)
     else:
-        commanded, recovered = _turns(e.extrinsics[:, :3, :3]), _turns(np.einsum("nij,kj->nik", rotations, alignment.rotation))
+        commanded = _turns(e.extrinsics[:, :3, :3])
+        recovered = _turns(np.einsum("nij,kj->nik", rotations, alignment.rotation))
     length = np.linalg.norm(commanded, axis=1)
     stray = np.linalg.norm(recovered - commanded, axis=1) / np.maximum(length, 1e-12)
     step = _first((stray > WILD) & (length > 1e-9) & known[:-1] & known[1:])
@@ -174,7 +176,7 @@ def failure_frame(components: dict[str, float], e: Evidence, T: int) -> int | No
     if not components:
         return None
     weakest = min(components, key=lambda k: (round(components[k], 6), PRIORITY.index(k) if k in PRIORITY else 99))
-    if components.get("motion", 1.0) < 0.5:
+    if components.get("motion", 1.0) < DEAD:
         weakest = "motion"
     if components[weakest] >= FAILS:
         return None
@@ -207,40 +209,57 @@ def _heading(rotations: np.ndarray) -> np.ndarray:
     return heading
 
 
+def _aligned_heading(rotations: np.ndarray, alignment, commanded: np.ndarray) -> np.ndarray:
+    """Heading of a recovered orientation path carried into the commanded world (NaN without an alignment); one
+    turn's ambiguity apart, it starts where the commanded heading does."""
+    if alignment is None:
+        return np.full(len(rotations), np.nan)
+    heading = _heading(np.einsum("nij,kj->nik", rotations, alignment.rotation))
+    k = np.flatnonzero(alignment.known)[0]
+    return heading + 360.0 * np.round((commanded[k] - heading[k]) / 360.0)
+
+
 def explain(context: AnalysisContext, e: Evidence, T: int, frame: int | None) -> None:
     """The camera path (or heading) and the per-pair two-view numbers, clip against ground truth."""
     marks = [] if frame is None else [frame]
     if e.path is not None:
         rotations, centers = e.path
         alignment = align_path(rotations, centers, e.extrinsics) if e.extrinsics is not None else None
+        # the ground truth's own recovery, where it has the clip's frame count: what the measurement achieves there
+        truth = (align_path(*e.reference_path, e.reference_extrinsics)
+                 if e.reference_path is not None and len(e.reference_path[0]) == T else None)
         if e.extrinsics is not None and e.kind == "rotation":
-            recovered = (np.einsum("nij,kj->nik", rotations, alignment.rotation) if alignment is not None
-                         else np.full_like(rotations, np.nan))
             commanded = _heading(e.extrinsics[:, :3, :3])
-            lines = {"recovered (homographies)": _heading(recovered), "commanded": commanded}
-            if alignment is not None:  # one turn's ambiguity apart, the heading starts where the commanded one does
-                k = np.flatnonzero(alignment.known)[0]
-                lines["recovered (homographies)"] += 360.0 * np.round((commanded[k] - lines["recovered (homographies)"][k]) / 360.0)
-            context.explain(Series("camera_heading", "Camera heading: recovered against commanded", np.arange(T),
-                                   lines, ylabel="heading (degrees)", marks=marks))
-        elif alignment is not None and alignment.centers is not None:
+            lines = {"commanded": commanded}  # the clip's line last: on top
+            if truth is not None:
+                lines["ground truth (homographies)"] = _aligned_heading(e.reference_path[0], truth, commanded)
+            lines["recovered (homographies)"] = _aligned_heading(rotations, alignment, commanded)
+            context.explain(Series("camera_heading", "Camera heading: recovered vs commanded", np.arange(T), lines,
+                                   ylabel="heading (degrees)", marks=marks))
+        elif e.extrinsics is not None:
             commanded = centers_of(e.extrinsics)
-            points = {"where it fails": alignment.centers[[frame]]} if frame is not None and alignment.known[frame] else {}
-            context.explain(Trajectories("camera_path", "Camera path from above: structure from motion (aligned) "
-                                         "against commanded", lines={"recovered (SfM)": alignment.centers,
-                                                                     "commanded": commanded},
-                                         points=points, axes=(0, 1), xlabel="x (m)", ylabel="y (m)"))
+            lines = {"commanded": commanded}  # the clip's line last: on top
+            if truth is not None and truth.centers is not None:
+                lines["ground truth (SfM)"] = truth.centers
+            if alignment is not None and alignment.centers is not None:
+                lines["recovered (SfM)"] = alignment.centers
+            points = ({"where it fails": alignment.centers[[frame]]} if frame is not None and "recovered (SfM)" in lines
+                      and alignment.known[frame] else {})
+            title = ("Camera path from above (SfM, aligned)" if "recovered (SfM)" in lines
+                     else "Camera path from above (SfM: none)")
+            context.explain(Trajectories("camera_path", title, lines=lines, points=points, axes=(0, 1),
+                                         xlabel="x (m)", ylabel="y (m)"))
         elif e.extrinsics is None and centers is not None and np.isfinite(centers).all(axis=1).sum() >= 2:
             # no commanded path: the reconstruction in its first camera's frame (x right, z forward), its own scale
             first = int(np.flatnonzero(np.isfinite(centers).all(axis=1))[0])
             local = (centers - centers[first]) @ rotations[first].T
-            context.explain(Trajectories("camera_path", "Camera path from above, structure from motion (first "
-                                         "camera's frame, arbitrary scale)", lines={"recovered (SfM)": local},
-                                         axes=(0, 2), xlabel="x (right)", ylabel="z (forward)"))
+            context.explain(Trajectories("camera_path", "Camera path from above (SfM, own frame)",
+                                         lines={"recovered (SfM)": local}, axes=(0, 2), xlabel="x (right)",
+                                         ylabel="z (forward)"))
     x = np.arange(1, T)
     what = "epipolar" if e.kind == "translation" else "homography"
     for name, field, title, ylabel in (
-            ("rigidity", _residual_field(e.kind), f"Two-view residual per frame pair ({what}, coherent part)", "px"),
+            ("rigidity", _residual_field(e.kind), f"Two-view residual per pair ({what})", "px"),
             ("tracked", "tracked", "Texture tracked per frame pair", "fraction tracked"),
             ("pair_motion", "motion", "Motion per frame pair", "median track motion (px)")):
         clip, truth = _pairs(e, field, T)

@@ -54,6 +54,11 @@ def path_length(path: Path) -> float:
     return float(np.nansum(np.linalg.norm(np.diff(path.center, axis=0), axis=1)))
 
 
+def steps(paths: list[Path]) -> np.ndarray:
+    """(T-1,) pixels the objects travel together between consecutive frames (0 where one is not seen)."""
+    return np.sum([np.nan_to_num(np.linalg.norm(np.diff(p.center, axis=0), axis=1)) for p in paths], axis=0)
+
+
 def changed_per_pair(frames: np.ndarray) -> np.ndarray:
     """(T-1,) per consecutive frame pair, the fraction of pixels whose colour changes by more than 10%."""
     return (np.abs(np.diff(frames.astype(np.int16), axis=0)).max(axis=3) > 25).mean(axis=(1, 2))
@@ -100,6 +105,15 @@ class _Report:
 def _first(flags: np.ndarray) -> int | None:
     hits = np.flatnonzero(flags)
     return int(hits[0]) if len(hits) else None
+
+
+def _departs(path: Path, truth: Path, frames: np.ndarray) -> int:
+    """The first of a flight's frames where the object is a quarter of its size (at least 2 px) from where the ground
+    truth has it, else the flight's first frame: where a flight with the wrong gravity shows it."""
+    both = frames[path.present[frames] & truth.present[frames]]
+    gap = np.linalg.norm(path.center[both] - truth.center[both], axis=1)
+    away = _first(gap > max(2.0, 0.25 * path.size))
+    return int(both[away]) if away is not None else int(frames[0])
 
 
 @register_analyzer
@@ -173,18 +187,16 @@ class Physics(Analyzer):
         if ratio is not None:
             report.components["motion"] = _tolerant(1.0 - min(ratio, 1.0), *self.MOTION)
             # the first pair changing much less than the ground truth's (else the one lagging most)
-            lagging = (pictures.change < (1.0 - self.MOTION[0]) * pictures.truth_change) & (pictures.truth_change > 1e-3)
-            pair = _first(lagging)
-            report.where["motion"] = 1 + (pair if pair is not None else int(np.argmax(pictures.truth_change - pictures.change)))
+            change, truth_change = pictures.change, pictures.truth_change
+            pair = _first((change < (1.0 - self.MOTION[0]) * truth_change) & (truth_change > 1e-3))
+            report.where["motion"] = 1 + (pair if pair is not None else int(np.argmax(truth_change - change)))
         still = max(1.0, 0.02 * min(clip.size))
         truth_travel = sum(path_length(t) for t in objects.truth)
         travel = sum(path_length(p) for p in objects.paths) / truth_travel if truth_travel > still else None
         report.add("travel_ratio", travel, "the ground truth's objects barely move", False)
         if travel is not None:
             report.components["travel"] = _tolerant(travel, *self.TRAVEL)
-            steps = [np.nan_to_num(np.linalg.norm(np.diff(p.center, axis=0), axis=1)) for p in objects.paths + objects.truth]
-            n = len(objects.paths)
-            report.where["travel"] = 1 + int(np.argmax(np.sum(steps[:n], axis=0) - np.sum(steps[n:], axis=0)))
+            report.where["travel"] = 1 + int(np.argmax(steps(objects.paths) - steps(objects.truth)))
         hit, shown = objects.fragments_found
         report.add("fragments_found", hit / shown if shown else None, "nothing shatters in the ground truth")
         if shown:
@@ -207,7 +219,14 @@ class Physics(Analyzer):
         report.add("objects_lost", lost, higher_is_better=False)
         report.add("extra_object_frames", extra, higher_is_better=False)
         report.components["count"] = _tolerant(max(missing), *self.LOST) * _tolerant(extra, *self.EXTRA)
-        report.where["count"] = _first(np.any([w & ~p.present for p, w in shown], axis=0) | copied)
+        # the first frame an object is missing while clearly shown (from where its absence begins) or has a copy
+        firsts = [_first(copied)]
+        for p, truth, w in zip(objects.paths, objects.truth, objects.well_visible):
+            t = _first(w & ~p.present)
+            while t is not None and t > 0 and not p.present[t - 1] and truth.present[t - 1]:
+                t -= 1
+            firsts.append(t)
+        report.where["count"] = min((t for t in firsts if t is not None), default=None)
         report.pictures.count = np.sum([p.present for p in objects.paths], axis=0) + objects.copies.sum(axis=0)
         report.pictures.truth_count = np.sum([t.present for t in objects.truth], axis=0)
 
@@ -227,7 +246,7 @@ class Physics(Analyzer):
                 if strength < 1e-6:
                     continue
                 ratios.append(float(fit.acceleration @ expected) / strength**2)
-                flights.append(int(fit.frames[0]))
+                flights.append(_departs(path, truth, fit.frames))
                 truth_fit = fit_path(truth, fit.frames, times)
                 if fit.residual is not None and truth_fit is not None and truth_fit.residual is not None:
                     residuals.append(max(0.0, fit.residual - truth_fit.residual) / max(path.size, 1.0))
@@ -241,7 +260,7 @@ class Physics(Analyzer):
             report.add("gravity_sign_fraction", float(np.mean(np.array(ratios) > 0)))
             report.components["gravity"] = min(_tolerant(abs(np.log(r)), *self.GRAVITY) if r > 0 else 0.0
                                                for r in ratios)
-            report.where["gravity"] = flights[ratios.index(worst)]  # where the flight with the wrongest gravity starts
+            report.where["gravity"] = flights[ratios.index(worst)]
         else:
             report.add("gravity_ratio", None, why)
             report.add("gravity_sign_fraction", None, why)

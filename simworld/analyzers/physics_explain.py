@@ -2,9 +2,10 @@
 
 The physics analyzer records, for each score component, the frame where that component's measure is worst (the
 first frame an object is missing or copied, the teleport, the start of the flight whose gravity is wrong, ...);
-failure_frame follows the weakest component below 1. Pictures: each judged object's observed image path with the
-parabolas fitted to its flights (and the ground truth's path), and per frame the number of objects seen, the largest
-step ratio (teleports) and the pixels that change, clip against ground truth.
+failure_frame follows the weakest component below 1. Pictures: per frame the number of objects seen, the largest step
+ratio (teleports) and the pixels that change, clip against ground truth; and the judged objects' observed image paths
+with the parabolas fitted to their flights and the ground truth's paths (up to MAX_PATHS of them: those that stray
+from the ground truth first, then those that fly).
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ from simworld.analyzers.explanations import MAX_ITEMS, Series, Trajectories
 from simworld.analyzers.trajectories import Fit, Path, parabola_curve
 
 FAILS = 0.999  # a component below this fails
-DEAD = 0.5  # a motion component below this: the clip hardly moves, which explains the rest
+DEAD = 0.1  # motion component below this: the clip hardly moves (a third of the ground truth's); explains the rest
 PRIORITY = ("motion", "count", "teleport", "gravity", "solid", "shatter", "bounce", "residual", "travel")
-SERIES = 3  # per-frame pictures besides the objects' paths
+MAX_PATHS = 4  # objects whose paths are drawn: those that stray from the ground truth first, then those that fly
 
 
 @dataclass
@@ -57,8 +58,29 @@ def _lines(clip: np.ndarray | None, truth: np.ndarray | None) -> dict[str, np.nd
     return {k: v for k, v in (("clip", clip), ("ground truth", truth)) if v is not None}
 
 
+def drawn(p: Pictures) -> list[int]:
+    """Indices of the paths in the order they are drawn: those that stray from the ground truth's by over half their
+    size (or are missing where it shows them) first, then those with a fitted flight, then by how far they travel."""
+    truth = {t.object_id: t for t in p.truth}
+    flying = {id(path) for path, _, _ in p.fits}
+
+    def key(k: int) -> tuple:
+        path = p.paths[k]
+        stray = 0.0
+        if path.object_id in truth:
+            gt = truth[path.object_id]
+            both = path.present & gt.present
+            gap = np.linalg.norm(path.center[both] - gt.center[both], axis=1).max() if both.any() else 0.0
+            stray = max(gap, path.size * float((gt.present & ~path.present).any()))
+        travel = float(np.nansum(np.linalg.norm(np.diff(path.center, axis=0), axis=1)))
+        return (not stray > 0.5 * path.size, id(path) not in flying, -travel, k)
+
+    return sorted(range(len(p.paths)), key=key)
+
+
 def explain(context: AnalysisContext, p: Pictures, frame: int | None) -> None:
-    """Per-frame series (object count, step ratio, pixel change) and each object's path with its parabolas."""
+    """Per-frame series (object count, step ratio, pixel change) and the paths of up to MAX_PATHS objects (see
+    drawn) with their parabolas."""
     T, marks = p.frames, ([] if frame is None else [frame])
     frames = np.arange(T)
     made = 0
@@ -67,7 +89,7 @@ def explain(context: AnalysisContext, p: Pictures, frame: int | None) -> None:
                                _lines(p.count, p.truth_count), ylabel="objects", marks=marks))
         made += 1
     if p.jumps is not None and len(p.jumps):
-        context.explain(Series("step_ratio", "Largest step over the motion around it (teleports)", frames,
+        context.explain(Series("step_ratio", "Step ratio per frame (teleports)", frames,
                                _lines(p.jumps, p.truth_jumps if p.truth else None), ylabel="step ratio",
                                marks=marks, threshold=p.jump_tolerance))
         made += 1
@@ -77,7 +99,8 @@ def explain(context: AnalysisContext, p: Pictures, frame: int | None) -> None:
                                xlabel="frame t (pair t-1, t)", marks=marks))
         made += 1
     truth = {t.object_id: t for t in p.truth}
-    for k, path in enumerate(p.paths[:MAX_ITEMS - made]):
+    for k in drawn(p)[:min(MAX_PATHS, MAX_ITEMS - made)]:
+        path = p.paths[k]
         name = f"object {path.object_id}" if path.object_id is not None else f"track {k}"
         seen = path.center[path.present]
         if not len(seen):

@@ -27,7 +27,8 @@ DRAWING_VERSION = "4"  # bump when the drawing changes: cached pictures are then
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 INK, MUTED, GRID, RED, EVENT = "#111827", "#6b7280", "#e5e7eb", "#dc2626", "#9ca3af"
 LINE_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#db2777"]
-REFERENCE_STYLE = {"ground truth": ("#111827", "5,3"), "world": ("#111827", "5,3"), "commanded": ("#111827", "5,3"),
+REFERENCE_STYLE = {"ground truth (sfm)": ("#9ca3af", "2,2"), "ground truth (homographies)": ("#9ca3af", "2,2"),
+                   "ground truth": ("#111827", "5,3"), "world": ("#111827", "5,3"), "commanded": ("#111827", "5,3"),
                    "persistence": ("#9ca3af", "2,2"), "where it fails": (RED, None)}
 PANEL_W, PANEL_H = 300, 214  # pixels of one chart panel
 CELL = 64  # pixels of one crop in a Crops grid
@@ -120,7 +121,7 @@ def _style(label: str, k: int) -> tuple[str, str | None]:
 
 def _title(canvas: Canvas, x: float, width: float, title: str) -> float:
     """Title lines above a panel; returns the height they take."""
-    lines = textwrap.wrap(title, max(12, int(width / (CHAR_W * 1.05))))[:2]
+    lines = textwrap.wrap(title, max(12, int(width / (CHAR_W * 1.2))))[:2]  # bold letters are wider
     for i, line in enumerate(lines):
         canvas.text(x + width / 2, 14 + 14 * i, line, size=11.5, anchor="middle", weight="bold")
     return 8 + 14 * len(lines)

@@ -233,8 +233,10 @@ def test_explains_the_camera_path_and_the_two_view_residual_per_pair():
     assert list(items) == ["camera_path", "rigidity", "tracked", "pair_motion"]
     path = items["camera_path"]
     assert path["kind"] == "trajectories" and path["axes"] == [0, 1] and not path["points"]  # from above: x, y
+    assert list(path["lines"]) == ["commanded", "ground truth (SfM)", "recovered (SfM)"]
     recovered, commanded = (np.array(path["lines"][k], float) for k in ("recovered (SfM)", "commanded"))
     assert recovered.shape == commanded.shape == (16, 3)
+    assert path["lines"]["ground truth (SfM)"] == path["lines"]["recovered (SfM)"]  # the oracle is the ground truth
     extent = np.ptp(commanded[:, :2], axis=0).max()
     assert np.abs(recovered - commanded).max() < 0.1 * extent  # the ground truth's SfM path lies on the commanded one
     for name in ("rigidity", "tracked", "pair_motion"):

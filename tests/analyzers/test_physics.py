@@ -213,7 +213,7 @@ def test_explains_each_object_path_with_its_parabola_and_the_count_over_time():
     assert values["score"] == 1.0 and values["failure_frame"] is None
 
 
-@pytest.mark.parametrize("kind", ["frozen", "teleport", "vanish"])
+@pytest.mark.parametrize("kind", ["frozen", "teleport", "vanish", "anti_gravity"])
 def test_a_failing_clip_gets_a_failure_frame_where_it_fails(kind):
     gt = truth("fall", 0)
     index = 1 + list(FAILURES).index(kind) if kind in FAILURES else 0
