@@ -92,7 +92,8 @@ def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]
         nuisance = group[group.condition.str.startswith("nuisance:")]["score"].dropna().to_numpy()
         failures = sorted(c for c in group.condition.unique() if c != "ground_truth" and not c.startswith("nuisance:"))
         failed_all = group[group.condition.isin(failures)]["score"].dropna().to_numpy()
-        threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all)
+        threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all,
+                                        calm_groups=[truth, nuisance])
         if probe or name not in thresholds:
             thresholds[name] = round(threshold, 4)
         for failure in failures:

@@ -120,19 +120,25 @@ NUISANCES = {"brightness_ramp": nuisance_brightness_ramp, "compression": nuisanc
 CLIP_NUISANCES: dict[str, Injection] = {name: on_frames(f) for name, f in NUISANCES.items()}
 
 
-def calibrate_threshold(calm_scores, false_alarm: float = 0.05, failed_scores=None) -> float:
-    """The failure threshold: it flags at most `false_alarm` of the calm clips (ground truth and nuisances).
+def _finite(scores) -> np.ndarray:
+    return np.sort(np.asarray([s for s in scores if s is not None and np.isfinite(s)], float))
+
+
+def calibrate_threshold(calm_scores, false_alarm: float = 0.05, failed_scores=None, calm_groups=None) -> float:
+    """The failure threshold: it flags at most `false_alarm` of the calm clips (ground truth and nuisances), and
+    of each of `calm_groups` (e.g. the ground truth, the nuisances) on its own when given.
     Without failed clips, the highest such threshold. With them, the middle of the gap between the lowest calm
     score it must spare and the highest failed score below it, so that neither side sits on the edge (all calm
     clips at 1.0 would otherwise give a threshold of 0.98 that flags any good-but-imperfect clip)."""
-    calm = np.sort(np.asarray([s for s in calm_scores if s is not None and np.isfinite(s)], float))
-    if len(calm) == 0:
+    groups = [_finite(g) for g in (calm_groups or [])] + [_finite(calm_scores)]
+    groups = [g for g in groups if len(g)]
+    if not groups:
         return 0.5
-    allowed = int(np.floor(false_alarm * len(calm)))
-    upper = calm[allowed] if allowed < len(calm) else calm[-1]
+    # scores strictly below calm[allowed] are at most `allowed` of the group
+    upper = min(float(g[min(int(np.floor(false_alarm * len(g))), len(g) - 1)]) for g in groups)
     if failed_scores is None:
         return float(np.clip(upper - 1e-6, 0.02, 0.98))
-    failed = np.asarray([s for s in failed_scores if s is not None and np.isfinite(s)], float)
+    failed = _finite(failed_scores)
     below = failed[failed < upper]
     lower = float(below.max()) if len(below) else 0.0
     return float(np.clip(0.5 * (lower + upper), 0.02, 0.98))

@@ -38,6 +38,16 @@ def test_threshold_flags_at_most_the_allowed_false_alarms():
     assert calibrate_threshold([None, np.nan]) == 0.5  # nothing calm to calibrate on: the default
 
 
+def test_threshold_keeps_each_group_of_calm_clips_under_the_false_alarm_rate():
+    truth = [1.0] * 60
+    nuisance = [1.0] * 54 + [0.5] * 6  # 10% of the nuisance clips at 0.5
+    failed = [0.1, 0.3]
+    pooled = calibrate_threshold(truth + nuisance, failed_scores=failed)
+    assert np.mean(np.array(nuisance) < pooled) > 0.05  # 6 of 120 pooled is allowed, 6 of 60 nuisances is not
+    grouped = calibrate_threshold(truth + nuisance, failed_scores=failed, calm_groups=[truth, nuisance])
+    assert np.mean(np.array(nuisance) < grouped) <= 0.05 and np.mean(np.array(failed) < grouped) == 1.0
+
+
 def test_injections_and_nuisances_keep_the_clip_shape_and_are_deterministic():
     frames = rendered("physics", 0).frames
     for name, function in {**FAILURES, **NUISANCES}.items():
