@@ -87,7 +87,7 @@ def validate_command(cfg: DictConfig) -> None:
 
     from simworld.probes import ProbeError, load_suite
     from simworld.registry import UnknownNameError
-    from simworld.validate import run_validate
+    from simworld.validate import NeedsProbeError, run_validate
     from simworld.world.textures import cache_dir
 
     try:
@@ -95,8 +95,9 @@ def validate_command(cfg: DictConfig) -> None:
         if cfg.seeds is not None:
             suite.probes = [dataclasses.replace(p, seeds=list(range(cfg.seeds))) for p in suite.probes]
         run_validate(suite, list(cfg.analyzers) if cfg.analyzers else None, Path(cfg.out),
-                     Path(cfg.cache_dir or cache_dir()), write_thresholds=cfg.write, progress=cfg.progress)
-    except (ProbeError, UnknownNameError, FileNotFoundError) as err:
+                     Path(cfg.cache_dir or cache_dir()), write_thresholds=cfg.write, progress=cfg.progress,
+                     probe=cfg.probe)
+    except (ProbeError, UnknownNameError, FileNotFoundError, NeedsProbeError) as err:
         _fail("validate", err)
 
 

@@ -1,10 +1,15 @@
 """`simworld validate`: how far to trust each analyzer. For every analyzer, the ground-truth clips of the
 suite's probes that use it, the same clips with each failure the analyzer targets injected, and with
 nuisances it must ignore; AUROC per (analyzer, failure), false-alarm rates, and calibrated thresholds.
+
+With probe=false, each analyzer that can run without a probe is given the same clips with an empty context, as
+`simworld score` runs it on videos that have none: how far to trust its score there. Those thresholds are calibrated
+separately (the `probe` column of the table says which) and never written into the package.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +17,7 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
-from simworld.analyzers import ANALYZERS, AnalysisContext, threshold_of
+from simworld.analyzers import ANALYZERS, AnalysisContext, analyzers_without_probe, threshold_of
 from simworld.clip import Clip, atomic_write_bytes
 from simworld.probes import Suite
 from simworld.results import write_table
@@ -20,19 +25,41 @@ from simworld.runner import GroundTruthStore, Job
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 
 VALIDITY_COLUMNS = ["analyzer", "failure", "auroc", "clips", "detected", "false_alarm_ground_truth",
-                    "false_alarm_nuisance", "threshold"]
+                    "false_alarm_nuisance", "threshold", "probe"]  # probe: the analyzer was given the probe (or not)
+SCORE_COLUMNS = ["analyzer", "probe", "seed", "condition", "score", "with_probe"]
 
 
-def _score(analyzer, frames: np.ndarray, gt: Clip, job: Job) -> float | None:
-    context = AnalysisContext(probe=job.probe, ground_truth=gt,
-                              conditioning_indices=job.probe.conditioning.indices(job.probe.frames)[0],
-                              params=job.probe.analyzers.get(analyzer.name, {}))
-    metrics = analyzer.analyze(Clip(frames, gt.fps, dict(gt.meta), None), context)
+def _score(analyzer, frames: np.ndarray, gt: Clip, job: Job, with_probe: bool = True) -> float | None:
+    if with_probe:
+        context = AnalysisContext(probe=job.probe, ground_truth=gt,
+                                  conditioning_indices=job.probe.conditioning.indices(job.probe.frames)[0],
+                                  params=job.probe.analyzers.get(analyzer.name, {}))
+        clip = Clip(frames, gt.fps, dict(gt.meta), None)
+    else:  # as `simworld score` sees a video: frames and frame rate, nothing else
+        context, clip = AnalysisContext(), Clip(frames, gt.fps)
+    metrics = analyzer.analyze(clip, context)
     return next(m.value for m in metrics if m.name == "score")
 
 
-def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: bool = True) -> pd.DataFrame:
-    """Long table: analyzer, probe, seed, condition (ground_truth, a failure or nuisance:<name>), score."""
+class NeedsProbeError(ValueError):
+    """An analyzer that needs a probe was asked to be validated without one."""
+
+
+def default_analyzers(with_probe: bool = True) -> list[str]:
+    """Every analyzer that declares failures (without a probe: those of them that can run without one)."""
+    names = ANALYZERS.names() if with_probe else analyzers_without_probe()
+    return [n for n in names if ANALYZERS.get(n).failures]
+
+
+def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: bool = True,
+                    with_probe: bool = True) -> pd.DataFrame:
+    """Long table: analyzer, probe, seed, condition (ground_truth, a failure or nuisance:<name>), score, with_probe
+    (False: the analyzer was given an empty context, as `simworld score` runs it)."""
+    if not with_probe:
+        needing = [n for n in analyzers if n not in analyzers_without_probe()]
+        if needing:
+            raise NeedsProbeError(f"probe=false: {', '.join(needing)} cannot run without a probe (those that can: "
+                             f"{', '.join(default_analyzers(False))})")
     store = GroundTruthStore(cache)
     rows = []
     for name in analyzers:
@@ -50,46 +77,55 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
                 if frames is None:  # the failure has nothing to act on in this clip (e.g. no shatter to prevent)
                     continue
                 rows.append({"analyzer": name, "probe": job.probe.id, "seed": job.seed, "condition": condition,
-                             "score": _score(analyzer, frames, gt, job)})
-    return pd.DataFrame(rows, columns=["analyzer", "probe", "seed", "condition", "score"])
+                             "score": _score(analyzer, frames, gt, job, with_probe), "with_probe": with_probe})
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
 def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]]:
-    """AUROC per (analyzer, failure), detection and false-alarm rates at the calibrated threshold."""
+    """AUROC per (analyzer, failure), detection and false-alarm rates at the calibrated threshold. Scores with and
+    without a probe (column with_probe) are calibrated apart; thresholds are those of the scores with a probe, or of
+    those without where there are no others."""
     out, thresholds = [], {}
-    for name, group in scores.groupby("analyzer", sort=True):
+    with_probe = scores["with_probe"] if "with_probe" in scores else pd.Series(True, index=scores.index)
+    for (name, probe), group in scores.groupby([scores["analyzer"], with_probe.astype(bool)], sort=True):
         truth = group[group.condition == "ground_truth"]["score"].dropna().to_numpy()
         nuisance = group[group.condition.str.startswith("nuisance:")]["score"].dropna().to_numpy()
         failures = sorted(c for c in group.condition.unique() if c != "ground_truth" and not c.startswith("nuisance:"))
         failed_all = group[group.condition.isin(failures)]["score"].dropna().to_numpy()
         threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all,
                                         calm_groups=[truth, nuisance])
-        thresholds[name] = round(threshold, 4)
+        if probe or name not in thresholds:
+            thresholds[name] = round(threshold, 4)
         for failure in failures:
             failed = group[group.condition == failure]["score"].dropna().to_numpy()
             out.append({"analyzer": name, "failure": failure, "auroc": auroc(truth, failed), "clips": len(failed),
                         "detected": float(np.mean(failed < threshold)) if len(failed) else float("nan"),
                         "false_alarm_ground_truth": float(np.mean(truth < threshold)) if len(truth) else float("nan"),
                         "false_alarm_nuisance": float(np.mean(nuisance < threshold)) if len(nuisance) else float("nan"),
-                        "threshold": threshold})
+                        "threshold": threshold, "probe": bool(probe)})
     return pd.DataFrame(out, columns=VALIDITY_COLUMNS), thresholds
 
 
 def run_validate(suite: Suite, analyzers: list[str] | None, out: Path, cache: Path, write_thresholds: bool = False,
-                 progress: bool = True) -> pd.DataFrame:
-    names = analyzers or [n for n in ANALYZERS.names() if ANALYZERS.get(n).failures]
-    scores = validity_scores(suite, names, cache, progress)
+                 progress: bool = True, probe: bool = True) -> pd.DataFrame:
+    """probe=false: the analyzers that can run without a probe, given the same clips with an empty context."""
+    names = analyzers or default_analyzers(probe)
+    scores = validity_scores(suite, names, cache, progress, with_probe=probe)
     table, thresholds = validity_table(scores)
     out.mkdir(parents=True, exist_ok=True)
     write_table(scores, out / "validity_scores.csv")
     write_table(table, out / "validity.csv")
     atomic_write_bytes(out / "thresholds.yaml", yaml.safe_dump(thresholds, sort_keys=True).encode())
-    if write_thresholds:
+    if write_thresholds and not probe:
+        print("write=true: thresholds measured without a probe are not written into the package "
+              f"(they are in {out / 'thresholds.yaml'})", file=sys.stderr)
+    elif write_thresholds:
         from simworld.analyzers import THRESHOLDS_FILE
 
         current = yaml.safe_load(THRESHOLDS_FILE.read_text()) if THRESHOLDS_FILE.exists() else {}
         atomic_write_bytes(THRESHOLDS_FILE, yaml.safe_dump({**(current or {}), **thresholds}, sort_keys=True).encode())
     print(table.to_markdown(index=False, floatfmt=".3f") if len(table) else "no analyzer has failures to validate")
     previous = {n: threshold_of(n) for n in thresholds}
-    print(f"\ncalibrated thresholds: {thresholds} (in use: {previous}) -> {out}")
+    what = "calibrated thresholds" if probe else "calibrated thresholds without a probe"
+    print(f"\n{what}: {thresholds} (in use: {previous}) -> {out}")
     return table

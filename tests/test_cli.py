@@ -101,3 +101,9 @@ def test_score_a_folder_of_videos(tmp_path):
     assert np.isnan(score.loc["broken", "value"]) and "broken.mp4" in score.loc["broken", "error"]
     missing = run("score", f"videos={tmp_path / 'none'}", f"out={tmp_path / 'o2'}")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
+
+
+def test_validate_without_a_probe_refuses_an_analyzer_that_needs_one(tmp_path):
+    result = run("validate", "suite=smoke", "probe=false", "analyzers=[interaction]", f"out={tmp_path}", "progress=false")
+    assert result.returncode == 2 and "cannot run without a probe" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
 from simworld.probes import load_suite
@@ -70,3 +71,41 @@ def test_validate_writes_the_table_scores_and_thresholds(tmp_path):
     assert {"ground_truth", "nuisance:compression", *FAILURES} <= set(scores.condition)
     thresholds = yaml.safe_load((tmp_path / "out" / "thresholds.yaml").read_text())
     assert 0.02 <= thresholds["temporal"] <= 0.98
+
+
+def test_validate_without_a_probe_gives_the_same_clips_an_empty_context(tmp_path, monkeypatch):
+    import simworld.analyzers as analyzers
+    from simworld.analyzers import ANALYZERS, AnalysisContext
+    from simworld.validate import NeedsProbeError, default_analyzers
+
+    calls: list[AnalysisContext] = []
+    original = ANALYZERS.get("geometry").analyze
+
+    def recorded(self, clip, context):
+        calls.append(context)
+        return original(self, clip, context)
+
+    monkeypatch.setattr(ANALYZERS.get("geometry"), "analyze", recorded)
+    package = tmp_path / "package_thresholds.yaml"
+    monkeypatch.setattr(analyzers, "THRESHOLDS_FILE", package)
+    suite = load_suite("smoke")
+    table = run_validate(suite, ["temporal", "geometry"], tmp_path / "out", tmp_path / "cache", progress=False,
+                         probe=False, write_thresholds=True)
+    assert list(table.columns) == VALIDITY_COLUMNS and not table.probe.any()
+    assert set(table.analyzer) == {"temporal", "geometry"}
+    assert set(table[table.analyzer == "temporal"].failure) == set(FAILURES)
+    assert (table[table.analyzer == "temporal"].clips == len(suite.probes)).all()  # the same clips as with a probe
+    assert calls and all(c.probe is None and c.ground_truth is None for c in calls)  # as `simworld score` runs it
+    assert not package.exists()  # thresholds without a probe never go into the package
+    scores = pd.read_csv(tmp_path / "out" / "validity_scores.csv")
+    assert not scores.with_probe.any() and {"ground_truth", "nuisance:shake"} <= set(scores.condition)
+    written = pd.read_csv(tmp_path / "out" / "validity.csv")
+    assert list(written.columns) == VALIDITY_COLUMNS and not written.probe.any()
+    # with the probe (the default): the same table shape, written side by side with the one above
+    with_probe = run_validate(suite, ["temporal"], tmp_path / "with", tmp_path / "cache", progress=False)
+    assert with_probe.probe.all()
+    both = pd.concat([with_probe, table[table.analyzer == "temporal"]])
+    assert len(both.groupby(["failure", "probe"])) == 2 * len(FAILURES)
+    assert "geometry" in default_analyzers(False) and "interaction" not in default_analyzers(False)
+    with pytest.raises(NeedsProbeError, match="interaction"):
+        run_validate(suite, ["interaction"], tmp_path / "x", tmp_path / "cache", progress=False, probe=False)

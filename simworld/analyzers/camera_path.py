@@ -106,35 +106,75 @@ def backtrack_fraction(rotations: np.ndarray, centers: np.ndarray | None, extrin
     return float(np.maximum(-along, 0.0).sum() / length.sum())
 
 
+@dataclass
+class Alignment:
+    """A recovered path carried into the commanded path's world by the similarity that fits it best."""
+
+    known: np.ndarray  # (T,) bool: frames recovered (orientation, and centre where centres are given)
+    rotation: np.ndarray  # (3,3) recovered world -> commanded world
+    scale: float  # recovered units -> commanded units (0 when the centres cannot tell; 1 without centres)
+    centers: np.ndarray | None  # (T,3) aligned recovered camera centres, NaN where not known (None without centres)
+
+
+def align_path(rotations: np.ndarray, centers: np.ndarray | None, extrinsics: np.ndarray) -> Alignment | None:
+    """The similarity X_commanded = s R X + t that carries the recovered path onto the commanded one (rotation from
+    the orientations, scale and offset from the centres by least squares); None with fewer than 2 frames known."""
+    known = np.isfinite(rotations).all(axis=(1, 2))
+    if centers is not None:
+        known &= np.isfinite(centers).all(axis=1)
+    if known.sum() < 2:
+        return None
+    Rg, Rr = extrinsics[known, :3, :3], rotations[known]
+    Ra = project_so3(np.einsum("nji,njk->ik", Rg, Rr))  # recovered world -> commanded world: X_gt = s Ra X + t
+    if centers is None:
+        return Alignment(known, Ra, 1.0, None)
+    Cg = centers_of(extrinsics[known])
+    Y = centers[known] @ Ra.T
+    Yc, Cc = Y - Y.mean(0), Cg - Cg.mean(0)
+    scale = max(float((Yc * Cc).sum() / max((Yc**2).sum(), 1e-12)), 0.0)
+    aligned = np.full((len(rotations), 3), np.nan)
+    aligned[known] = scale * Yc + Cg.mean(0)
+    return Alignment(known, Ra, scale, aligned)
+
+
 def path_agreement(rotations: np.ndarray, centers: np.ndarray | None, extrinsics: np.ndarray,
                    depth_ratio: float | None = None, gt_depth_ratio: float | None = None) -> dict[str, float]:
     """Compare a recovered path with the commanded one (world-to-camera 4x4 per frame, same frame count) on
     the frames recovered in both. depth_ratio: how much nearer the scene is at the end of the recovered path
     than at its start (median depth of what the camera sees, end / start), and the same for the commanded one."""
-    known = np.isfinite(rotations).all(axis=(1, 2))
-    if centers is not None:
-        known &= np.isfinite(centers).all(axis=1)
     nan = float("nan")
     out = {"rotation_error_deg": nan, "position_error": nan, "arc_ratio": nan, "radius_ratio": nan,
            "backtrack_fraction": nan}
-    if known.sum() < 2:
+    alignment = align_path(rotations, centers, extrinsics)
+    if alignment is None:
         return out
+    known, Ra = alignment.known, alignment.rotation
     Rg, Rr = extrinsics[known, :3, :3], rotations[known]
-    Ra = project_so3(np.einsum("nji,njk->ik", Rg, Rr))  # recovered world -> commanded world: X_gt = s Ra X + t
     out["rotation_error_deg"] = float(rotation_angle(np.einsum("nij,jk,nlk->nil", Rg, Ra, Rr)).mean())
     arc_gt = arc(Rg)
     if arc_gt > 10.0:  # a path that barely turns has no arc to compare
         out["arc_ratio"] = arc(Rr) / arc_gt
     aligned = None
-    if centers is not None:
+    if alignment.centers is not None:
         Cg = centers_of(extrinsics[known])
-        Y = centers[known] @ Ra.T
-        Yc, Cc = Y - Y.mean(0), Cg - Cg.mean(0)
-        scale = max(float((Yc * Cc).sum() / max((Yc**2).sum(), 1e-12)), 0.0)
+        aligned = alignment.centers[known]
         extent = float(np.max(np.linalg.norm(Cg[:, None] - Cg[None], axis=-1)))
-        out["position_error"] = float(np.mean(np.linalg.norm(scale * Yc - Cc, axis=1)) / max(extent, 1e-9))
-        aligned = scale * Yc + Cg.mean(0)
+        out["position_error"] = float(np.mean(np.linalg.norm(aligned - Cg, axis=1)) / max(extent, 1e-9))
     out["backtrack_fraction"] = backtrack_fraction(Rr @ Ra.T, aligned, extrinsics[known])
     if depth_ratio is not None and gt_depth_ratio is not None and np.isfinite(depth_ratio * gt_depth_ratio) and depth_ratio > 0:
         out["radius_ratio"] = float(depth_ratio / gt_depth_ratio)
     return out
+
+
+def frame_errors(rotations: np.ndarray, alignment: Alignment, extrinsics: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame (NaN where not recovered): the aligned orientation's angle to the commanded one (degrees), and the
+    aligned centre's distance to the commanded one over the commanded path's extent (NaN without centres)."""
+    T = len(rotations)
+    angle, distance = np.full(T, np.nan), np.full(T, np.nan)
+    k = alignment.known
+    angle[k] = rotation_angle(np.einsum("nij,jk,nlk->nil", extrinsics[k, :3, :3], alignment.rotation, rotations[k]))
+    if alignment.centers is not None:
+        Cg = centers_of(extrinsics)
+        extent = float(np.max(np.linalg.norm(Cg[k][:, None] - Cg[k][None], axis=-1)))
+        distance[k] = np.linalg.norm(alignment.centers[k] - Cg[k], axis=1) / max(extent, 1e-9)
+    return angle, distance

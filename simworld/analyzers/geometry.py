@@ -17,6 +17,11 @@ whose camera stands still gets no score (no 3D to check). Without a probe the ca
 the frames (parallax: what a homography cannot explain) and a default camera is assumed; a clip without
 parallax (a still camera, or one that only turns: a pan cannot be told from a flat picture sliding by)
 gets no score.
+
+failure_frame: where the weakest component fails (simworld.analyzers.geometry_explain: the worst pair for rigidity,
+the first frame not registered, the first frame where the camera path departs, ...). Pictures for the report: the
+structure-from-motion camera path against the commanded one from above (a turning camera: its heading), and per pair
+of consecutive frames the two-view residual, the tracked fraction and the motion, clip against ground truth.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.camera_path import (commanded_motion, path_agreement, resample,
                                             rotations_from_homographies)
+from simworld.analyzers.geometry_explain import Evidence, explain, failure_frame
 from simworld.analyzers.geometry_score import score_components
 from simworld.analyzers.sfm import SfmResult, default_intrinsics, run_sfm
 from simworld.analyzers.correspondences import PairHomographies, correspondences, pair_homographies
@@ -247,7 +253,7 @@ def inject_scene_morph(clip: Clip, rng: np.random.Generator) -> np.ndarray:
 @register_analyzer
 class Geometry(Analyzer):
     name = "geometry"
-    version = "1"
+    version = "2"
     uses_ground_truth = True
     threshold = 0.5
     failures = {"scene_morph": inject_scene_morph, "frame_swap": on_frames(inject_swaps)}
@@ -266,7 +272,7 @@ class Geometry(Analyzer):
                 return [Metric("score", None, error="the probe's camera stands still: no 3D structure to check")]
             m = measure(clip.frames, K, with_sfm=kind == "translation")
             values = clip_metrics(m, kind) | path_metrics(m, K, kind, extrinsics, depth)
-            reference = None
+            reference, r = None, None
             ref_frames = _reference_frames(gt, clip.size)
             if ref_frames is not None:
                 ref_extrinsics = resample(gt.gt.extrinsics, len(ref_frames))
@@ -275,6 +281,13 @@ class Geometry(Analyzer):
                 broken = _unmeasurable(reference, kind)
                 if broken:
                     return [Metric("score", None, error=f"the measurement fails on the ground truth itself ({broken})")]
+            evidence = Evidence(kind, m, recovered_path(m, K, kind, T)[:2] if "path_recovered" in values else None,
+                                extrinsics, r)
+            if r is not None:
+                evidence.reference_values = reference
+                if "path_recovered" in reference:
+                    evidence.reference_path = recovered_path(r, K, kind, len(ref_frames))[:2]
+                    evidence.reference_extrinsics = ref_extrinsics
         else:
             m = measure(clip.frames, K, with_sfm=False)
             if m.parallax < PARALLAX:
@@ -284,12 +297,18 @@ class Geometry(Analyzer):
                         Metric("score", None, error=f"no parallax ({m.parallax:.2f} px): the camera stands still or "
                                                     f"only turns, no 3D structure to check")]
             kind = "translation"
-            values, reference = clip_metrics(measure(clip.frames, K, with_sfm=True), kind), None
-        return self.metrics(values, reference, kind, probe=gt is not None)
+            m = measure(clip.frames, K, with_sfm=True)
+            values, reference = clip_metrics(m, kind), None
+            evidence = Evidence(kind, m, (m.sfm.rotations, m.sfm.centers) if m.sfm is not None else None, None)
+        components, notes = score_components(values, reference, kind, gt is not None)
+        frame = failure_frame(components, evidence, T)
+        if context.explaining:
+            explain(context, evidence, T, frame)
+        return self.metrics(values, components, notes, frame)
 
-    def metrics(self, values: dict[str, float], reference: dict[str, float] | None, kind: str,
-                probe: bool) -> list[Metric]:
-        components, notes = score_components(values, reference, kind, probe)
+    @staticmethod
+    def metrics(values: dict[str, float], components: dict[str, float], notes: dict[str, str],
+                frame: int | None) -> list[Metric]:
         out = []
         for name, value in values.items():
             ok = value is not None and np.isfinite(value)
@@ -299,6 +318,8 @@ class Geometry(Analyzer):
             if name not in values:
                 out.append(Metric(name, None, name not in LOWER_IS_BETTER, reason))
         out += [Metric(f"{k}_component", v) for k, v in components.items()]
+        out.append(Metric("failure_frame", None if frame is None else float(frame),
+                          error=None if frame is not None else "no failure localised"))
         out.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
         return out
 

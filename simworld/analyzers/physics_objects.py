@@ -43,6 +43,7 @@ class ProbeObjects:
     fragments_found: tuple[int, int]  # (fragment frames found, fragment frames the ground truth shows)
     copies: np.ndarray  # (objects, T) bool: a second copy of the object in the frame (see second_match)
     index: np.ndarray  # (T,) reference frame of each clip frame
+    fragment_frames: tuple[np.ndarray, np.ndarray] | None = None  # (T,) fragments found, (T,) the ground truth shows
 
 
 def _path(track: Track, shake: np.ndarray, role: str = "object") -> Path:
@@ -68,13 +69,13 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
     roles = {t.object_id: reference.gt.object(t.object_id).role for t in truth.tracks}
     covered = _union(found.tracks, (T, H, W))
     out = ProbeObjects([], [], [], [], (0, 0), np.zeros((0, T), bool), reference_index(T, reference.num_frames))
-    shown = hit = 0
+    shown, hit = np.zeros(T, int), np.zeros(T, int)
     whole = []
     for f, g in zip(found.tracks, truth.tracks):
         comparison = compare_tracks(f, g)
         if roles[g.object_id] == FRAGMENT:
-            shown += int(comparison.expected.sum())
-            hit += int((comparison.expected & f.present).sum())
+            shown += comparison.expected
+            hit += comparison.expected & f.present
             continue
         seen = g.area[g.area > 0]
         if not len(seen) or np.median(seen) < MIN_AREA:
@@ -87,7 +88,8 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
         out.projected.append(g.amodal_center if g.amodal_center is not None else g.centroid.copy())
         out.well_visible.append(well)
         whole.append(g)
-    out.fragments_found = (hit, shown)
+    out.fragments_found = (int(hit.sum()), int(shown.sum()))
+    out.fragment_frames = (hit, shown)
     reference_at_clip = reference_frames(reference, T, (W, H))
     # a copy: a second place matches the object's look far better than any second place in the ground truth
     second = second_match(frames, reference_at_clip, whole, out.well_visible)
@@ -153,15 +155,22 @@ def second_match(frames: np.ndarray, reference: np.ndarray, truth: list[Track], 
 
 
 def unexplained_changes(segments: TrackSet, frames: np.ndarray) -> tuple[int, int]:
-    """Without a probe: (objects appearing, objects disappearing) from nothing. A segmentation track (of an object
-    at least MIN_AREA large, seen in an eighth of the frames) born or ending in the open (away from the border and
-    from other tracks, where it would come out from behind another or split off it) counts when its pixels pop:
-    they change at once when it appears (disappears) and stood still in the frame before (after) that."""
+    """Without a probe: (objects appearing, objects disappearing) from nothing (see unexplained_events)."""
+    events = unexplained_events(segments, frames)
+    return sum(birth for _, birth in events), sum(not birth for _, birth in events)
+
+
+def unexplained_events(segments: TrackSet, frames: np.ndarray) -> list[tuple[int, bool]]:
+    """Without a probe: (frame, appears) of each object appearing (the first frame it shows) or disappearing (the last
+    frame it shows) from nothing. A segmentation track (of an object at least MIN_AREA large, seen in an eighth of
+    the frames) born or ending in the open (away from the border and from other tracks, where it would come out from
+    behind another or split off it) counts when its pixels pop: they change at once when it appears (disappears) and
+    stood still in the frame before (after) that."""
     T = segments.num_frames
     W, H = segments.size
     margin = max(2.0, 0.06 * min(W, H))
     change = np.abs(np.diff(frames.astype(np.int16), axis=0)).max(axis=3) / 255.0  # (T-1,H,W)
-    appeared = vanished = 0
+    events = []
     for track in segments.tracks:
         seen = track.frames_present
         if not len(seen) or track.present.sum() < max(2, T // 8) or np.median(track.area[seen]) < MIN_AREA:
@@ -179,9 +188,8 @@ def unexplained_changes(segments: TrackSet, frames: np.ndarray) -> tuple[int, in
                 continue
             if _near_another(segments, track, frame, frame - 1 if is_birth else frame + 1):
                 continue
-            appeared += int(is_birth)
-            vanished += int(not is_birth)
-    return appeared, vanished
+            events.append((int(frame), bool(is_birth)))
+    return events
 
 
 def _near_another(segments: TrackSet, track: Track, frame: int, neighbour: int) -> bool:

@@ -6,7 +6,7 @@ Metrics (the full definitions live in simworld/analyzers/metrics.yaml):
 - flicker: mean |second difference| of global luma over time (a steady ramp has none).
 - smoothness_error: mean change of tile-averaged flow between successive pairs, over mean flow magnitude + 1 px.
 - jump_fraction: fraction of frame pairs whose warp error is an outlier (a teleport, a swap, a glitch);
-  pairs at the probe's shot cuts are exempt.
+  pairs at the probe's shot cuts are exempt (without a probe: cuts read from the frames, detected_cuts).
 - motion: mean flow magnitude (pixels per frame); motion_ratio: motion / the ground truth's motion.
 - frozen_fraction: fraction of pairs with no visible change at all.
 - score = warp * flicker * jumps * dynamics components, each in [0, 1]. A dead (frozen) clip has no flicker
@@ -79,6 +79,17 @@ def order_violations(frames: np.ndarray, cut_pairs: set[int] = frozenset()) -> n
         if near > max(0.004, 2.0 * typical) and d2[t - 1] < 0.7 * near:
             out.append(t)
     return np.array(out, int)
+
+
+def detected_cuts(frames: np.ndarray) -> set[int]:
+    """Without a probe: pairs t (frames t, t+1) at a shot cut read from the frames (identity.shot_cuts: the picture
+    and its colours change far more than usual) between two stretches that change at most half as much: a frame out
+    of place breaks the pairs on both its sides and is no cut."""
+    from simworld.analyzers.identity import frame_changes, shot_cuts
+
+    difference = frame_changes(frames)[0]
+    calm = np.concatenate([[0.0], difference, [0.0]])  # calm[t] is pair t - 1
+    return {t for t in shot_cuts(frames) if max(calm[t], calm[t + 2]) < 0.5 * difference[t]}
 
 
 def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
@@ -182,7 +193,7 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
 @register_analyzer
 class Temporal(Analyzer):
     name = "temporal"
-    version = "4"
+    version = "5"
     uses_ground_truth = True
     threshold = 0.5
     failures = {name: on_frames(function) for name, function in FAILURES.items()}
@@ -200,6 +211,8 @@ class Temporal(Analyzer):
         gt = context.ground_truth
         if gt is not None and gt.gt is not None:
             cuts = {e.frame - 1 for e in gt.gt.events if e.kind == "cut" and e.frame > 0}
+        else:
+            cuts = detected_cuts(clip.frames)
         reference = None
         if gt is not None and gt.num_frames == clip.num_frames and gt.size == clip.size:
             reference = temporal_metrics(gt.frames, cuts)

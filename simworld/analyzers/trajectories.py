@@ -88,6 +88,19 @@ def fit_parabola(times: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.
     return coef[2], coef[1], residual
 
 
+def parabola_curve(fit: Fit, path: Path, times: np.ndarray, samples: int = 6) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted parabola drawn through its frames ((N,2) points, `samples` per frame interval) and each fitted
+    frame's distance to it (pixels): the least-squares origin is the mean of p - v t - a t^2 / 2 over the frames."""
+    t = times[fit.frames] - times[fit.frames[0]]
+    origin = (path.center[fit.frames] - np.outer(t, fit.velocity) - 0.5 * np.outer(t**2, fit.acceleration)).mean(axis=0)
+    dense = np.linspace(0.0, t[-1], samples * (fit.frames[-1] - fit.frames[0]) + 1)
+
+    def at(u: np.ndarray) -> np.ndarray:
+        return origin + np.outer(u, fit.velocity) + 0.5 * np.outer(u**2, fit.acceleration)
+
+    return at(dense), np.linalg.norm(path.center[fit.frames] - at(t), axis=1)
+
+
 def fit_path(path: Path, frames: np.ndarray, times: np.ndarray) -> Fit | None:
     """The parabola through the path's frames `frames` that it is seen in (None with fewer than 3 of them)."""
     seen = frames[path.present[frames]]
@@ -216,7 +229,12 @@ def jump_ratios(path: Path, area_change: float | None = None) -> np.ndarray:
 def bounce_heights(path: Path, arcs: list[np.ndarray]) -> list[float]:
     """Heights (pixels) an object rises above its lowest point in successive arcs that start at a bounce: for
     each arc after a bounce, (lowest y of the path around the bounce) - (highest point of the arc)."""
-    heights = []
+    return [height for height, _ in bounces(path, arcs)]
+
+
+def bounces(path: Path, arcs: list[np.ndarray]) -> list[tuple[float, int]]:
+    """(height, first frame of the arc) of each arc that starts at a bounce (see bounce_heights)."""
+    out = []
     y = path.center[:, 1]
     for arc in arcs:
         start = arc[0]
@@ -225,5 +243,5 @@ def bounce_heights(path: Path, arcs: list[np.ndarray]) -> list[float]:
         floor = float(np.nanmax(y[max(0, start - 1):start + 1]))
         if not np.isfinite(y[start - 1]) or y[start] >= y[start - 1]:  # not rising out of a bounce
             continue
-        heights.append(floor - float(np.nanmin(y[arc])))
-    return heights
+        out.append((floor - float(np.nanmin(y[arc])), int(start)))
+    return out

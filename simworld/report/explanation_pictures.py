@@ -23,12 +23,13 @@ import numpy as np
 from simworld.analyzers.explanations import Crops, Series, Timeline, Trajectories, decode_png, from_json
 from simworld.clip import atomic_write_bytes
 
-DRAWING_VERSION = "3"  # bump when the drawing changes: cached pictures are then redrawn
+DRAWING_VERSION = "4"  # bump when the drawing changes: cached pictures are then redrawn
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"
 INK, MUTED, GRID, RED, EVENT = "#111827", "#6b7280", "#e5e7eb", "#dc2626", "#9ca3af"
 LINE_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#db2777"]
-REFERENCE_STYLE = {"ground truth": ("#111827", "5,3"), "world": ("#111827", "5,3"), "commanded": ("#111827", "5,3"),
-                   "persistence": ("#9ca3af", "2,2")}
+REFERENCE_STYLE = {"ground truth (sfm)": ("#9ca3af", "2,2"), "ground truth (homographies)": ("#9ca3af", "2,2"),
+                   "ground truth": ("#111827", "5,3"), "world": ("#111827", "5,3"), "commanded": ("#111827", "5,3"),
+                   "persistence": ("#9ca3af", "2,2"), "where it fails": (RED, None)}
 PANEL_W, PANEL_H = 300, 214  # pixels of one chart panel
 CELL = 64  # pixels of one crop in a Crops grid
 CHAR_W = 6.1  # average width of a character at 11 px, for wrapping and label widths
@@ -120,7 +121,7 @@ def _style(label: str, k: int) -> tuple[str, str | None]:
 
 def _title(canvas: Canvas, x: float, width: float, title: str) -> float:
     """Title lines above a panel; returns the height they take."""
-    lines = textwrap.wrap(title, max(12, int(width / (CHAR_W * 1.05))))[:2]
+    lines = textwrap.wrap(title, max(12, int(width / (CHAR_W * 1.2))))[:2]  # bold letters are wider
     for i, line in enumerate(lines):
         canvas.text(x + width / 2, 14 + 14 * i, line, size=11.5, anchor="middle", weight="bold")
     return 8 + 14 * len(lines)
@@ -270,14 +271,20 @@ def _trajectories(canvas: Canvas, left: float, item: Trajectories) -> tuple[floa
     for label, p in lines.items():
         color, dash = _style(label, k)
         k += dash is None
-        canvas.polyline([(axes.px(a), axes.py(b)) for a, b in p[:, [i, j]] if np.isfinite(a) and np.isfinite(b)],
-                        color, 1.6, dash)
+        segment: list[tuple[float, float]] = []  # a gap (NaN) breaks the line: e.g. two flights, or lost frames
+        for a, b in p[:, [i, j]]:
+            if np.isfinite(a) and np.isfinite(b):
+                segment.append((axes.px(a), axes.py(b)))
+            else:
+                canvas.polyline(segment, color, 1.6, dash)
+                segment = []
+        canvas.polyline(segment, color, 1.6, dash)
         if len(p) and np.isfinite(p[0, [i, j]]).all():
             canvas.circle(axes.px(p[0, i]), axes.py(p[0, j]), 3, color)  # where it starts
         entries.append((label, color, dash, False))
     for label, p in points.items():
-        color, _ = _style(label, k)
-        k += 1
+        color, dash = _style(label, k)
+        k += dash is None and color != RED
         for a, b in p[:, [i, j]]:
             if np.isfinite(a) and np.isfinite(b):
                 canvas.circle(axes.px(a), axes.py(b), 2.6, "white", color)

@@ -5,12 +5,14 @@ does not apply (a still camera, no parallax without a probe, frames too small fo
 from __future__ import annotations
 
 import functools
+import json
 
 import cv2
 import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.analyzers.explanations import Explanations, from_json, to_json
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
@@ -210,3 +212,72 @@ def test_not_applicable_when_the_probe_camera_stands_still():
     assert list(m) == ["score"] and m["score"].value is None and "stands still" in m["score"].error
     two = analyze(truth("orbit", 0).frames[:2], None)
     assert two["score"].value is None and "3 frames" in two["score"].error
+
+
+def explained(frames: np.ndarray, gt: Clip | None, probe_id: str = "orbit") -> tuple[dict, list[dict]]:
+    """Metrics and the explanations' JSON, checking that a sink changes no metric."""
+    context = dict(probe=PROBES[probe_id], ground_truth=gt) if gt is not None else {}
+    sink = Explanations()
+    with_sink = ANALYZERS.get("geometry")().analyze(Clip(frames, 8), AnalysisContext(**context, explanations=sink))
+    without = ANALYZERS.get("geometry")().analyze(Clip(frames, 8), AnalysisContext(**context))
+    assert [m.__dict__ for m in with_sink] == [m.__dict__ for m in without]
+    data = json.loads(json.dumps(sink.to_json()))
+    assert [to_json(from_json(d)) for d in data] == data
+    return {m.name: m.value for m in with_sink}, data
+
+
+def test_explains_the_camera_path_and_the_two_view_residual_per_pair():
+    gt = truth("orbit", 0)
+    values, data = explained(gt.frames, gt)
+    items = {d["name"]: d for d in data}
+    assert list(items) == ["camera_path", "rigidity", "tracked", "pair_motion"]
+    path = items["camera_path"]
+    assert path["kind"] == "trajectories" and path["axes"] == [0, 1] and not path["points"]  # from above: x, y
+    assert list(path["lines"]) == ["commanded", "ground truth (SfM)", "recovered (SfM)"]
+    recovered, commanded = (np.array(path["lines"][k], float) for k in ("recovered (SfM)", "commanded"))
+    assert recovered.shape == commanded.shape == (16, 3)
+    assert path["lines"]["ground truth (SfM)"] == path["lines"]["recovered (SfM)"]  # the oracle is the ground truth
+    extent = np.ptp(commanded[:, :2], axis=0).max()
+    assert np.abs(recovered - commanded).max() < 0.1 * extent  # the ground truth's SfM path lies on the commanded one
+    for name in ("rigidity", "tracked", "pair_motion"):
+        assert items[name]["x"] == list(range(1, 16)) and set(items[name]["lines"]) == {"clip", "ground truth"}
+        assert items[name]["lines"]["clip"] == items[name]["lines"]["ground truth"] and not items[name]["marks"]
+    assert values["score"] == 1.0 and values["failure_frame"] is None
+
+
+def test_a_turning_camera_shows_its_heading():
+    gt = truth("pan", 0)
+    values, data = explained(gt.frames, gt, "pan")
+    heading = next(d for d in data if d["name"] == "camera_heading")
+    recovered, commanded = (np.array(heading["lines"][k], float) for k in ("recovered (homographies)", "commanded"))
+    assert np.ptp(commanded) > 10 and np.abs(recovered - commanded).max() < 3.0
+    assert values["failure_frame"] is None
+
+
+@pytest.mark.parametrize("kind", ["frozen", "frame_swap"])
+def test_a_failing_clip_gets_a_failure_frame_where_it_fails(kind):
+    gt = truth("orbit", 0)
+    rng = np.random.default_rng([0, 2, 1234])
+    frames = dead("frozen", gt.frames, rng) if kind == "frozen" else ANALYZERS.get("geometry").failures[kind](gt, rng)
+    values, data = explained(frames, gt)
+    frame = values["failure_frame"]
+    assert values["score"] < 0.1 and frame is not None
+    if kind == "frozen":
+        assert frame == 1  # the first frame that should have moved
+    else:  # one of the frames out of place
+        assert int(frame) in [t for t in range(16) if not np.array_equal(frames[t], gt.frames[t])]
+    for item in data:
+        if item["kind"] == "series":
+            assert item["marks"] == [frame]
+
+
+def test_without_a_probe_the_reconstruction_is_shown_in_its_own_frame():
+    orbit = truth("orbit", 0)
+    values, data = explained(orbit.frames, None)
+    items = {d["name"]: d for d in data}
+    assert list(items["camera_path"]["lines"]) == ["recovered (SfM)"] and items["camera_path"]["axes"] == [0, 2]
+    assert list(items["rigidity"]["lines"]) == ["clip"]
+    assert values["failure_frame"] is None
+    morph = ANALYZERS.get("geometry").failures["scene_morph"](orbit, np.random.default_rng(0))
+    values, _ = explained(morph, None)
+    assert values["failure_frame"] is not None and values["failure_frame"] >= 8  # the morph grows over the clip

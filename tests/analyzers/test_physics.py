@@ -5,12 +5,14 @@ lengths and without a probe."""
 from __future__ import annotations
 
 import functools
+import json
 
 import cv2
 import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.analyzers.explanations import Explanations, from_json, to_json
 from simworld.analyzers.physics_failures import FAILURES
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
@@ -175,3 +177,63 @@ def test_not_applicable():
     metrics = {m.name: m for m in ANALYZERS.get("physics")().analyze(Clip(blank), AnalysisContext())}
     assert metrics["score"].value is None and metrics["score"].error
     assert metrics["teleport_ratio"].value is None and metrics["teleport_ratio"].error
+
+
+def explained(frames: np.ndarray, gt: Clip | None, scenario: str) -> tuple[dict, list[dict]]:
+    """Metrics and the explanations' JSON, checking that a sink changes no metric."""
+    context = dict(probe=PROBES[scenario], ground_truth=gt) if gt is not None else {}
+    sink = Explanations()
+    with_sink = ANALYZERS.get("physics")().analyze(Clip(frames, 8.0), AnalysisContext(**context, explanations=sink))
+    without = ANALYZERS.get("physics")().analyze(Clip(frames, 8.0), AnalysisContext(**context))
+    assert [m.__dict__ for m in with_sink] == [m.__dict__ for m in without]
+    data = json.loads(json.dumps(sink.to_json()))
+    assert [to_json(from_json(d)) for d in data] == data
+    return {m.name: m.value for m in with_sink}, data
+
+
+def test_explains_each_object_path_with_its_parabola_and_the_count_over_time():
+    gt = truth("bounce", 0)
+    values, data = explained(gt.frames, gt, "bounce")
+    items = {d["name"]: d for d in data}
+    assert list(items)[:3] == ["object_count", "step_ratio", "pixel_change"]
+    count = items["object_count"]
+    assert count["x"] == list(range(16)) and set(count["lines"]) == {"clip", "ground truth"} and not count["marks"]
+    assert max(count["lines"]["ground truth"]) >= 1
+    paths = [d for d in data if d["kind"] == "trajectories"]
+    assert paths and all(d["invert_y"] for d in paths)
+    ball = next(d for d in paths if "fitted parabola" in d["lines"])
+    observed = np.array(ball["points"]["clip"], float)
+    fitted = np.array(ball["lines"]["fitted parabola"], float)
+    truth_path = np.array(ball["lines"]["ground truth"], float)
+    assert len(truth_path) == 16 and len(observed) >= 8
+    # the parabolas run through the observations: each fitted point lies near the observed path
+    near = np.linalg.norm(fitted[np.isfinite(fitted).all(axis=1), None] - observed[None], axis=2).min(axis=1)
+    assert np.isnan(fitted).any(axis=1).sum() >= 1  # the bounce splits the flights: a gap between the parabolas
+    assert np.median(near) < 3.0
+    assert values["score"] == 1.0 and values["failure_frame"] is None
+
+
+@pytest.mark.parametrize("kind", ["frozen", "teleport", "vanish", "anti_gravity"])
+def test_a_failing_clip_gets_a_failure_frame_where_it_fails(kind):
+    gt = truth("fall", 0)
+    index = 1 + list(FAILURES).index(kind) if kind in FAILURES else 0
+    rng = np.random.default_rng([0, index, 1234])
+    frames = dead("frozen", gt.frames, rng) if kind == "frozen" else FAILURES[kind](gt, rng)
+    first = next(t for t in range(16) if not np.array_equal(frames[t], gt.frames[t]))
+    values, data = explained(frames, gt, "fall")
+    assert values["score"] < 0.5 and values["failure_frame"] == first  # where the clip first departs
+    series = [d for d in data if d["kind"] == "series"]
+    assert series and all(d["marks"] == [first] for d in series)
+    if kind == "vanish":  # the count drops where the object goes
+        count = next(d for d in series if d["name"] == "object_count")["lines"]
+        assert count["clip"][first] < count["ground truth"][first]
+
+
+def test_without_a_probe_teleports_are_placed_and_paths_drawn():
+    gt = truth("fall", 0)
+    values, data = explained(gt.frames, None, "fall")
+    assert values["failure_frame"] is None and {"object_count", "step_ratio"} <= {d["name"] for d in data}
+    assert all(list(d["lines"]) == ["clip"] for d in data if d["kind"] == "series")  # no ground truth to show
+    frames = FAILURES["teleport"](gt, np.random.default_rng([0, 1, 1234]))
+    values, _ = explained(frames, None, "fall")
+    assert values["failure_frame"] == next(t for t in range(16) if not np.array_equal(frames[t], gt.frames[t]))

@@ -80,3 +80,17 @@ def test_cuts_in_the_probe_are_not_jumps():
     analyzer = ANALYZERS.get("temporal")()
     with_probe = {m.name: m.value for m in analyzer.analyze(clip, AnalysisContext(ground_truth=clip))}
     assert with_probe["jump_fraction"] == 0.0
+
+
+def test_without_a_probe_cuts_are_read_from_the_frames_and_a_frame_out_of_place_is_none():
+    from simworld.analyzers.temporal import detected_cuts
+
+    clip = rendered("multishot", 0)
+    truth = {e.frame - 1 for e in clip.gt.events if e.kind == "cut"}
+    assert truth and detected_cuts(clip.frames) == truth
+    without = {m.name: m.value for m in ANALYZERS.get("temporal")().analyze(Clip(clip.frames), AnalysisContext())}
+    assert without["jump_fraction"] == 0.0 and without["score"] > 0.8
+    swapped = FAILURES["frame_swap"](clip.frames, np.random.default_rng(0))
+    moved = [t for t in range(clip.num_frames) if not np.array_equal(swapped[t], clip.frames[t])]
+    beside = {pair for t in moved for pair in (t - 1, t)}  # the pairs into and out of a frame out of place
+    assert moved and not beside & (detected_cuts(swapped) - truth)

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from simworld.evaluate import checkpoint_card, run_eval
@@ -70,6 +71,17 @@ def test_report_has_every_section_and_only_local_assets(page):
     for text in ("oracle", "bundled (dit-small)", "significant", "smoke_orbit", "warp_error",
                  "probe-diff-table", "validity-table", "scaling.png", "headline.png"):
         assert text in html, text
+
+
+def test_validity_with_and_without_a_probe_side_by_side(runs, page, tmp_path):
+    tmp, folders, validity = runs
+    assert "<th>probe</th>" not in page.read_text().split('id="validity-table"')[1][:400]  # all with a probe: no column
+    table = pd.read_csv(validity / "validity.csv")
+    both = tmp_path / "validity.csv"
+    pd.concat([table, table.assign(probe=False)]).to_csv(both, index=False)
+    html = build_report(folders[:1], tmp_path / "report.html", validity=both).read_text()
+    rows = html.split('id="validity-table"')[1].split("</table>")[0]
+    assert 'probe</th>' in rows and rows.count("<td>no</td>") == len(table) and rows.count("<td>yes</td>") == len(table)
 
 
 def test_pictures_explain_the_metrics_and_mark_the_failing_frame(page):
