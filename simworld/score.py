@@ -80,7 +80,7 @@ def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | No
     rows = []
     for path in files:
         for name in names:
-            threshold = threshold_of(name)
+            threshold = threshold_of(name, with_probe=False)  # calibrated by `simworld validate probe=false`
             for m in json.loads((out_dir / "rows" / path.stem / f"{name}.json").read_text())["metrics"]:
                 failure = (m["value"] < threshold) if m["name"] == "score" and m["value"] is not None else None
                 rows.append({"run": out_dir.name, "generator": "", "checkpoint": "", "video": path.stem, "family": "",

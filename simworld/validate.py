@@ -4,7 +4,8 @@ nuisances it must ignore; AUROC per (analyzer, failure), false-alarm rates, and 
 
 With probe=false, each analyzer that can run without a probe is given the same clips with an empty context, as
 `simworld score` runs it on videos that have none: how far to trust its score there. Those thresholds are calibrated
-separately (the `probe` column of the table says which) and never written into the package.
+separately (the `probe` column of the table says which); `write=true` stores them in their own section of
+simworld/analyzers/thresholds.yaml, which `simworld score` reads.
 """
 
 from __future__ import annotations
@@ -116,16 +117,16 @@ def run_validate(suite: Suite, analyzers: list[str] | None, out: Path, cache: Pa
     write_table(scores, out / "validity_scores.csv")
     write_table(table, out / "validity.csv")
     atomic_write_bytes(out / "thresholds.yaml", yaml.safe_dump(thresholds, sort_keys=True).encode())
-    if write_thresholds and not probe:
-        print("write=true: thresholds measured without a probe are not written into the package "
-              f"(they are in {out / 'thresholds.yaml'})", file=sys.stderr)
-    elif write_thresholds:
-        from simworld.analyzers import THRESHOLDS_FILE
+    if write_thresholds:
+        from simworld.analyzers import THRESHOLDS_FILE, _calibrated, stored_thresholds
 
-        current = yaml.safe_load(THRESHOLDS_FILE.read_text()) if THRESHOLDS_FILE.exists() else {}
-        atomic_write_bytes(THRESHOLDS_FILE, yaml.safe_dump({**(current or {}), **thresholds}, sort_keys=True).encode())
+        stored = stored_thresholds()
+        section = "with_probe" if probe else "without_probe"  # `simworld eval` reads the first, `score` the second
+        stored[section] = {**stored[section], **thresholds}
+        atomic_write_bytes(THRESHOLDS_FILE, yaml.safe_dump(stored, sort_keys=True).encode())
+        _calibrated.cache_clear()
     print(table.to_markdown(index=False, floatfmt=".3f") if len(table) else "no analyzer has failures to validate")
-    previous = {n: threshold_of(n) for n in thresholds}
+    previous = {n: threshold_of(n, with_probe=probe) for n in thresholds}
     what = "calibrated thresholds" if probe else "calibrated thresholds without a probe"
     print(f"\n{what}: {thresholds} (in use: {previous}) -> {out}")
     return table

@@ -73,7 +73,18 @@ def test_validate_writes_the_table_scores_and_thresholds(tmp_path):
     assert 0.02 <= thresholds["temporal"] <= 0.98
 
 
-def test_validate_without_a_probe_gives_the_same_clips_an_empty_context(tmp_path, monkeypatch):
+@pytest.fixture
+def package_thresholds(tmp_path, monkeypatch):
+    """A stand-in for simworld/analyzers/thresholds.yaml, and no stale cached thresholds before or after."""
+    import simworld.analyzers as analyzers
+
+    package = package_thresholds
+    analyzers._calibrated.cache_clear()
+    yield package
+    analyzers._calibrated.cache_clear()
+
+
+def test_validate_without_a_probe_gives_the_same_clips_an_empty_context(tmp_path, monkeypatch, package_thresholds):
     import simworld.analyzers as analyzers
     from simworld.analyzers import ANALYZERS, AnalysisContext
     from simworld.validate import NeedsProbeError, default_analyzers
@@ -86,8 +97,7 @@ def test_validate_without_a_probe_gives_the_same_clips_an_empty_context(tmp_path
         return original(self, clip, context)
 
     monkeypatch.setattr(ANALYZERS.get("geometry"), "analyze", recorded)
-    package = tmp_path / "package_thresholds.yaml"
-    monkeypatch.setattr(analyzers, "THRESHOLDS_FILE", package)
+    package = package_thresholds
     suite = load_suite("smoke")
     table = run_validate(suite, ["temporal", "geometry"], tmp_path / "out", tmp_path / "cache", progress=False,
                          probe=False, write_thresholds=True)
@@ -96,14 +106,20 @@ def test_validate_without_a_probe_gives_the_same_clips_an_empty_context(tmp_path
     assert set(table[table.analyzer == "temporal"].failure) == set(FAILURES)
     assert (table[table.analyzer == "temporal"].clips == len(suite.probes)).all()  # the same clips as with a probe
     assert calls and all(c.probe is None and c.ground_truth is None for c in calls)  # as `simworld score` runs it
-    assert not package.exists()  # thresholds without a probe never go into the package
+    stored = yaml.safe_load(package.read_text())  # in their own section, which `simworld score` reads
+    assert set(stored["without_probe"]) == {"temporal", "geometry"} and not stored["with_probe"]
+    assert analyzers.threshold_of("temporal", with_probe=False) == stored["without_probe"]["temporal"]
+    assert analyzers.threshold_of("temporal") == ANALYZERS.get("temporal").threshold  # eval's is untouched
     scores = pd.read_csv(tmp_path / "out" / "validity_scores.csv")
     assert not scores.with_probe.any() and {"ground_truth", "nuisance:shake"} <= set(scores.condition)
     written = pd.read_csv(tmp_path / "out" / "validity.csv")
     assert list(written.columns) == VALIDITY_COLUMNS and not written.probe.any()
     # with the probe (the default): the same table shape, written side by side with the one above
-    with_probe = run_validate(suite, ["temporal"], tmp_path / "with", tmp_path / "cache", progress=False)
+    with_probe = run_validate(suite, ["temporal"], tmp_path / "with", tmp_path / "cache", progress=False,
+                              write_thresholds=True)
     assert with_probe.probe.all()
+    stored = yaml.safe_load(package.read_text())
+    assert set(stored["with_probe"]) == {"temporal"} and set(stored["without_probe"]) == {"temporal", "geometry"}
     both = pd.concat([with_probe, table[table.analyzer == "temporal"]])
     assert len(both.groupby(["failure", "probe"])) == 2 * len(FAILURES)
     assert "geometry" in default_analyzers(False) and "interaction" not in default_analyzers(False)

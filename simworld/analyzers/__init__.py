@@ -95,16 +95,25 @@ ANALYZERS: Registry[type[Analyzer]] = Registry("analyzer")
 THRESHOLDS_FILE = Path(__file__).with_name("thresholds.yaml")  # written by `simworld validate write=true`
 
 
-def threshold_of(name: str) -> float:
-    """The calibrated failure threshold of an analyzer's score (its class default when not calibrated)."""
-    return float(_calibrated().get(name, ANALYZERS.get(name).threshold))
+def threshold_of(name: str, with_probe: bool = True) -> float:
+    """The calibrated failure threshold of an analyzer's score: calibrated with its probe (`simworld eval`) or
+    without one (`simworld score`); the class default when not calibrated."""
+    calibrated = _calibrated()
+    if not with_probe and name in calibrated["without_probe"]:
+        return calibrated["without_probe"][name]
+    return float(calibrated["with_probe"].get(name, ANALYZERS.get(name).threshold))
+
+
+def stored_thresholds() -> dict[str, dict[str, float]]:
+    """{"with_probe": {...}, "without_probe": {...}} as in simworld/analyzers/thresholds.yaml."""
+    return {k: dict(v) for k, v in _calibrated().items()}
 
 
 @functools.lru_cache(maxsize=1)
-def _calibrated() -> dict[str, float]:
-    if not THRESHOLDS_FILE.exists():
-        return {}
-    return {k: float(v) for k, v in (yaml.safe_load(THRESHOLDS_FILE.read_text()) or {}).items()}
+def _calibrated() -> dict[str, dict[str, float]]:
+    raw = yaml.safe_load(THRESHOLDS_FILE.read_text()) if THRESHOLDS_FILE.exists() else None
+    raw = raw or {}
+    return {key: {k: float(v) for k, v in (raw.get(key) or {}).items()} for key in ("with_probe", "without_probe")}
 
 
 def register_analyzer(cls: type[Analyzer]) -> type[Analyzer]:

@@ -70,7 +70,7 @@ class ValidateConfig:
     out: str = "validation"  # validity.csv, validity_scores.csv, thresholds.yaml
     write: bool = False  # also store the calibrated thresholds in the package (simworld/analyzers/thresholds.yaml)
     probe: bool = True  # false: the analyzers that run without a probe, given the same clips with an empty context
-    # (as `simworld score` runs them); their thresholds are calibrated apart and never written into the package
+    # (as `simworld score` runs them); their thresholds are calibrated apart (`simworld score` uses them)
     cache_dir: Optional[str] = None
     probes_dir: Optional[str] = None
     progress: bool = True
