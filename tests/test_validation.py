@@ -78,7 +78,8 @@ def package_thresholds(tmp_path, monkeypatch):
     """A stand-in for simworld/analyzers/thresholds.yaml, and no stale cached thresholds before or after."""
     import simworld.analyzers as analyzers
 
-    package = package_thresholds
+    package = tmp_path / "package_thresholds.yaml"
+    monkeypatch.setattr(analyzers, "THRESHOLDS_FILE", package)
     analyzers._calibrated.cache_clear()
     yield package
     analyzers._calibrated.cache_clear()
