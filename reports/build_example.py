@@ -12,10 +12,13 @@ Checkpoints that are not there yet are left out (the report then compares the or
 from __future__ import annotations
 
 import argparse
+import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINES = ("oracle", "frozen", "shuffled", "noise")
@@ -40,6 +43,8 @@ def main() -> None:
     parser.add_argument("--checkpoints", default="model/dit-*.safetensors", help="glob of checkpoints, from the root")
     parser.add_argument("--work", default="runs/example", help="folder for the runs and the validity table")
     parser.add_argument("--out", default="reports/example/report.html", help="the report page")
+    parser.add_argument("--validity", nargs="*", default=None,
+                        help="existing `simworld validate` folders (with and without a probe) instead of running it")
     args = parser.parse_args()
 
     work = (ROOT / args.work).resolve()
@@ -58,9 +63,17 @@ def main() -> None:
         name = f"{generator}-{args.suite}"
         simworld("eval", f"generator={generator}", f"name={name}", *common)
         runs.append(work / name)
-    validity = work / f"validity-{args.suite}"
-    simworld("validate", f"suite={args.suite}", f"out={validity}", "progress=false",
-             *([f"seeds={args.seeds}"] if args.seeds is not None else []))
+    validity = work / f"validity-{args.suite}.csv"
+    folders = [Path(folder) for folder in args.validity] if args.validity else []
+    if not folders:  # with a probe (as eval) and without (as score), shown side by side
+        seeds = [f"seeds={args.seeds}"] if args.seeds is not None else []
+        for probe in ("true", "false"):
+            folders.append(work / f"validity-{args.suite}-probe-{probe}")
+            simworld("validate", f"suite={args.suite}", f"probe={probe}", f"out={folders[-1]}", "progress=false",
+                     *seeds)
+    tables = [pd.read_csv(folder / "validity.csv") for folder in folders]
+    pd.concat(tables, ignore_index=True).to_csv(validity.with_suffix(".tmp"), index=False)
+    shutil.move(validity.with_suffix(".tmp"), validity)
     title = (f"simworld: the bundled checkpoints against the oracle and baselines ({args.suite} suite)" if checkpoints
              else f"simworld: the oracle against the degenerate baselines ({args.suite} suite)")
     simworld("report", f"runs=[{','.join(str(r) for r in runs)}]", f"validity={validity}",

@@ -24,7 +24,8 @@ METRIC_DOCS = Path(__file__).resolve().parents[1] / "analyzers" / "metrics"
 MARK_METRICS = ("failure_frame", "first_failure", "first_jump")  # a metric naming the frame where it fails
 GALLERY_SIZE = 6  # worst clips shown per analyzer
 CARD_FIELDS = (("parameters", "parameters"), ("training_flops", "training FLOPs"), ("steps", "steps"),
-               ("tokens_seen", "tokens seen"), ("wall_time_s", "wall time (s)"), ("hardware", "hardware"))
+               ("tokens_seen", "tokens seen"), ("wall_time_s", "wall time (s)"), ("held_out_loss", "held-out loss"),
+               ("hardware", "hardware"))
 
 
 def metric_docs() -> dict[str, dict]:
