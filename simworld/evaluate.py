@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -78,6 +79,7 @@ def run_eval(cfg: dict[str, Any]) -> Path:
     print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows -> {out}")
     if len(summary):
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    sys.stdout.flush()  # a launcher's worker process lives on: its log shows the run now, not at its exit
     if runner.generation_errors:
         listed = "; ".join(f"{k}: {v}" for k, v in list(runner.generation_errors.items())[:10])
         more = len(runner.generation_errors) - 10
