@@ -88,3 +88,17 @@ def test_ray_sweep_on_a_running_cluster_then_one_report_and_a_failed_job_fails_t
     assert result.returncode != 0
     assert "suite=nope" in result.stderr and "exit status 2" in result.stderr
     assert (tmp_path / "oracle-smoke" / "results.parquet").exists()  # the other job still finished
+
+
+def test_sweep_jobs_over_seeds_and_checkpoints_get_their_own_run_folders(tmp_path):
+    from simworld.cli import sweep_variant
+
+    result = simworld("eval", "--multirun", "generator=frozen", "seeds=1,2", "suite=smoke", "analyzers=[temporal]",
+                      f"runs_dir={tmp_path}", "progress=false", "report=false", f"cache_dir={tmp_path / 'cache'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for seeds in (1, 2):
+        table = pd.read_parquet(tmp_path / f"frozen-seeds{seeds}-smoke" / "results.parquet")
+        assert len(table[table.metric == "score"]) == 3 * seeds
+    assert sweep_variant(["generator.checkpoint=model/dit-4m.safetensors", "generator.steps=10", "runs_dir=x",
+                          "generator.device=cpu", "suite=core"]) == ["dit-4m", "steps10"]
+    assert sweep_variant(["generator.target=my_pkg.sampling:generate", "+generator.kwargs={a: 1}"]) == ["generate"]
