@@ -93,7 +93,7 @@ class AnalysisCosts:
 
 
 class AnalysisPool:
-    """Runs AnalysisTasks in `workers` processes (or inline with one worker), costliest ready task first;
+    """Runs AnalysisTasks in `workers` processes (inline, one after the other, with 0), costliest ready task first;
     `on_result(task, result)` is called for each, from one thread at a time."""
 
     def __init__(self, workers: int, function: Callable[..., dict[str, Any]], costs: AnalysisCosts,
@@ -107,7 +107,7 @@ class AnalysisPool:
         self._closing, self._error = False, None
         self._condition = threading.Condition()
         self._executor = self._thread = None
-        if workers > 1:
+        if workers >= 1:
             import multiprocessing
 
             context = multiprocessing.get_context("forkserver")
@@ -120,7 +120,7 @@ class AnalysisPool:
             self._thread.start()
 
     def submit(self, task: AnalysisTask) -> None:
-        if self._executor is None:  # one worker: run it now, in this process
+        if self._executor is None:  # no workers: run it now, in this process
             self._complete(task, timed_call(self.function, task.arguments))
             return
         with self._condition:

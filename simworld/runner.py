@@ -210,9 +210,12 @@ class Runner:
         return tasks
 
     def analysis_workers(self) -> int:
-        """Analysis processes: as asked, but no more than the CPUs this job was given, and none of its own inside
-        a launcher's worker process."""
-        return 1 if nested_worker() else max(1, min(self.workers, job_cpus()))
+        """Analysis processes; 0: analyze in this process after each clip (workers=1, or inside a launcher's worker
+        process). Otherwise as asked but no more than the CPUs this job was given, and at least one: on one CPU
+        that process still overlaps a generator that waits on a GPU."""
+        if self.workers <= 1 or nested_worker():
+            return 0
+        return max(1, min(self.workers, job_cpus()))
 
     def run(self) -> list[dict]:
         """Generate each clip in this process and hand its analyses to the pool at once, so analysis overlaps

@@ -57,9 +57,9 @@ def test_costliest_ready_analysis_starts_first_and_costs_are_learned(tmp_path):
     assert 0.2 < learned.expected(task("x", "sfm", (), tmp_path)) < 2.0  # measured, not the prior of 5 s
 
 
-def test_one_worker_runs_inline_in_submission_order(tmp_path):
+def test_no_workers_runs_inline_in_submission_order(tmp_path):
     order = []
-    with AnalysisPool(1, wait_and_stamp, costs(tmp_path, a=0.1, b=9.0), lambda t, r: order.append(t.name)) as pool:
+    with AnalysisPool(0, wait_and_stamp, costs(tmp_path, a=0.1, b=9.0), lambda t, r: order.append(t.name)) as pool:
         pool.submit(task("a", "a", (0.0,), tmp_path))
         assert order == ["a"]  # done before submit returned
         pool.submit(task("b", "b", (0.0,), tmp_path))
@@ -122,7 +122,7 @@ def test_runner_analyzes_a_clip_while_it_generates_the_next(tmp_path, monkeypatc
     import simworld.runner
     from simworld.evaluate import run_eval
 
-    monkeypatch.setattr(simworld.runner, "job_cpus", lambda: 2)  # two analysis processes even on one core
+    monkeypatch.setattr(simworld.runner, "job_cpus", lambda: 1)  # one analysis process still overlaps
     monkeypatch.setattr(simworld.runner, "analyze_one", gated_analyze_one)
     generator = {"name": "callable", "target": "tests.test_analysis_pool:gated_oracle",
                  "kwargs": {"gates": str(tmp_path), "second": "smoke_dolly_i2v_s0"}}
