@@ -13,6 +13,7 @@ any point and started again redoes nothing that finished:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -36,6 +37,22 @@ WORLD_VERSION = "1"  # bump when the simulator's output changes: cached ground t
 
 def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+_RECENT_CLIPS: dict[tuple, Clip] = {}  # the last few decoded clips of this process (see read_cached)
+
+
+def read_cached(path: str | Path) -> Clip:
+    """read_clip, remembering the last 4 clips of this process: a clip is read by its generation, its export and
+    each of its analyzers, and decoding H.264 was the runner's largest cost after rendering (profiled on `core`).
+    Keyed by the file's size and mtime, so a rewritten file is read again; callers get their own copy."""
+    stat = os.stat(path)
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _RECENT_CLIPS:
+        if len(_RECENT_CLIPS) >= 4:
+            _RECENT_CLIPS.pop(next(iter(_RECENT_CLIPS)))
+        _RECENT_CLIPS[key] = read_clip(path)
+    return copy.deepcopy(_RECENT_CLIPS[key])
 
 
 @dataclass
@@ -63,7 +80,7 @@ class GroundTruthStore:
     def get(self, job: Job) -> Clip:
         path = self.path(job)
         if path.with_suffix(".json").exists():
-            return read_clip(path)
+            return read_cached(path)
         from simworld.world.render import render_scene
 
         clip = render_scene(job.probe.scene(job.seed))
@@ -97,9 +114,9 @@ def build_request(job: Job, gt_store: GroundTruthStore) -> GenerationRequest:
 def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer: str) -> dict[str, list[dict]]:
     """Run one analyzer on one cached clip (in a worker process): {"metrics": [...], "explanations": [...]}."""
     cls = ANALYZERS.get(analyzer)
-    clip = read_clip(clip_path)
+    clip = read_cached(clip_path)
     needs_gt = cls.uses_ground_truth or cls.needs_ground_truth
-    gt = read_clip(gt_path) if (needs_gt and gt_path) else None
+    gt = read_cached(gt_path) if (needs_gt and gt_path) else None
     sink = Explanations()
     context = AnalysisContext(probe=probe, ground_truth=gt,
                               conditioning_indices=probe.conditioning.indices(probe.frames)[0],
@@ -173,7 +190,7 @@ class Runner:
         folder (the report reads only the run folder)."""
         target = self.out / "clips" / f"{job.name}.mp4"
         if not target.with_suffix(".json").exists():
-            write_clip(read_clip(path), target.parent, target.stem)
+            write_clip(read_cached(path), target.parent, target.stem)
         truth = self.out / "clips" / "ground_truth" / f"{job.name}.mp4"
         if not truth.with_suffix(".json").exists():
             clip = self.gt.get(job)
@@ -202,7 +219,7 @@ class Runner:
             if path.exists() and json.loads(path.read_text()).get("key") == key:
                 continue
             cls = ANALYZERS.get(analyzer)
-            if cls.uses_ground_truth or cls.needs_ground_truth:
+            if (cls.uses_ground_truth or cls.needs_ground_truth) and not self.gt.path(job).with_suffix(".json").exists():
                 self.gt.get(job)  # render in the parent so workers never race on the same file
             size = job.probe.frames * job.probe.width * job.probe.height / 1e6
             tasks.append(AnalysisTask(f"{job.name}/{analyzer}", analyzer,
