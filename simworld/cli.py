@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -58,13 +59,39 @@ def render_command(cfg: DictConfig) -> None:
         print(f"{kind:>13}: {path}")
 
 
+NOT_IN_RUN_NAMES = {"device", "threads", "kwargs", "manifest"}  # generator settings that do not change the clips
+
+
+def sweep_variant(overrides: list[str]) -> list[str]:
+    """What tells a multirun's jobs apart besides generator and suite, for their run folders
+    (`<generator>-<variant>-<suite>`): a checkpoint's file stem, a folder's or callable's name, sampler settings,
+    the seed count. Without it, jobs over several checkpoints or seed counts would share one folder."""
+    parts = []
+    for override in overrides:
+        key, _, value = override.lstrip("+~").partition("=")
+        if key == "seeds":
+            parts.append(f"seeds{value}")
+        elif key in ("generator.checkpoint", "generator.dir"):
+            parts.append(Path(value.rstrip("/")).name.split(".")[0])
+        elif key == "generator.target":
+            parts.append(value.rsplit(":", 1)[-1])
+        elif key.startswith("generator.") and key.split(".", 1)[1] not in NOT_IN_RUN_NAMES:
+            parts.append(f"{key.split('.', 1)[1]}{value}")
+    return [part.replace("/", "_") for part in parts if part]
+
+
 def eval_command(cfg: DictConfig) -> None:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
     from simworld.evaluate import RunFailed, run_eval
     from simworld.probes import ProbeError
     from simworld.registry import UnknownNameError
 
+    hydra_cfg = HydraConfig.get()
+    variant = sweep_variant(list(hydra_cfg.overrides.task)) if hydra_cfg.mode == RunMode.MULTIRUN else []
     try:
-        run_eval(OmegaConf.to_container(cfg, resolve=True))
+        run_eval(OmegaConf.to_container(cfg, resolve=True), variant=variant)
     except RunFailed as err:
         print(f"simworld eval: {err}", file=sys.stderr)
         sys.exit(1)
@@ -120,7 +147,8 @@ def train_command(cfg: DictConfig) -> None:
         path = train(OmegaConf.to_container(cfg, resolve=True))
     except (CheckpointError, TextEncoderError, ValueError, FileNotFoundError) as err:
         _fail("train", err)
-    print(f"checkpoint: {path} (card: {path.with_suffix('.json')})")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
+        print(f"checkpoint: {path} (card: {path.with_suffix('.json')})")
 
 
 COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,14 +42,15 @@ def checkpoint_card(checkpoint: str | None) -> dict[str, Any] | None:
     return {k: v for k, v in data.items() if k != "train_config"} if isinstance(data, dict) else None
 
 
-def run_eval(cfg: dict[str, Any]) -> Path:
-    """Run `cfg` (the resolved EvalConfig as a dict); returns the run folder."""
+def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
+    """Run `cfg` (the resolved EvalConfig as a dict); returns the run folder. `variant`: what tells this run from
+    the other jobs of a sweep, put into the default name `<generator>-<variant>-<suite>`."""
     started = time.perf_counter()
     generator = make_generator(cfg["generator"])
     suite = load_suite(cfg["suite"], Path(cfg["probes_dir"]) if cfg.get("probes_dir") else None)
     if cfg.get("seeds") is not None:
         suite.probes = [p.__class__(**{**p.__dict__, "seeds": list(range(cfg["seeds"]))}) for p in suite.probes]
-    name = cfg.get("name") or f"{generator.name}-{suite.name}"
+    name = cfg.get("name") or "-".join([generator.name, *(variant or []), suite.name])
     out = Path(cfg.get("out") or Path(cfg["runs_dir"]) / name)
     cache = Path(cfg.get("cache_dir") or cache_dir())
     runner = Runner(suite, generator, out, cache, name, workers=cfg["workers"], analyzers=cfg.get("analyzers"),
@@ -78,6 +80,7 @@ def run_eval(cfg: dict[str, Any]) -> Path:
     print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows -> {out}")
     if len(summary):
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    sys.stdout.flush()  # a launcher's worker process lives on: its log shows the run now, not at its exit
     if runner.generation_errors:
         listed = "; ".join(f"{k}: {v}" for k, v in list(runner.generation_errors.items())[:10])
         more = len(runner.generation_errors) - 10

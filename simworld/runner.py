@@ -1,4 +1,5 @@
-"""The runner: suite x generator x seeds -> cached clips -> analyzers (in parallel processes) -> result rows.
+"""The runner: suite x generator x seeds -> cached clips -> analyzers (in parallel processes, overlapping
+generation: `simworld.analysis_pool`) -> result rows.
 
 Every artefact is a file written atomically, and work is skipped when its file exists, so a run killed at
 any point and started again redoes nothing that finished:
@@ -12,11 +13,11 @@ any point and started again redoes nothing that finished:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import numpy as np
 from tqdm import tqdm
 
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
+from simworld.analysis_pool import AnalysisCosts, AnalysisPool, AnalysisTask, job_cpus
 from simworld.analyzers.explanations import Explanations
 from simworld.clip import Clip, atomic_write_json, read_clip, write_clip
 from simworld.generators import GenerationError, GenerationRequest, Generator, check_output
@@ -35,6 +37,22 @@ WORLD_VERSION = "1"  # bump when the simulator's output changes: cached ground t
 
 def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+_RECENT_CLIPS: dict[tuple, Clip] = {}  # the last few decoded clips of this process (see read_cached)
+
+
+def read_cached(path: str | Path) -> Clip:
+    """read_clip, remembering the last 4 clips of this process: a clip is read by its generation, its export and
+    each of its analyzers, and decoding H.264 was the runner's largest cost after rendering (profiled on `core`).
+    Keyed by the file's size and mtime, so a rewritten file is read again; callers get their own copy."""
+    stat = os.stat(path)
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _RECENT_CLIPS:
+        if len(_RECENT_CLIPS) >= 4:
+            _RECENT_CLIPS.pop(next(iter(_RECENT_CLIPS)))
+        _RECENT_CLIPS[key] = read_clip(path)
+    return copy.deepcopy(_RECENT_CLIPS[key])
 
 
 @dataclass
@@ -62,7 +80,7 @@ class GroundTruthStore:
     def get(self, job: Job) -> Clip:
         path = self.path(job)
         if path.with_suffix(".json").exists():
-            return read_clip(path)
+            return read_cached(path)
         from simworld.world.render import render_scene
 
         clip = render_scene(job.probe.scene(job.seed))
@@ -96,9 +114,9 @@ def build_request(job: Job, gt_store: GroundTruthStore) -> GenerationRequest:
 def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer: str) -> dict[str, list[dict]]:
     """Run one analyzer on one cached clip (in a worker process): {"metrics": [...], "explanations": [...]}."""
     cls = ANALYZERS.get(analyzer)
-    clip = read_clip(clip_path)
+    clip = read_cached(clip_path)
     needs_gt = cls.uses_ground_truth or cls.needs_ground_truth
-    gt = read_clip(gt_path) if (needs_gt and gt_path) else None
+    gt = read_cached(gt_path) if (needs_gt and gt_path) else None
     sink = Explanations()
     context = AnalysisContext(probe=probe, ground_truth=gt,
                               conditioning_indices=probe.conditioning.indices(probe.frames)[0],
@@ -115,8 +133,9 @@ def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer:
 
 
 def nested_worker() -> bool:
-    """True inside a launcher's worker process (joblib, Ray, ...): the launcher already runs jobs in parallel,
-    and a process pool nested in its workers would oversubscribe the cores (and loky forbids it)."""
+    """True inside a multiprocessing worker (joblib's launcher): the launcher already runs jobs in parallel, and a
+    process pool nested in its workers would oversubscribe the cores (and loky forbids it). Launchers that start
+    plain processes (submitit, Ray) cap the pool through `job_cpus` instead."""
     import multiprocessing
 
     return multiprocessing.parent_process() is not None
@@ -171,7 +190,7 @@ class Runner:
         folder (the report reads only the run folder)."""
         target = self.out / "clips" / f"{job.name}.mp4"
         if not target.with_suffix(".json").exists():
-            write_clip(read_clip(path), target.parent, target.stem)
+            write_clip(read_cached(path), target.parent, target.stem)
         truth = self.out / "clips" / "ground_truth" / f"{job.name}.mp4"
         if not truth.with_suffix(".json").exists():
             clip = self.gt.get(job)
@@ -191,56 +210,65 @@ class Runner:
         return digest({"clip": str(clip_path), "stamp": clip_stamp, "analyzer": analyzer, "version": cls.version,
                        "params": job.probe.analyzers.get(analyzer, {}), "probe": job.probe.identity()})
 
+    def pending_analyses(self, job: Job, clip: Path) -> list[AnalysisTask]:
+        """The analyses of `job`'s clip whose rows are missing or stale (resuming skips the rest)."""
+        tasks = []
+        for analyzer in self.analyzers_for(job.probe):
+            key = self.analysis_key(job, analyzer, clip)
+            path = self.rows_path(job, analyzer)
+            if path.exists() and json.loads(path.read_text()).get("key") == key:
+                continue
+            cls = ANALYZERS.get(analyzer)
+            if (cls.uses_ground_truth or cls.needs_ground_truth) and not self.gt.path(job).with_suffix(".json").exists():
+                self.gt.get(job)  # render in the parent so workers never race on the same file
+            size = job.probe.frames * job.probe.width * job.probe.height / 1e6
+            tasks.append(AnalysisTask(f"{job.name}/{analyzer}", analyzer,
+                                      (str(clip), str(self.gt.path(job)), job.probe, analyzer), path, key, size))
+        return tasks
+
+    def analysis_workers(self) -> int:
+        """Analysis processes; 0: analyze in this process after each clip (workers=1, or inside a launcher's worker
+        process). Otherwise as asked but no more than the CPUs this job was given, and at least one: on one CPU
+        that process still overlaps a generator that waits on a GPU."""
+        if self.workers <= 1 or nested_worker():
+            return 0
+        return max(1, min(self.workers, job_cpus()))
+
     def run(self) -> list[dict]:
+        """Generate each clip in this process and hand its analyses to the pool at once, so analysis overlaps
+        generation; then wait for the analyses still running."""
         start = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
-        clips: dict[str, Path] = {}
-        for job in tqdm(self.jobs, desc=f"generate [{self.generator.name}]", unit="clip", disable=not self.progress):
-            try:
-                clips[job.name] = self.generate(job)
-                self.export(job, clips[job.name])
-            except (GenerationError, ValueError, RuntimeError, OSError) as err:
-                self.generation_errors[job.name] = f"{type(err).__name__}: {err}".splitlines()[0]
-        self.timings["generate_s"] = time.perf_counter() - start
-        start = time.perf_counter()
-        tasks = []
-        for job in self.jobs:
-            if job.name not in clips:
-                continue
-            for analyzer in self.analyzers_for(job.probe):
-                key = self.analysis_key(job, analyzer, clips[job.name])
-                path = self.rows_path(job, analyzer)
-                if path.exists() and json.loads(path.read_text()).get("key") == key:
-                    continue
-                gt_path = self.gt.path(job)
-                if ANALYZERS.get(analyzer).uses_ground_truth or ANALYZERS.get(analyzer).needs_ground_truth:
-                    self.gt.get(job)  # render in the parent so workers never race on the same file
-                tasks.append((job, analyzer, key, str(clips[job.name]), str(gt_path)))
-        self._analyze(tasks)
-        self.timings["analyze_s"] = time.perf_counter() - start
-        return self.collect()
+        costs = AnalysisCosts.load(self.cache / "analysis_costs.json", lambda name: ANALYZERS.get(name).cost)
+        bar = tqdm(total=0, desc="analyze", unit="score", position=1, disable=not self.progress)
 
-    def _analyze(self, tasks: list) -> None:
-        bar = tqdm(total=len(tasks), desc="analyze", unit="score", disable=not self.progress or not tasks)
-
-        def save(job: Job, analyzer: str, key: str, result: dict[str, list[dict]]) -> None:
-            atomic_write_json(self.rows_path(job, analyzer), {"key": key, **result})
+        def save(task: AnalysisTask, result: dict[str, list[dict]]) -> None:
+            atomic_write_json(task.row_path, {"key": task.key, **result})
             bar.update(1)
 
-        if self.workers <= 1 or len(tasks) <= 1 or nested_worker():
-            for job, analyzer, key, clip, gt in tasks:
-                save(job, analyzer, key, analyze_one(clip, gt, job.probe, analyzer))
-        else:
-            import multiprocessing
-
-            context = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(self.workers, mp_context=context, initializer=_worker_init) as pool:
-                futures = {pool.submit(analyze_one, clip, gt, job.probe, analyzer): (job, analyzer, key)
-                           for job, analyzer, key, clip, gt in tasks}
-                for future in as_completed(futures):
-                    job, analyzer, key = futures[future]
-                    save(job, analyzer, key, future.result())
+        with AnalysisPool(self.analysis_workers(), analyze_one, costs, save, initializer=_worker_init) as pool:
+            for job in tqdm(self.jobs, desc=f"generate [{self.generator.name}]", unit="clip", position=0,
+                            disable=not self.progress):
+                try:
+                    path = self.generate(job)
+                    tasks = self.pending_analyses(job, path)
+                except (GenerationError, ValueError, RuntimeError, OSError) as err:
+                    self.generation_errors[job.name] = f"{type(err).__name__}: {err}".splitlines()[0]
+                    continue
+                bar.total += len(tasks)
+                bar.refresh()
+                for task in tasks:
+                    pool.submit(task)
+                try:  # after the analyses are handed out: the workers start meanwhile
+                    self.export(job, path)
+                except (ValueError, RuntimeError, OSError) as err:
+                    self.generation_errors[job.name] = f"{type(err).__name__}: {err}".splitlines()[0]
+            self.timings["generate_s"] = time.perf_counter() - start
+            waited = time.perf_counter()
+        self.timings["analyze_s"] = time.perf_counter() - waited  # analyses left when generation ended
+        self.timings["analysis_busy_s"] = pool.busy_s  # analysis seconds summed over the workers
         bar.close()
+        return self.collect()
 
     # ---------------------------------------------------------------- results
     def collect(self) -> list[dict]:

@@ -86,6 +86,8 @@ class Analyzer:
     needs_ground_truth: ClassVar[bool] = False  # cannot run without it
     threshold: ClassVar[float] = 0.5  # `failure` = score below this; `simworld validate` calibrates it
     failures: ClassVar[dict[str, Any]] = {}  # failure name -> injection (clip, rng) -> frames, for validation
+    cost: ClassVar[float] = 0.3  # rough seconds per 16x128x128 clip on one core: the runner's guess for ordering
+    # analyses (costliest first) until it has measured the analyzer (simworld.analysis_pool)
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
         raise NotImplementedError

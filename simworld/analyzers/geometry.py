@@ -257,6 +257,7 @@ class Geometry(Analyzer):
     uses_ground_truth = True
     threshold = 0.5
     failures = {"scene_morph": inject_scene_morph, "frame_swap": on_frames(inject_swaps)}
+    cost = 2.5  # structure from motion: the slowest analyzer, started first when several are ready
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
         if clip.num_frames < 3:

@@ -7,7 +7,8 @@
 
 Batches are a pure function of (seed, step), so a run stopped and resumed sees the same data as one that
 was not. What differs between the VAE and a transformer (data, loss, evaluation, samples) is in the two
-small task classes below.
+small task classes below. Under torchrun each rank trains on its share of every global batch
+(`simworld.model.distributed`); only rank 0 writes.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from simworld.model.checkpoint import file_sha256, load_checkpoint, save_checkpoint
+from simworld.model.distributed import Ranks
 from simworld.model.data import (Bucket, BucketSampler, ClipPool, LatentPool, frames_uint8, random_windows,
                                  video_tensor)
 from simworld.model.flow import add_noise, flow_loss, frame_timesteps, sample_condition_mask, sample_timesteps
@@ -64,6 +66,8 @@ def contact_sheet(rows: list[np.ndarray], path: Path, every: int = 2) -> None:
 class VAETask:
     """Crops of consecutive frames; L1 + MSE + small KL; held-out PSNR on whole clips."""
 
+    ranks = Ranks()  # set by train() under torchrun
+
     def __init__(self, cfg: dict, device: torch.device, cache: Path):
         self.cfg, self.device = cfg, device
         self.model = VideoVAE(VAE_SIZES[cfg["model"]["size"]])
@@ -77,14 +81,23 @@ class VAETask:
         rng = np.random.default_rng([self.cfg["seed"], step, 1])
         count = self.cfg["model"]["batch"]
         clips = [self.pools[which][int(i)].frames for i in rng.choice(self.cfg["data"]["pool"], size=count)]
-        return random_windows(clips, count, self.cfg["vae_window"], self.cfg["vae_crop"], rng).to(self.device)
+        windows = random_windows(clips, count, self.cfg["vae_window"], self.cfg["vae_crop"], rng)
+        if self.ranks.enabled:  # every rank draws the global batch (cheap crops) and keeps its share
+            windows = windows[self.ranks.shard(count)]
+        return windows.to(self.device)
 
     def tokens(self, batch: torch.Tensor) -> int:
         return batch.shape[0] * batch.shape[2]  # frames seen
 
     def loss(self, model: VideoVAE, batch: torch.Tensor, step: int) -> tuple[torch.Tensor, dict]:
         generator = torch.Generator().manual_seed(self.cfg["seed"] * 1_000_003 + step)
-        return model.loss(batch, generator=None if self.device.type == "cuda" else generator)
+        if not self.ranks.enabled:
+            return model.loss(batch, generator=None if self.device.type == "cuda" else generator)
+        # the posterior's noise is drawn per rank (the same in distribution as one process, not the same numbers);
+        # the loss is a mean over crops: weighting each share by its size makes the ranks' mean the global mean
+        generator.manual_seed(self.cfg["seed"] * 1_000_003 + step + 7919 * self.ranks.rank)
+        loss, info = model.loss(batch, generator=None if self.device.type == "cuda" else generator)
+        return loss * batch.shape[0] * self.ranks.world / self.cfg["model"]["batch"], info
 
     @torch.no_grad()
     def evaluate(self, model: VideoVAE) -> dict[str, float]:
@@ -119,6 +132,8 @@ class DiTTask:
     """Cached VAE latents in buckets; rectified-flow loss with masked conditioning frames and caption dropout;
     held-out loss at 10 evenly spaced timesteps; samples from held-out captions."""
 
+    ranks = Ranks()  # set by train() under torchrun
+
     def __init__(self, cfg: dict, device: torch.device, cache: Path):
         from simworld.model.text import shared_text_encoder
 
@@ -152,7 +167,12 @@ class DiTTask:
     def batch(self, step: int) -> dict[str, Any]:
         which, indices = self.sampler.draw(step)
         rng = np.random.default_rng([self.cfg["seed"], step, 2])
-        return self._batch(self.pools[which], indices, rng.random(len(indices)) < self.cfg["caption_dropout"])
+        dropped = rng.random(len(indices)) < self.cfg["caption_dropout"]
+        if not self.ranks.enabled:
+            return self._batch(self.pools[which], indices, dropped)
+        shard = self.ranks.shard(len(indices))
+        return {**self._batch(self.pools[which], indices[shard], dropped[shard]),
+                "shard": (shard.start, shard.stop, len(indices))}
 
     def tokens(self, batch: dict) -> int:
         b, _, t, h, w = batch["latent"].shape
@@ -162,12 +182,18 @@ class DiTTask:
         generator = torch.Generator().manual_seed(self.cfg["seed"] * 1_000_003 + step)
         latent = batch["latent"]
         b, _, frames = latent.shape[:3]
-        t = sample_timesteps(b, generator, shift=self.cfg["timestep_shift"]).to(self.device)
-        given = sample_condition_mask(b, frames, self.cfg["condition_probability"], generator).to(self.device)
-        noise = torch.randn(latent.shape, generator=generator).to(self.device)
+        # under torchrun: the global batch's random draws, and this rank's rows of them
+        start, stop, total = batch.get("shard", (0, b, b))
+        t = sample_timesteps(total, generator, shift=self.cfg["timestep_shift"])[start:stop].to(self.device)
+        given_all = sample_condition_mask(total, frames, self.cfg["condition_probability"], generator)
+        given = given_all[start:stop].to(self.device)
+        noise = torch.randn((total, *latent.shape[1:]), generator=generator)[start:stop].to(self.device)
         frame_t = frame_timesteps(t, given)
         velocity = model(add_noise(latent, noise, frame_t), frame_t, batch["text"], batch["mask"])
         loss = flow_loss(velocity, latent, noise, given)
+        if "shard" in batch:  # normalised by the global batch's generated frames: the ranks' mean is the global loss
+            generated, generated_all = (~given).sum().clamp_min(1).item(), (~given_all).sum().clamp_min(1).item()
+            loss = loss * generated * self.ranks.world / generated_all
         return loss, {}
 
     @torch.no_grad()
@@ -229,6 +255,8 @@ def train(cfg: dict) -> Path:
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
     device = resolve_device(cfg["device"])
+    ranks = Ranks.from_env(device.type)
+    device = ranks.device(device)
     name = cfg["model"]["name"]
     out = Path(cfg["out"] or Path("runs") / "train" / name)
     cfg["out"] = str(out)
@@ -236,7 +264,12 @@ def train(cfg: dict) -> Path:
     kind = cfg["model"]["kind"]
     if kind not in ("vae", "dit"):
         raise ValueError(f"model.kind={kind!r}; known: vae, dit")
+    if not ranks.main:
+        ranks.barrier()  # rank 0 prepares the shared caches (text encoder, ...) first
     task = (VAETask if kind == "vae" else DiTTask)(cfg, device, cache_dir())
+    if ranks.main:
+        ranks.barrier()
+    task.ranks = ranks
     model = task.model.to(device).train()
     ema = copy.deepcopy(model).requires_grad_(False).eval()
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg["model"]["lr"], weight_decay=cfg["weight_decay"])
@@ -250,18 +283,23 @@ def train(cfg: dict) -> Path:
         ema.load_state_dict(saved["ema"])
         optimizer.load_state_dict(saved["optimizer"])
         state = saved["state"]
-        print(f"resuming {name} from step {state['step']} ({state_path})")
+        if ranks.main:
+            print(f"resuming {name} from step {state['step']} ({state_path})")
+    if ranks.enabled:
+        ranks.broadcast_parameters(model)
+        ranks.broadcast_parameters(ema)
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg["precision"] == "bf16")
     flops_per_shape: dict[str, float] = state["flops_per_shape"]
     steps, started = cfg["model"]["steps"], time.perf_counter()
     wall_before = state["wall_s"]
-    log = open(out / "log.jsonl", "a")
+    log = open(out / "log.jsonl" if ranks.main else os.devnull, "a")
 
     def save() -> None:
         task.before_save(ema)
         card = {"name": name, "kind": kind, "steps": state["step"], "tokens_seen": state["tokens"],
                 "training_flops": state["flops"], "wall_time_s": round(state["wall_s"], 1),
-                "hardware": hardware(device), "torch": torch.__version__, "precision": cfg["precision"],
+                "hardware": hardware(device) + (f", {ranks.world} ranks" if ranks.enabled else ""),
+                "torch": torch.__version__, "precision": cfg["precision"],
                 **state["evaluation"], **task.card(), "train_config": cfg}
         save_checkpoint(checkpoint, ema, card)
         _atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
@@ -281,8 +319,13 @@ def train(cfg: dict) -> Path:
             loss.backward()
         if counter is not None:
             flops_per_shape[shape] = float(counter.get_total_flops())
-        if not math.isfinite(loss.item()):
-            raise FloatingPointError(f"loss is {loss.item()} at step {step}; lower model.lr or check the data")
+        loss_value, tokens, flops = loss.item(), task.tokens(batch), flops_per_shape[shape]
+        if ranks.enabled:  # the global batch's gradient, loss, tokens and FLOPs
+            ranks.average_gradients(model.parameters())
+            loss_value, tokens, flops = ranks.sum([loss_value / ranks.world, tokens, flops], device)
+            tokens = int(round(tokens))
+        if not math.isfinite(loss_value):
+            raise FloatingPointError(f"loss is {loss_value} at step {step}; lower model.lr or check the data")
         torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
@@ -291,18 +334,24 @@ def train(cfg: dict) -> Path:
             for e, p in zip(ema.parameters(), model.parameters()):
                 e.lerp_(p, 1 - decay)
         state["step"] += 1
-        state["tokens"] += task.tokens(batch)
-        state["flops"] += flops_per_shape[shape]
+        state["tokens"] += tokens
+        state["flops"] += flops
         state["wall_s"] = wall_before + time.perf_counter() - started
         done = state["step"] == steps
         out_of_time = cfg["max_minutes"] is not None and time.perf_counter() - started > 60 * cfg["max_minutes"]
+        if ranks.enabled and cfg["max_minutes"] is not None:  # all ranks stop at the same step
+            out_of_time = ranks.sum([float(out_of_time)], device)[0] > 0
+        if not ranks.main:
+            if out_of_time:
+                break
+            continue
         if state["step"] % cfg["log_every"] == 0 or done:
             now = time.perf_counter()
-            record = {"step": state["step"], "loss": round(loss.item(), 5), "lr": optimizer.param_groups[0]["lr"],
+            record = {"step": state["step"], "loss": round(loss_value, 5), "lr": optimizer.param_groups[0]["lr"],
                       "tokens": state["tokens"], "flops": state["flops"], "wall_s": round(state["wall_s"], 1), **info}
             log.write(json.dumps(record) + "\n")
             log.flush()
-            print(f"{name} step {state['step']}/{steps} loss {loss.item():.4f} "
+            print(f"{name} step {state['step']}/{steps} loss {loss_value:.4f} "
                   f"{(now - last_log) / cfg['log_every']:.2f} s/step", flush=True)
             last_log = now
         if state["step"] % cfg["eval_every"] == 0 or done or out_of_time:
@@ -322,6 +371,9 @@ def train(cfg: dict) -> Path:
             print(f"{name}: stopped after {cfg['max_minutes']} minutes at step {state['step']}; run again to resume")
             break
     log.close()
+    if not ranks.main:
+        ranks.close()
+        return checkpoint
     if state["step"] == steps and not checkpoint.exists():
         save()  # a resumed run that had already finished
     if cfg.get("export"):
@@ -333,5 +385,6 @@ def train(cfg: dict) -> Path:
             card.pop(key, None)
         save_checkpoint(target, ema, card, dtype=torch.float16)
         print(f"exported {target} (float16)")
+    ranks.close()
     return checkpoint
 
