@@ -1,0 +1,54 @@
+"""The checkpoints bundled in model/: what the model card claims about them holds, and the default samples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from simworld.generators.bundled import DEFAULT_CHECKPOINT, MODEL_DIR
+
+FAMILY = ("dit-1m", "dit-4m", "dit-16m")
+pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.exists(), reason="model/ holds no trained checkpoint")
+
+
+def card(name: str) -> dict:
+    return json.loads((MODEL_DIR / f"{name}.json").read_text())
+
+
+def test_the_family_is_bundled_in_float16_within_60_mb():
+    files = [MODEL_DIR / f"{name}.safetensors" for name in (*FAMILY, "vae")]
+    assert all(f.exists() for f in files)
+    assert sum(f.stat().st_size for f in files) <= 60e6
+    from safetensors import safe_open
+
+    for file in files:
+        with safe_open(str(file), "pt") as weights:
+            dtypes = {str(weights.get_slice(key).get_dtype()) for key in weights.keys()}
+        # the VAE keeps its latent normalisation statistics in float32
+        assert dtypes == {"F16"} if file.stem != "vae" else "F16" in dtypes, (file, dtypes)
+
+
+def test_one_recipe_and_held_out_loss_falls_with_size():
+    cards = [card(name) for name in FAMILY]
+    assert [c["parameters"] for c in cards] == sorted(c["parameters"] for c in cards)
+    assert len({(c["steps"], json.dumps(c["train_config"]["model"]["lr"])) for c in cards}) == 1  # one recipe
+    losses = [c["held_out_loss"] for c in cards]
+    assert losses == sorted(losses, reverse=True), losses
+    vae = card("vae")
+    assert all(c["vae"]["sha256"] == vae["sha256"] for c in cards)
+
+
+def test_the_default_generator_samples_deterministically():
+    from simworld.generators import GENERATORS, GenerationRequest
+
+    generator = GENERATORS.get("bundled")(steps=4)
+    request = GenerationRequest(probe_id="p", family="camera_orbit", seed=3, prompt="a red cube on a floor",
+                                caption="a red cube on a wooden floor, the camera orbits it", width=64, height=64,
+                                frames=8, fps=8)
+    first, second = generator.generate(request), generator.generate(request)
+    assert first.shape == (8, 64, 64, 3) and first.dtype == np.uint8
+    assert np.array_equal(first, second)
+    assert first.std() > 5  # a picture, not a constant
