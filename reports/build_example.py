@@ -3,6 +3,7 @@ oracle and the degenerate baselines on a suite, with the analyzers' validity tab
 
     python reports/build_example.py                      # core suite -> reports/example/report.html
     python reports/build_example.py --suite full --seeds 5 --workers 2
+    python reports/build_example.py --validity validation/ validation-noprobe/   # reuse `simworld validate` outputs
 
 Every step is a `simworld` command (eval per generator and checkpoint, validate, report); runs and the validity
 folder go to --work (default runs/example/, outside git), so a second call reuses every finished clip and score.
@@ -12,6 +13,7 @@ Checkpoints that are not there yet are left out (the report then compares the or
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import sys
@@ -35,6 +37,12 @@ def simworld(*args: str) -> None:
     print(f"  ({time.perf_counter() - start:.0f} s)", flush=True)
 
 
+def parameters(checkpoint: Path) -> float:
+    """The checkpoint's parameter count from its card (unknown: last)."""
+    card = checkpoint.with_suffix(".json")
+    return json.loads(card.read_text()).get("parameters", float("inf")) if card.exists() else float("inf")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", default="core", help="probe suite (default: core)")
@@ -51,13 +59,13 @@ def main() -> None:
     common = [f"suite={args.suite}", f"runs_dir={work}", f"workers={args.workers}", "report=false"]
     if args.seeds is not None:
         common.append(f"seeds={args.seeds}")
-    checkpoints = sorted(ROOT.glob(args.checkpoints))
+    checkpoints = sorted(ROOT.glob(args.checkpoints), key=parameters)  # the scaling family, smallest first
     if not checkpoints:
         print(f"no checkpoint matches {args.checkpoints}: the report compares the oracle and the baselines only")
     runs = []
-    for checkpoint in checkpoints:  # the scaling family, smallest first (the file names say the size)
+    for checkpoint in checkpoints:
         name = f"bundled-{checkpoint.stem}-{args.suite}"
-        simworld("eval", "generator=bundled", f"generator.checkpoint={checkpoint}", f"name={name}", *common)
+        simworld("eval", "generator=bundled", f"generator.checkpoint={checkpoint.relative_to(ROOT)}", f"name={name}", *common)
         runs.append(work / name)
     for generator in BASELINES:
         name = f"{generator}-{args.suite}"
