@@ -9,7 +9,7 @@ import numpy as np
 from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
-from simworld.validation import CLIP_NUISANCES
+from tests.analyzers.validity_cases import condition_scores
 from simworld.world import SceneSpec, render_scene
 
 PROBES = {
@@ -23,7 +23,6 @@ PROBES = {
 CASES = [("pass_behind", 0), ("pass_behind", 1), ("pass_behind", 2), ("slide_in", 0), ("pan_away_and_back", 0),
          ("pan_away_and_back", 1), ("walk_out_and_back", 0), ("three_shots", 0), ("three_shots", 1),
          ("shots_with_distractor", 0)]
-DEAD = ("frozen", "shuffled", "noise")
 
 
 def probe(probe_id: str, analyzer: str) -> ProbeSpec:
@@ -42,26 +41,7 @@ def analyze(name: str, frames: np.ndarray, gt: Clip | None, probe_id: str = "pas
     return {m.name: m.value for m in ANALYZERS.get(name)().analyze(Clip(frames, 8.0), context)}
 
 
-def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if kind == "frozen":
-        return np.repeat(frames[:1], len(frames), axis=0)
-    if kind == "shuffled":
-        return frames[rng.permutation(len(frames))]
-    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
-
-
 @functools.lru_cache(maxsize=None)
 def validity_scores(name: str) -> dict[str, list[float]]:
-    """Scores of ground truth, each failure, each nuisance and the dead clips, with the same conditions and random
-    streams as `simworld validate`."""
-    cls = ANALYZERS.get(name)
-    conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
-    out: dict[str, list[float]] = {k: [] for k in (*conditions, *DEAD)}
-    for probe_id, seed in CASES:
-        gt = truth(probe_id, seed)
-        for index, (condition, inject) in enumerate(conditions.items()):
-            rng = np.random.default_rng([seed, index, 1234])
-            out[condition].append(analyze(name, gt.frames if inject is None else inject(gt, rng), gt, probe_id)["score"])
-        for kind in DEAD:
-            out[kind].append(analyze(name, dead(kind, gt.frames, np.random.default_rng(seed)), gt, probe_id)["score"])
-    return out
+    """Scores of ground truth, each failure, each nuisance and the dead clips (tests.analyzers.validity_cases)."""
+    return condition_scores(name, CASES, truth, lambda frames, gt, case: analyze(name, frames, gt, case)["score"])

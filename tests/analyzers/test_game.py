@@ -15,6 +15,8 @@ from simworld.probes import ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.validity_cases import DEAD, condition_scores, dead
+
 LOOK_BACK = ["idle", *["turn_left"] * 4, *["turn_right"] * 4, "idle", "look_down", "look_down", "look_up", "look_up",
              "idle", "idle"]
 BUILD_BACK = ["place", *["turn_right"] * 3, *["turn_left"] * 3, "break", *["turn_left"] * 3, *["turn_right"] * 3,
@@ -35,7 +37,6 @@ PROBES = {
 }
 CASES = [("explore", 0), ("explore", 1), ("builder", 0), ("builder", 1), ("turn_and_walk", 0),
          ("look_away_and_back", 0), ("look_away_and_back", 1), ("build_and_look_back", 0)]
-DEAD = ("frozen", "shuffled", "noise")
 
 
 @functools.lru_cache(maxsize=None)
@@ -53,28 +54,9 @@ def analyze(frames: np.ndarray, gt: Clip, probe_id: str = "explore") -> dict[str
     return {m.name: m.value for m in analyzer.analyze(Clip(frames, gt.fps), context)}
 
 
-def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if kind == "frozen":
-        return np.repeat(frames[:1], len(frames), axis=0)
-    if kind == "shuffled":
-        return frames[rng.permutation(len(frames))]
-    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
-
-
 @functools.lru_cache(maxsize=None)
 def scores() -> dict[str, list[float]]:
-    cls = ANALYZERS.get("game")
-    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
-    for probe_id, seed in CASES:
-        gt = truth(probe_id, seed)
-        # the same conditions and random streams as `simworld validate`
-        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
-        for index, (name, inject) in enumerate(conditions.items()):
-            rng = np.random.default_rng([seed, index, 1234])
-            out[name].append(analyze(gt.frames if inject is None else inject(gt, rng), gt, probe_id)["score"])
-        for kind in DEAD:
-            out[kind].append(analyze(dead(kind, gt.frames, np.random.default_rng(seed)), gt, probe_id)["score"])
-    return out
+    return condition_scores("game", CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"])
 
 
 @pytest.mark.parametrize("failure", ["hud_flicker", "action_mismatch", "world_change"])

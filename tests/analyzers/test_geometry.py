@@ -18,6 +18,8 @@ from simworld.probes import ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.validity_cases import DEAD, condition_scores, dead
+
 
 def probe(probe_id: str, family: str, params: dict) -> ProbeSpec:
     return ProbeSpec(id=probe_id, family=family, params=params, analyzers={"geometry": {}})
@@ -30,7 +32,6 @@ PROBES = {
     "pan_away": probe("pan_away", "permanence", {"mode": "pan"}),
 }
 CASES = [("orbit", 0), ("orbit", 1), ("pan", 0), ("pan", 1), ("dolly", 0), ("pan_away", 0)]
-DEAD = ("frozen", "shuffled", "noise")
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,28 +49,9 @@ def score(frames: np.ndarray, gt: Clip | None, probe_id: str | None = "orbit") -
     return analyze(frames, gt, probe_id)["score"].value
 
 
-def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if kind == "frozen":
-        return np.repeat(frames[:1], len(frames), axis=0)
-    if kind == "shuffled":
-        return frames[rng.permutation(len(frames))]
-    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
-
-
 @functools.lru_cache(maxsize=None)
 def scores() -> dict[str, list[float]]:
-    cls = ANALYZERS.get("geometry")
-    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
-    for probe_id, seed in CASES:
-        gt = truth(probe_id, seed)
-        # the same conditions and random streams as `simworld validate`
-        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
-        for index, (name, inject) in enumerate(conditions.items()):
-            rng = np.random.default_rng([seed, index, 1234])
-            out[name].append(score(gt.frames if inject is None else inject(gt, rng), gt, probe_id))
-        for kind in DEAD:
-            out[kind].append(score(dead(kind, gt.frames, np.random.default_rng(seed)), gt, probe_id))
-    return out
+    return condition_scores("geometry", CASES, truth, score)
 
 
 @pytest.mark.parametrize("failure", ["scene_morph", "frame_swap"])

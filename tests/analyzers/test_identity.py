@@ -15,7 +15,8 @@ from simworld.analyzers import identity as identity_module
 from simworld.analyzers.passages import passages
 from simworld.clip import Clip
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
-from tests.analyzers.object_cases import DEAD, analyze, dead, truth, validity_scores
+from tests.analyzers.object_cases import analyze, truth, validity_scores
+from tests.analyzers.validity_cases import DEAD, dead
 from tests.conftest import rendered
 
 DOCS = Path(__file__).resolve().parents[2] / "simworld" / "analyzers" / "metrics" / "identity.yaml"

@@ -16,6 +16,8 @@ from simworld.probes import Conditioning, ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.validity_cases import DEAD, condition_scores, dead
+
 NAME = "interaction"
 PROBES = {
     "strokes": ProbeSpec("strokes", "paint", analyzers={NAME: {}}),
@@ -27,7 +29,6 @@ PROBES = {
 }
 CASES = [("strokes", 0), ("strokes", 1), ("strokes", 2), ("zigzag", 3), ("bites", 0), ("bites", 1), ("bites", 2),
          ("burger", 3), ("cake_from_image", 4)]
-DEAD = ("frozen", "shuffled", "noise")
 
 
 @functools.lru_cache(maxsize=None)
@@ -42,35 +43,15 @@ def analyze(frames: np.ndarray, gt: Clip, probe_id: str = "strokes") -> dict[str
     return {m.name: m.value for m in ANALYZERS.get(NAME)().analyze(Clip(frames, gt.fps), context)}
 
 
-def dead(kind: str, gt: Clip, probe_id: str, rng: np.random.Generator) -> np.ndarray:
-    """The degenerate baselines as the generators make them: the probe's given frames stay in place."""
-    frames = gt.frames
-    if kind == "frozen":
-        out = np.repeat(frames[:1], len(frames), axis=0)
-    elif kind == "shuffled":
-        out = frames[rng.permutation(len(frames))]
-    else:
-        out = rng.integers(0, 256, frames.shape, dtype=np.uint8)
-    target, source = PROBES[probe_id].conditioning.indices(len(frames))
-    out = out.copy()
-    out[target] = frames[source]
-    return out
+def given(probe_id: str, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probe's conditioning frames (target, source indices): the baselines keep them, as the generators do."""
+    return PROBES[probe_id].conditioning.indices(frames)
 
 
 @functools.lru_cache(maxsize=None)
 def scores() -> dict[str, list[float]]:
-    cls = ANALYZERS.get(NAME)
-    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
-    for probe_id, seed in CASES:
-        gt = truth(probe_id, seed)
-        # the same conditions and random streams as `simworld validate`
-        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
-        for index, (name, inject) in enumerate(conditions.items()):
-            rng = np.random.default_rng([seed, index, 1234])
-            out[name].append(analyze(gt.frames if inject is None else inject(gt, rng), gt, probe_id)["score"])
-        for kind in DEAD:
-            out[kind].append(analyze(dead(kind, gt, probe_id, np.random.default_rng(seed)), gt, probe_id)["score"])
-    return out
+    return condition_scores(NAME, CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"],
+                            given=given)
 
 
 @pytest.mark.parametrize("failure", ["undone", "stray"])
@@ -142,7 +123,8 @@ def test_a_clip_framed_its_own_way_is_judged_without_the_worlds_places(probe_id,
     undone = ANALYZERS.get(NAME).failures["undone"](gt, np.random.default_rng(seed))
     assert analyze(mirror(undone), gt, probe_id)["score"] < threshold
     for kind in ("frozen", "shuffled"):
-        assert analyze(mirror(dead(kind, gt, probe_id, np.random.default_rng(seed))), gt, probe_id)["score"] < 0.2
+        baseline = dead(kind, gt.frames, np.random.default_rng(seed), given(probe_id, gt.num_frames))
+        assert analyze(mirror(baseline), gt, probe_id)["score"] < 0.2
 
 
 @pytest.mark.parametrize("width, height, frames, probe_id", [(160, 96, 16, "strokes"), (96, 160, 16, "bites"),
@@ -154,7 +136,8 @@ def test_other_sizes_aspects_and_lengths(width, height, frames, probe_id):
     assert analyze(gt.frames, gt, probe_id)["score"] >= threshold
     for name, inject in ANALYZERS.get(NAME).failures.items():
         assert analyze(inject(gt, np.random.default_rng(1)), gt, probe_id)["score"] < threshold, name
-    assert analyze(dead("frozen", gt, probe_id, np.random.default_rng(0)), gt, probe_id)["score"] < 0.2
+    frozen = dead("frozen", gt.frames, np.random.default_rng(0), given(probe_id, gt.num_frames))
+    assert analyze(frozen, gt, probe_id)["score"] < 0.2
 
 
 def test_clip_of_another_size_or_length_than_the_ground_truth():

@@ -19,11 +19,12 @@ from simworld.probes import ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.validity_cases import DEAD, condition_scores, dead
+
 SCENARIOS = ("fall", "bounce", "roll", "collide", "topple", "shatter")
 PROBES = {s: ProbeSpec(id=s, family="physics", params={"scenario": s}, analyzers={"physics": {}}) for s in SCENARIOS}
 CASES = [("fall", 0), ("fall", 1), ("bounce", 0), ("roll", 1), ("collide", 0), ("topple", 0), ("topple", 1),
          ("shatter", 0), ("shatter", 1)]
-DEAD = ("frozen", "shuffled", "noise")
 
 
 @functools.lru_cache(maxsize=None)
@@ -37,29 +38,9 @@ def analyze(frames: np.ndarray, gt: Clip | None, scenario: str = "fall") -> dict
     return {m.name: m.value for m in ANALYZERS.get("physics")().analyze(Clip(frames, 8.0), context)}
 
 
-def dead(kind: str, frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if kind == "frozen":
-        return np.repeat(frames[:1], len(frames), axis=0)
-    if kind == "shuffled":
-        return frames[rng.permutation(len(frames))]
-    return rng.integers(0, 256, frames.shape, dtype=np.uint8)
-
-
 @functools.lru_cache(maxsize=None)
 def scores() -> dict[str, list[float]]:
-    cls = ANALYZERS.get("physics")
-    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
-    for scenario, seed in CASES:
-        gt = truth(scenario, seed)
-        # the same conditions and random streams as `simworld validate`
-        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
-        for index, (name, inject) in enumerate(conditions.items()):
-            frames = gt.frames if inject is None else inject(gt, np.random.default_rng([seed, index, 1234]))
-            if frames is not None:  # None: nothing to inject it into (no shatter to prevent, no free flight)
-                out[name].append(analyze(frames, gt, scenario)["score"])
-        for kind in DEAD:
-            out[kind].append(analyze(dead(kind, gt.frames, np.random.default_rng(seed)), gt, scenario)["score"])
-    return out
+    return condition_scores("physics", CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"])
 
 
 @pytest.mark.parametrize("failure", list(FAILURES))

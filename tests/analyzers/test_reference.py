@@ -17,6 +17,8 @@ from simworld.probes import Conditioning, ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.validity_cases import DEAD, condition_scores
+
 NAME = "reference"
 PROBES = {
     "fall_extend_forward": ProbeSpec("fall_extend_forward", "physics", params={"scenario": "fall"},
@@ -33,7 +35,6 @@ PROBES = {
 CASES = [("fall_extend_forward", 0), ("fall_extend_forward", 1), ("fall_extend_forward", 2),
          ("strokes_extend_forward", 0), ("strokes_extend_forward", 1), ("pan_extend_backward", 0),
          ("pan_extend_backward", 1), ("pass_behind_interpolate", 0), ("pass_behind_interpolate", 1)]
-DEAD = ("frozen", "shuffled", "noise")
 
 
 @functools.lru_cache(maxsize=None)
@@ -55,35 +56,15 @@ def analyze(frames: np.ndarray, gt: Clip, probe_id: str) -> dict[str, float | No
     return {m.name: m.value for m in ANALYZERS.get(NAME)().analyze(Clip(frames, gt.fps), context(gt, probe_id))}
 
 
-def dead(kind: str, gt: Clip, probe_id: str, rng: np.random.Generator) -> np.ndarray:
-    """The degenerate baselines as the generators make them: the probe's given frames stay in place."""
-    frames = gt.frames
-    if kind == "frozen":
-        out = np.repeat(frames[:1], len(frames), axis=0)
-    elif kind == "shuffled":
-        out = frames[rng.permutation(len(frames))]
-    else:
-        out = rng.integers(0, 256, frames.shape, dtype=np.uint8)
-    target, source = PROBES[probe_id].conditioning.indices(len(frames))
-    out = out.copy()
-    out[target] = frames[source]
-    return out
+def given(probe_id: str, frames: int) -> tuple[np.ndarray, np.ndarray]:
+    """The probe's conditioning frames (target, source indices): the baselines keep them, as the generators do."""
+    return PROBES[probe_id].conditioning.indices(frames)
 
 
 @functools.lru_cache(maxsize=None)
 def scores() -> dict[str, list[float]]:
-    cls = ANALYZERS.get(NAME)
-    out: dict[str, list[float]] = {"ground_truth": []} | {k: [] for k in (*cls.failures, *CLIP_NUISANCES, *DEAD)}
-    for probe_id, seed in CASES:
-        gt = truth(probe_id, seed)
-        # the same conditions and random streams as `simworld validate`
-        conditions = {"ground_truth": None, **cls.failures, **CLIP_NUISANCES}
-        for index, (name, inject) in enumerate(conditions.items()):
-            rng = np.random.default_rng([seed, index, 1234])
-            out[name].append(analyze(gt.frames if inject is None else inject(gt, rng), gt, probe_id)["score"])
-        for kind in DEAD:
-            out[kind].append(analyze(dead(kind, gt, probe_id, np.random.default_rng(seed)), gt, probe_id)["score"])
-    return out
+    return condition_scores(NAME, CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"],
+                            given=given)
 
 
 @pytest.mark.parametrize("failure", ["frozen_continuation", "reversed", "time_shift", "other_seed"])
