@@ -83,8 +83,8 @@ def test_ray_sweep_on_a_running_cluster_then_one_report_and_a_failed_job_fails_t
     merged_report(tmp_path, runs)
 
     result = simworld("eval", "--multirun", "hydra/launcher=ray", f"hydra.launcher.address={address}",
-                      "suite=nope,smoke", f"runs_dir={tmp_path}", "progress=false", "report=false",
-                      f"cache_dir={tmp_path / 'cache'}")
+                      "generator=oracle", "suite=nope,smoke", f"runs_dir={tmp_path}", "progress=false",
+                      "report=false", f"cache_dir={tmp_path / 'cache'}")
     assert result.returncode != 0
     assert "suite=nope" in result.stderr and "exit status 2" in result.stderr
     assert (tmp_path / "oracle-smoke" / "results.parquet").exists()  # the other job still finished

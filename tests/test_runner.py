@@ -81,7 +81,8 @@ def test_second_run_reuses_everything(tmp_path):
 def test_killed_run_resumes_to_the_same_table(tmp_path):
     clean = run_eval(config(tmp_path / "clean", suite="smoke", seeds=3))
     env = dict(os.environ, SIMWORLD_CACHE=str(tmp_path / "cache"))
-    args = [sys.executable, "-m", "simworld.cli", "eval", "suite=smoke", "seeds=3", f"runs_dir={tmp_path / 'runs'}",
+    args = [sys.executable, "-m", "simworld.cli", "eval", "generator=oracle", "suite=smoke", "seeds=3",
+            f"runs_dir={tmp_path / 'runs'}",
             "name=killed", "workers=2", "progress=false", f"cache_dir={tmp_path / 'cache'}"]
     process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     rows = tmp_path / "runs" / "killed" / "rows"
