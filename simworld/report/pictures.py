@@ -14,6 +14,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import LogLocator, NullFormatter  # noqa: E402
 
 from simworld.clip import atomic_write_bytes  # noqa: E402
 
@@ -93,7 +94,7 @@ def headline_chart(table: pd.DataFrame, path: Path, colors: dict[str, str]) -> N
     labels = list(dict.fromkeys(table.label))
     analyzers = sorted(table.analyzer.unique())
     with matplotlib.rc_context(STYLE):
-        fig = Figure(figsize=(max(5.0, 0.32 * len(analyzers) * len(labels) + 1.5), 2.8))
+        fig = Figure(figsize=(max(6.0, 0.32 * len(analyzers) * len(labels) + 1.5), 2.8))
         ax = fig.subplots()
         width = 0.8 / max(len(labels), 1)
         for i, label in enumerate(labels):
@@ -103,11 +104,11 @@ def headline_chart(table: pd.DataFrame, path: Path, colors: dict[str, str]) -> N
                                (part["ci_high"] - part["mean"]).clip(lower=0).fillna(0)])
             ax.bar(x, part["mean"].fillna(0), width * 0.92, yerr=errors, capsize=1.5, label=label,
                    color=colors.get(label), error_kw={"elinewidth": 0.7, "ecolor": "#374151"})
-        ax.set_xticks(np.arange(len(analyzers)), analyzers)
+        ax.set_xticks(np.arange(len(analyzers)), analyzers, rotation=20, ha="right")
         ax.set_ylim(0, 1.05)
         ax.set_ylabel("mean score (95% CI)")
         ax.grid(axis="x", visible=False)
-        ax.legend(ncols=min(5, len(labels)), loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
+        ax.legend(ncols=min(5, len(labels)), loc="upper center", bbox_to_anchor=(0.5, -0.24), frameon=False)
         save_figure(fig, path)
 
 
@@ -165,6 +166,11 @@ def scaling_chart(points: pd.DataFrame, references: pd.DataFrame, path: Path, co
                 ax.annotate(row["label"], (1.0, row["mean"]), xycoords=("axes fraction", "data"), fontsize=6,
                             ha="right", va="bottom", color="#374151")
             ax.set_xscale("log")
+            # at least a decade on each side of the points: with one checkpoint (or a narrow range) matplotlib
+            # would label every minor tick and the labels overlap
+            ax.set_xlim(points["flops"].min() / 10, points["flops"].max() * 10)
+            ax.xaxis.set_major_locator(LogLocator(base=10))
+            ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_ylim(0, 1.05)
             ax.set_title(analyzer)
         for ax in axes[len(analyzers):]:
