@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -126,7 +127,12 @@ def lpips_model():
     try:
         import lpips
         import torch
+        from torchvision.models import AlexNet_Weights
 
+        # never download at run time (and never print torch.hub's download line): only weights already on disk
+        weights = Path(torch.hub.get_dir()) / "checkpoints" / Path(AlexNet_Weights.IMAGENET1K_V1.url).name
+        if not weights.exists():
+            return None, f"LPIPS unavailable: AlexNet's ImageNet weights are not at {weights} (simworld downloads nothing)"
         torch.manual_seed(0)
         with warnings.catch_warnings():  # torchvision's deprecation notes about how lpips asks for AlexNet
             warnings.simplefilter("ignore", UserWarning)
