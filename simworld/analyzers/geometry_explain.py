@@ -23,7 +23,7 @@ import numpy as np
 
 from simworld.analyzers import AnalysisContext
 from simworld.analyzers.camera_path import align_path, centers_of, frame_errors
-from simworld.analyzers.explanations import Series, Trajectories
+from simworld.analyzers.explanations import Series, Trajectories, weakest_failing
 
 DEPARTS = 0.2  # aligned camera centre this far from the commanded one (fraction of the path's extent): departed
 WILD = 1.5  # a recovered step between consecutive frames this many commanded steps away from it: out of order
@@ -173,12 +173,8 @@ def failure_frame(components: dict[str, float], e: Evidence, T: int) -> int | No
     """The frame where the clip fails, following its weakest component below 1 (None: none is): the motion's when the
     camera hardly moves (a dead clip fails every other test for that reason), and among components equally weak the
     first of PRIORITY."""
-    if not components:
-        return None
-    weakest = min(components, key=lambda k: (round(components[k], 6), PRIORITY.index(k) if k in PRIORITY else 99))
-    if components.get("motion", 1.0) < DEAD:
-        weakest = "motion"
-    if components[weakest] >= FAILS:
+    weakest = weakest_failing(components, PRIORITY, DEAD, FAILS)
+    if weakest is None:
         return None
     if weakest == "rigidity":
         return worst_pair(e, T, tracked_ratio=0.7)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simworld.analyzers import AnalysisContext
-from simworld.analyzers.explanations import MAX_ITEMS, Series, Trajectories
+from simworld.analyzers.explanations import MAX_ITEMS, Series, Trajectories, weakest_failing
 from simworld.analyzers.trajectories import Fit, Path, parabola_curve
 
 FAILS = 0.999  # a component below this fails
@@ -44,14 +44,8 @@ class Pictures:
 def failure_frame(components: dict[str, float], where: dict[str, int | None]) -> int | None:
     """The frame where the weakest component below 1 fails (the motion's when the clip hardly moves; ties broken by
     PRIORITY); None when no component fails or it cannot be placed."""
-    if not components:
-        return None
-    weakest = min(components, key=lambda k: (round(components[k], 6), PRIORITY.index(k) if k in PRIORITY else 99))
-    if components.get("motion", 1.0) < DEAD:
-        weakest = "motion"
-    if components[weakest] >= FAILS:
-        return None
-    return where.get(weakest)
+    weakest = weakest_failing(components, PRIORITY, DEAD, FAILS)
+    return where.get(weakest) if weakest is not None else None
 
 
 def _lines(clip: np.ndarray | None, truth: np.ndarray | None) -> dict[str, np.ndarray]:
