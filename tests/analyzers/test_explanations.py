@@ -12,6 +12,7 @@ from simworld.analyzers.explanations import (CROP_SIDE, Crop, Crops, Explanation
                                              decode_png, from_json, to_json)
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
+from tests.analyzers.explained import explained
 from tests.conftest import rendered
 
 
@@ -68,14 +69,8 @@ def test_analyzers_leave_pictures_and_the_same_metrics_with_or_without_a_sink(na
     probe = ProbeSpec("p", family, analyzers={name: {}})
     frozen = Clip(np.repeat(clip.frames[:1], clip.num_frames, axis=0), clip.fps)
     for frames in (clip, frozen):
-        sink = Explanations()
-        with_sink = ANALYZERS.get(name)().analyze(frames, AnalysisContext(probe=probe, ground_truth=clip,
-                                                                         explanations=sink))
-        without = ANALYZERS.get(name)().analyze(frames, AnalysisContext(probe=probe, ground_truth=clip))
-        assert [m.__dict__ for m in with_sink] == [m.__dict__ for m in without]
-        assert sink.items, f"{name} left no explanation"
-        json.dumps(sink.to_json())
-        values = {m.name: m.value for m in with_sink}
+        values, data = explained(name, frames, probe=probe, ground_truth=clip)
+        assert data, f"{name} left no explanation"
         assert "failure_frame" in values
         if frames is frozen:  # a dead clip fails, and the analyzer says where
             assert values["score"] < 0.5 and values["failure_frame"] is not None

@@ -5,19 +5,18 @@ does not apply (a still camera, no parallax without a probe, frames too small fo
 from __future__ import annotations
 
 import functools
-import json
 
 import cv2
 import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.explanations import Explanations, from_json, to_json
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.explained import explained as explained_by
 from tests.analyzers.validity_cases import DEAD, condition_scores, dead
 
 
@@ -197,15 +196,8 @@ def test_not_applicable_when_the_probe_camera_stands_still():
 
 
 def explained(frames: np.ndarray, gt: Clip | None, probe_id: str = "orbit") -> tuple[dict, list[dict]]:
-    """Metrics and the explanations' JSON, checking that a sink changes no metric."""
     context = dict(probe=PROBES[probe_id], ground_truth=gt) if gt is not None else {}
-    sink = Explanations()
-    with_sink = ANALYZERS.get("geometry")().analyze(Clip(frames, 8), AnalysisContext(**context, explanations=sink))
-    without = ANALYZERS.get("geometry")().analyze(Clip(frames, 8), AnalysisContext(**context))
-    assert [m.__dict__ for m in with_sink] == [m.__dict__ for m in without]
-    data = json.loads(json.dumps(sink.to_json()))
-    assert [to_json(from_json(d)) for d in data] == data
-    return {m.name: m.value for m in with_sink}, data
+    return explained_by("geometry", Clip(frames, 8), **context)
 
 
 def test_explains_the_camera_path_and_the_two_view_residual_per_pair():

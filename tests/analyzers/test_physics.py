@@ -5,20 +5,19 @@ lengths and without a probe."""
 from __future__ import annotations
 
 import functools
-import json
 
 import cv2
 import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.explanations import Explanations, from_json, to_json
 from simworld.analyzers.physics_failures import FAILURES
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
 from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.explained import explained as explained_by
 from tests.analyzers.validity_cases import DEAD, condition_scores, dead
 
 SCENARIOS = ("fall", "bounce", "roll", "collide", "topple", "shatter")
@@ -161,15 +160,8 @@ def test_not_applicable():
 
 
 def explained(frames: np.ndarray, gt: Clip | None, scenario: str) -> tuple[dict, list[dict]]:
-    """Metrics and the explanations' JSON, checking that a sink changes no metric."""
     context = dict(probe=PROBES[scenario], ground_truth=gt) if gt is not None else {}
-    sink = Explanations()
-    with_sink = ANALYZERS.get("physics")().analyze(Clip(frames, 8.0), AnalysisContext(**context, explanations=sink))
-    without = ANALYZERS.get("physics")().analyze(Clip(frames, 8.0), AnalysisContext(**context))
-    assert [m.__dict__ for m in with_sink] == [m.__dict__ for m in without]
-    data = json.loads(json.dumps(sink.to_json()))
-    assert [to_json(from_json(d)) for d in data] == data
-    return {m.name: m.value for m in with_sink}, data
+    return explained_by("physics", Clip(frames, 8.0), **context)
 
 
 def test_explains_each_object_path_with_its_parabola_and_the_count_over_time():
