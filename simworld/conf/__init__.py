@@ -107,6 +107,14 @@ class NoiseGen:
 
 
 @dataclass
+class AutoencoderGen:
+    name: str = "autoencoder"  # ground truth through the VAE: the bundled model's own ceiling
+    checkpoint: Optional[str] = None  # a VAE, or a transformer checkpoint whose card names one; default model/vae
+    precision: str = "bf16"  # bf16 | fp32
+    device: str = "auto"
+
+
+@dataclass
 class FolderGen:
     name: str = "folder"
     dir: str = MISSING  # DIR/<probe>/<seed>.mp4, or DIR/manifest.csv with probe,seed,path
@@ -121,7 +129,8 @@ class CallableGen:
 
 
 GENERATOR_CONFIGS = {"oracle": OracleGen, "frozen": FrozenGen, "shuffled": ShuffledGen, "noise": NoiseGen,
-                     "folder": FolderGen, "callable": CallableGen, "bundled": BundledGen}
+                     "folder": FolderGen, "callable": CallableGen, "bundled": BundledGen,
+                     "autoencoder": AutoencoderGen}
 
 
 def family_config(name: str, params_cls: type) -> type:

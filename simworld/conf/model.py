@@ -52,6 +52,9 @@ class TrainConfig:
     out: Optional[str] = None  # run folder (checkpoint, train state, log, samples); default runs/train/<model.name>
     vae: str = "model/vae.safetensors"  # dit: the VAE checkpoint whose latents it learns
     resume: bool = True  # continue from <out>/state.pt when it exists
+    # start from this checkpoint's weights (EMA) and carry on its card's counts (steps, tokens, FLOPs, wall time):
+    # continue a run whose state.pt is gone; the optimizer starts fresh with a new warm-up. Ignored when resuming.
+    init: Optional[str] = None
     warmup: int = 250  # linear learning-rate warm-up steps
     weight_decay: float = 0.0
     grad_clip: float = 1.0

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from simworld.model.checkpoint import file_sha256, load_checkpoint, save_checkpoint
+from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpoint, save_checkpoint
 from simworld.model.distributed import Ranks
 from simworld.model.data import (Bucket, BucketSampler, ClipPool, LatentPool, frames_uint8, random_windows,
                                  video_tensor)
@@ -241,6 +241,20 @@ class DiTTask:
                         "sha256": self.vae_sha}}
 
 
+def initial_state(path: str | Path, model: torch.nn.Module, kind: str) -> dict:
+    """Load a checkpoint's weights into `model` (same architecture and size) and return its card's counts, so a
+    continued run's card adds up: steps, tokens, FLOPs and wall time go on from where that run ended."""
+    source, card = load_checkpoint(Path(path), "video-vae" if kind == "vae" else "video-dit")
+    if source.config != model.config:
+        raise CheckpointError(f"init={path}: a {card.get('name', '?')} checkpoint ({source.config}) cannot start "
+                              f"this model ({model.config})")
+    model.load_state_dict({k: v.float() for k, v in source.state_dict().items()})
+    step = int(card.get("steps", 0))
+    return {"step": step, "optimizer_start": step, "tokens": int(card.get("tokens_seen", 0)),
+            "flops": float(card.get("training_flops", 0.0)), "wall_s": float(card.get("wall_time_s", 0.0)),
+            "init": {"file": str(path), "steps": step}}
+
+
 def _atomic_torch_save(obj: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save(obj, tmp)
@@ -285,6 +299,11 @@ def train(cfg: dict) -> Path:
         state = saved["state"]
         if ranks.main:
             print(f"resuming {name} from step {state['step']} ({state_path})")
+    elif cfg.get("init"):
+        state.update(initial_state(cfg["init"], model, kind))
+        ema.load_state_dict(model.state_dict())
+        if ranks.main:
+            print(f"starting {name} from {cfg['init']} at step {state['step']} (fresh optimizer)")
     if ranks.enabled:
         ranks.broadcast_parameters(model)
         ranks.broadcast_parameters(ema)
@@ -300,7 +319,8 @@ def train(cfg: dict) -> Path:
                 "training_flops": state["flops"], "wall_time_s": round(state["wall_s"], 1),
                 "hardware": hardware(device) + (f", {ranks.world} ranks" if ranks.enabled else ""),
                 "torch": torch.__version__, "precision": cfg["precision"],
-                **state["evaluation"], **task.card(), "train_config": cfg}
+                **state["evaluation"], **task.card(), "train_config": cfg,
+                **({"continued_from": state["init"]} if "init" in state else {})}
         save_checkpoint(checkpoint, ema, card)
         _atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
                             "optimizer": optimizer.state_dict(), "state": state}, state_path)
@@ -309,7 +329,8 @@ def train(cfg: dict) -> Path:
     while state["step"] < steps:
         step = state["step"]
         for group in optimizer.param_groups:
-            group["lr"] = cfg["model"]["lr"] * min(1.0, (step + 1) / max(1, cfg["warmup"]))
+            warmed = step + 1 - state.get("optimizer_start", 0)  # a fresh optimizer warms up again
+            group["lr"] = cfg["model"]["lr"] * min(1.0, warmed / max(1, cfg["warmup"]))
         batch = task.batch(step)
         shape = str(tuple(batch.shape if torch.is_tensor(batch) else batch["latent"].shape))
         counter = FlopCounterMode(display=False) if shape not in flops_per_shape else None

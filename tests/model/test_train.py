@@ -68,3 +68,27 @@ def test_errors_are_one_line(tmp_path):
     result = subprocess.run([sys.executable, "-m", "simworld.cli", "train", "model=dit-99m"], capture_output=True,
                             text=True, timeout=300)
     assert result.returncode != 0 and "dit-16m" in result.stderr
+
+
+def test_init_continues_a_finished_run_from_its_checkpoint(tmp_path):
+    """init=: a run whose state.pt is gone goes on from its checkpoint's weights; the card's counts add up and the
+    fresh optimizer warms up again."""
+    make_tiny_checkpoint(tmp_path / "model")
+    args = ["model=dit-tiny", f"vae={tmp_path / 'model' / 'vae-tiny.safetensors'}", *TINY]
+    first = train(_config([*args, "model.steps=3", f"out={tmp_path / 'first'}"]))
+    _, first_card = load_checkpoint(first)
+    second = train(_config([*args, "model.steps=5", f"out={tmp_path / 'second'}", f"init={first}"]))
+    model, card = load_checkpoint(second)
+    assert card["steps"] == 5 and card["tokens_seen"] == 5 * 4 * 2 * 2 * 2
+    assert card["training_flops"] > first_card["training_flops"] and card["wall_time_s"] >= first_card["wall_time_s"]
+    assert card["continued_from"] == {"file": str(first), "steps": 3}
+    log = [json.loads(line) for line in (tmp_path / "second" / "log.jsonl").read_text().splitlines()]
+    assert [(r["step"], r["lr"]) for r in log if "loss" in r] == [(4, 0.5e-3), (5, 1e-3)]  # warm-up of 2 steps again
+    first_model, _ = load_checkpoint(first)
+    assert any(not torch.equal(a, b) for a, b in zip(model.state_dict().values(), first_model.state_dict().values()))
+
+    vae = tmp_path / "model" / "vae-tiny.safetensors"  # a checkpoint of another architecture
+    result = subprocess.run([sys.executable, "-m", "simworld.cli", "train", *args, f"out={tmp_path / 'third'}",
+                             f"init={vae}"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "simworld train: error:" in result.stderr and str(vae) in result.stderr, result.stderr

@@ -1,0 +1,67 @@
+"""autoencoder: the ground truth encoded and decoded by the bundled model's VAE.
+
+A transformer on this VAE can at best produce what the VAE decodes, so this generator is the bundled model's own
+ceiling: a score the oracle reaches but `autoencoder` does not is lost in compression, not in the transformer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from simworld.generators import GenerationRequest, Generator, register_generator
+from simworld.generators.baselines import _given
+from simworld.generators.bundled import MODEL_DIR, resolve_device
+from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpoint, read_card
+from simworld.model.data import frames_uint8, video_tensor
+
+
+def vae_path(checkpoint: str | Path | None) -> Path:
+    """A VAE checkpoint as given, or the VAE a transformer checkpoint's card names; default model/vae."""
+    path = Path(checkpoint) if checkpoint else MODEL_DIR / "vae.safetensors"
+    card = read_card(path)
+    if card.get("architecture") == "video-dit":
+        named = card.get("vae", {}).get("file")
+        if not named:
+            raise CheckpointError(f"checkpoint {path}: its card names no VAE (card field vae.file)")
+        return path.parent / named
+    return path
+
+
+@register_generator
+class Autoencoder(Generator):
+    """Ground truth through the VAE (posterior mean, decoded): the ceiling of any transformer on that VAE."""
+
+    name = "autoencoder"
+    uses_ground_truth = True
+
+    def __init__(self, checkpoint: str | None = None, precision: str = "bf16", device: str = "auto"):
+        if precision not in ("bf16", "fp32"):
+            raise ValueError(f"generator.precision={precision!r}; known: bf16, fp32")
+        self.path = vae_path(checkpoint)
+        self.device = resolve_device(device)
+        self.vae, _ = load_checkpoint(self.path, "video-vae", device=self.device)
+        self.vae.eval()
+        self.precision, self.sha256 = precision, file_sha256(self.path)
+
+    @property
+    def checkpoint(self) -> str:
+        return str(self.path)
+
+    def identity(self) -> dict[str, Any]:
+        return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,
+                "precision": self.precision}
+
+    @torch.no_grad()
+    def generate(self, request: GenerationRequest) -> np.ndarray:
+        frames = request.ground_truth().frames
+        t, h, w = frames.shape[:3]
+        factor = self.vae.config.spatial_factor  # edge-replicate up to whole latent pixels, crop after decoding
+        padded = np.pad(frames, ((0, 0), (0, -h % factor), (0, -w % factor), (0, 0)), mode="edge")
+        video = video_tensor(padded)[None].to(self.device)
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            decoded = self.vae.decode(self.vae.encode(video)).float()[0]
+        return _given(request, frames_uint8(decoded[:, :t, :h, :w]))
