@@ -1,5 +1,6 @@
 """Build the example report: the bundled checkpoints (model/dit-*.safetensors, each with its card) against the
-oracle and the degenerate baselines on a suite, with the analyzers' validity table.
+oracle, the bundled model's own ceiling (`autoencoder`: the ground truth through its VAE) and the degenerate
+baselines on a suite, with the analyzers' validity table.
 
     python reports/build_example.py                      # core suite -> reports/example/report.html
     python reports/build_example.py --suite full --seeds 5 --workers 2
@@ -23,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINES = ("oracle", "frozen", "shuffled", "noise")
+BASELINES = ("oracle", "autoencoder", "frozen", "shuffled", "noise")
 
 
 def simworld(*args: str) -> None:

@@ -5,7 +5,10 @@ Method, in the order of `VideoDiT.forward`:
    VAE), each linearly embedded: N = T * H/p * W/p tokens of width D.
 2. Positions: 3D rotary embeddings (RoPE) on queries and keys, the head dimension split between time, height
    and width. Relative positions carry no learned table, so one model trains and samples at any resolution,
-   aspect and duration (batches are bucketed by size, see `simworld.model.data`).
+   aspect and duration (batches are bucketed by size, see `simworld.model.data`). RoPE alone is relative: a
+   token cannot tell the top of the frame from the bottom (the sky from the floor) except through the frame's
+   edges, which small models learn slowly, so Fourier features of each patch's normalised (y, x) in [-1, 1]
+   are added to its embedding: absolute where in the frame, still independent of resolution and aspect.
 3. Conditioning: each latent frame has its own timestep (clean conditioning frames have t = 0); its
    sinusoidal embedding, plus the pooled caption, drives adaLN-Zero modulation of every block per frame.
 4. Blocks: self-attention over all spacetime tokens (full 3D attention learned best per step in Open-Sora's
@@ -36,6 +39,7 @@ class DiTConfig:
     text_dim: int = 384  # the text encoder's token width
     mlp_ratio: float = 4.0
     max_tokens: int = 4096  # the largest spacetime grid the bundled generator accepts (time and memory)
+    octaves: int = 6  # Fourier octaves of the absolute in-frame position (see frame_coordinates)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -76,6 +80,16 @@ def rope_angles(frames: int, height: int, width: int, head_dim: int, device=None
         freqs = 1.0 / (10000 ** (torch.arange(0, dim, 2, device=device, dtype=torch.float32) / dim))
         parts.append(positions.reshape(-1, 1).float() * freqs)
     return torch.cat(parts, dim=-1)
+
+
+def frame_coordinates(height: int, width: int, octaves: int = 6, device=None) -> torch.Tensor:
+    """(H*W, 2 + 4*octaves) features of each patch centre's normalised (y, x) in [-1, 1]: the coordinates and
+    their sines and cosines at frequencies pi * 2^k, in (h, w) token order."""
+    y = (torch.arange(height, device=device, dtype=torch.float32) + 0.5) / height * 2 - 1
+    x = (torch.arange(width, device=device, dtype=torch.float32) + 0.5) / width * 2 - 1
+    yx = torch.stack(torch.meshgrid(y, x, indexing="ij"), dim=-1).reshape(-1, 2)  # (H*W, 2)
+    args = yx[:, :, None] * math.pi * 2.0 ** torch.arange(octaves, device=device, dtype=torch.float32)
+    return torch.cat([yx, args.sin().flatten(1), args.cos().flatten(1)], dim=-1)
 
 
 def apply_rope(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
@@ -175,6 +189,7 @@ class VideoDiT(nn.Module):
         self.config = config
         d, p, c = config.width, config.patch, config.latent_channels
         self.patch_embed = nn.Linear(c * p * p, d)
+        self.position_embed = nn.Linear(2 + 4 * config.octaves, d)  # where in the frame (absolute, normalised)
         self.time_embed = nn.Sequential(nn.Linear(256, d), nn.SiLU(), nn.Linear(d, d))
         self.text_proj = nn.Sequential(nn.Linear(config.text_dim, d), nn.GELU(approximate="tanh"), nn.Linear(d, d))
         self.text_pool = nn.Linear(config.text_dim, d)  # pooled caption -> the adaLN conditioning
@@ -196,7 +211,8 @@ class VideoDiT(nn.Module):
         tg, hg, wg = self.grid(frames, height, width)
         # (B, C, T, H, W) -> (B, T, H/p, W/p, C*p*p) -> (B, T, S, D)
         patches = x.reshape(b, c, tg, hg, p, wg, p).permute(0, 2, 3, 5, 1, 4, 6).reshape(b, tg, hg * wg, c * p * p)
-        h = self.patch_embed(patches)
+        where = frame_coordinates(hg, wg, self.config.octaves, device=x.device).to(patches.dtype)
+        h = self.patch_embed(patches) + self.position_embed(where)  # (B, T, S, D) + (S, D)
         mask = text_mask.bool()
         pooled = (text * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp_min(1)  # (B, 384)
         cond = self.time_embed(timestep_embedding(t, 256).to(h.dtype)) + self.text_pool(pooled)[:, None]  # (B, T, D)

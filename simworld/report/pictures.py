@@ -20,9 +20,11 @@ from simworld.clip import atomic_write_bytes  # noqa: E402
 
 FAIL_RED = (220, 38, 38)
 GIVEN_BLUE = (37, 99, 235)
-# one colour per run, the same in every chart: the oracle dark, the baselines grey, models in colour
+# one colour per run, the same in every chart: the oracle dark, the autoencoder (the bundled model's ceiling) stone,
+# the baselines grey, models in colour
 MODEL_COLORS = ["#2563eb", "#ea580c", "#16a34a", "#9333ea", "#0891b2", "#db2777", "#ca8a04", "#4f46e5"]
-REFERENCE_COLORS = {"oracle": "#111827", "frozen": "#9ca3af", "shuffled": "#6b7280", "noise": "#d1d5db"}
+REFERENCE_COLORS = {"oracle": "#111827", "autoencoder": "#78716c", "frozen": "#9ca3af", "shuffled": "#6b7280",
+                    "noise": "#d1d5db"}
 STYLE = {"font.size": 8, "axes.titlesize": 8.5, "axes.labelsize": 8, "xtick.labelsize": 7, "ytick.labelsize": 7,
          "legend.fontsize": 7, "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True,
          "grid.color": "#e5e7eb", "grid.linewidth": 0.6, "axes.axisbelow": True, "font.family": "DejaVu Sans"}

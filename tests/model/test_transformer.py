@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from simworld.model.transformer import (DIT_SIZES, DiTBlock, VideoDiT, apply_rope, count_parameters, rope_angles,
-                                        rope_split)
+from simworld.model.transformer import (DIT_SIZES, DiTBlock, VideoDiT, apply_rope, count_parameters,
+                                        frame_coordinates, rope_angles, rope_split)
 
 
 def _inputs(b=2, c=4, t=4, h=16, w=16, length=7, seed=0):
@@ -91,6 +91,29 @@ def test_rope_is_relative():
     index = lambda t, h, w: t * 36 + h * 6 + w  # noqa: E731
     assert torch.allclose(score(index(1, 2, 3), index(2, 4, 1)), score(index(3, 3, 4), index(4, 5, 2)), atol=1e-5)
     assert sum(rope_split(32)) == 32 and all(d % 2 == 0 for d in rope_split(64))
+
+
+def test_the_model_knows_where_in_the_frame_a_token_is(model):
+    """RoPE alone is relative: on a uniform latent every token computes the same thing. The absolute in-frame
+    position embedding tells the top of the frame (the sky) from the bottom (the floor), at any size."""
+    x, t, text, mask = _inputs(h=8, w=12)
+    x = torch.ones_like(x)
+    with torch.no_grad():
+        out = model(x, t, text, mask)
+        assert (out[:, :, :, :2] - out[:, :, :, -2:]).abs().max() > 1e-2  # top patches differ from bottom ones
+        saved = [p.clone() for p in model.position_embed.parameters()]
+        for p in model.position_embed.parameters():
+            p.zero_()
+        flat = model(x, t, text, mask)
+        for p, s in zip(model.position_embed.parameters(), saved):
+            p.copy_(s)
+    corner = flat[..., ::2, ::2]  # one latent pixel of each patch: without it, every patch is the same
+    assert torch.allclose(corner, corner[..., :1, :1].expand_as(corner), atol=1e-5)
+    where = frame_coordinates(4, 6)
+    assert where.shape == (24, 2 + 4 * 6) and where.abs().max() <= 1
+    assert torch.allclose(where[[0, 23], :2], torch.tensor([[-0.75, -5 / 6], [0.75, 5 / 6]]))  # (y, x) of centres
+    finer = frame_coordinates(16, 16)[[16 * 6 + 6, 16 * 7 + 7], :2].mean(0)  # the same place at twice the resolution
+    assert torch.allclose(frame_coordinates(8, 8)[3 * 8 + 3, :2], finer)
 
 
 def test_size_table_scales():
