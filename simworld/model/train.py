@@ -197,10 +197,12 @@ class DiTTask:
         return loss, {}
 
     @torch.no_grad()
-    def evaluate(self, model: VideoDiT) -> dict[str, float]:
-        """Open-Sora's proxy: the loss at t = 0.05, 0.15, ..., 0.95 with fixed noise, averaged over buckets."""
-        losses = []
+    def evaluate(self, model: VideoDiT) -> dict[str, Any]:
+        """Open-Sora's proxy: the loss at t = 0.05, 0.15, ..., 0.95 with fixed noise, averaged over buckets; and
+        the loss at each of those t and at t = 1 (pure noise, where sampling starts and the layout is decided)."""
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg["precision"] == "bf16")
+        times = [*np.linspace(0.05, 0.95, 10).round(2), 1.0]
+        per_bucket = []  # (buckets, times)
         for pool in self.held_out:
             batch = self._batch(pool, range(self.cfg["data"]["held_out"]))
             latent = batch["latent"]
@@ -208,13 +210,15 @@ class DiTTask:
             noise = torch.randn(latent.shape, generator=generator).to(self.device)
             given = torch.zeros(latent.shape[0], latent.shape[2], dtype=torch.bool, device=self.device)
             per_t = []
-            for t in np.linspace(0.05, 0.95, 10):
+            for t in times:
                 frame_t = torch.full(given.shape, float(t), device=self.device)
                 with autocast:
                     v = model(add_noise(latent, noise, frame_t), frame_t, batch["text"], batch["mask"])
                 per_t.append(flow_loss(v, latent, noise, given).item())
-            losses.append(float(np.mean(per_t)))
-        return {"held_out_loss": float(np.mean(losses))}
+            per_bucket.append(per_t)
+        by_t = np.mean(per_bucket, axis=0)
+        return {"held_out_loss": float(np.mean(np.asarray(per_bucket)[:, :10])),
+                "held_out_loss_by_t": {f"{t:.2f}": round(float(v), 4) for t, v in zip(times, by_t)}}
 
     @torch.no_grad()
     def samples(self, model: VideoDiT, path: Path) -> None:
@@ -382,7 +386,8 @@ def train(cfg: dict) -> Path:
             log.write(json.dumps({"step": state["step"], **state["evaluation"]}) + "\n")
             log.flush()
             print(f"{name} step {state['step']} held out: "
-                  + ", ".join(f"{k} {v:.4f}" for k, v in state["evaluation"].items()), flush=True)
+                  + ", ".join(f"{k} {v:.4f}" for k, v in state["evaluation"].items() if not isinstance(v, dict)),
+                  flush=True)
         if cfg["sample_every"] and (state["step"] % cfg["sample_every"] == 0 or done or out_of_time):
             with autocast:
                 task.samples(ema, out / "samples" / f"step_{state['step']:06d}.png")

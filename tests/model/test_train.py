@@ -82,6 +82,9 @@ def test_init_continues_a_finished_run_from_its_checkpoint(tmp_path):
     assert card["steps"] == 5 and card["tokens_seen"] == 5 * 4 * 2 * 2 * 2
     assert card["training_flops"] > first_card["training_flops"] and card["wall_time_s"] >= first_card["wall_time_s"]
     assert card["continued_from"] == {"file": str(first), "steps": 3}
+    by_t = card["held_out_loss_by_t"]  # the held-out loss is the mean over t = 0.05 .. 0.95; t = 1 is shown apart
+    assert list(by_t) == [f"{t:.2f}" for t in (0.05, 0.15, 0.25, 0.35, 0.45, 0.55, 0.65, 0.75, 0.85, 0.95, 1.0)]
+    assert abs(sum(list(by_t.values())[:10]) / 10 - card["held_out_loss"]) < 1e-3
     log = [json.loads(line) for line in (tmp_path / "second" / "log.jsonl").read_text().splitlines()]
     assert [(r["step"], r["lr"]) for r in log if "loss" in r] == [(4, 0.5e-3), (5, 1e-3)]  # warm-up of 2 steps again
     first_model, _ = load_checkpoint(first)
