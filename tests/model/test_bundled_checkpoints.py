@@ -34,7 +34,10 @@ def test_the_family_is_bundled_in_float16_within_60_mb():
 def test_one_recipe_and_held_out_loss_falls_with_size():
     cards = [card(name) for name in FAMILY]
     assert [c["parameters"] for c in cards] == sorted(c["parameters"] for c in cards)
-    assert len({(c["steps"], json.dumps(c["train_config"]["model"]["lr"])) for c in cards}) == 1  # one recipe
+    recipe = [(c["steps"], c["tokens_seen"], c.get("continued_from", {}).get("steps"),
+               *(json.dumps(c["train_config"][k]) for k in ("data", "warmup", "timestep_shift", "condition_probability")),
+               *(c["train_config"]["model"][k] for k in ("lr", "batch"))) for c in cards]
+    assert len(set(recipe)) == 1, recipe  # one recipe
     losses = [c["held_out_loss"] for c in cards]
     assert losses == sorted(losses, reverse=True), losses
     vae = card("vae")
