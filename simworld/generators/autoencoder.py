@@ -14,8 +14,8 @@ import torch
 
 from simworld.generators import GenerationRequest, Generator, register_generator
 from simworld.generators.baselines import _given
-from simworld.generators.bundled import MODEL_DIR, resolve_device
-from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpoint, read_card
+from simworld.generators.bundled import MODEL_DIR, named_vae, resolve_device
+from simworld.model.checkpoint import file_sha256, load_checkpoint, read_card
 from simworld.model.data import frames_uint8, video_tensor
 
 
@@ -23,12 +23,7 @@ def vae_path(checkpoint: str | Path | None) -> Path:
     """A VAE checkpoint as given, or the VAE a transformer checkpoint's card names; default model/vae."""
     path = Path(checkpoint) if checkpoint else MODEL_DIR / "vae.safetensors"
     card = read_card(path)
-    if card.get("architecture") == "video-dit":
-        named = card.get("vae", {}).get("file")
-        if not named:
-            raise CheckpointError(f"checkpoint {path}: its card names no VAE (card field vae.file)")
-        return path.parent / named
-    return path
+    return named_vae(path, card) if card.get("architecture") == "video-dit" else path
 
 
 @register_generator

@@ -36,6 +36,14 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def named_vae(path: str | Path, card: dict) -> Path:
+    """The VAE a transformer checkpoint's card names (card field vae.file, relative to the checkpoint)."""
+    vae_file = card.get("vae", {}).get("file")
+    if not vae_file:
+        raise CheckpointError(f"checkpoint {path}: its card names no VAE (card field vae.file)")
+    return Path(path).parent / vae_file
+
+
 class VideoPipeline:
     """Caption (+ given frames) -> video frames (T, H, W, 3) uint8."""
 
@@ -59,10 +67,7 @@ class VideoPipeline:
         from simworld.world.textures import cache_dir
 
         dit, card = load_checkpoint(path, "video-dit")
-        vae_file = card.get("vae", {}).get("file")
-        if not vae_file:
-            raise CheckpointError(f"checkpoint {path}: its card names no VAE (card field vae.file)")
-        vae_path = Path(path).parent / vae_file
+        vae_path = named_vae(path, card)
         vae, _ = load_checkpoint(vae_path, "video-vae")
         expected = card["vae"].get("sha256")
         if expected and file_sha256(vae_path) != expected:
