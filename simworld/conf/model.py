@@ -39,7 +39,7 @@ class ModelConfig:
     kind: str = MISSING  # vae | dit
     size: str = MISSING  # a key of VAE_SIZES or DIT_SIZES
     steps: int = 4000  # optimizer steps
-    lr: float = 3e-4  # peak learning rate (linear warm-up, then constant)
+    lr: float = 3e-4  # peak learning rate (linear warm-up, constant, then the optional cooldown)
     batch: int = 4096  # dit: latent tokens per batch (16 clips of 128x128x16); vae: crops per batch
 
 
@@ -56,6 +56,7 @@ class TrainConfig:
     # continue a run whose state.pt is gone; the optimizer starts fresh with a new warm-up. Ignored when resuming.
     init: Optional[str] = None
     warmup: int = 250  # linear learning-rate warm-up steps
+    cooldown: int = 0  # linear decay of the learning rate to zero over the last this many steps; 0 = none
     weight_decay: float = 0.0
     grad_clip: float = 1.0
     ema: float = 0.999  # EMA of the weights; the checkpoint holds the EMA weights

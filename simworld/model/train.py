@@ -259,6 +259,15 @@ def initial_state(path: str | Path, model: torch.nn.Module, kind: str) -> dict:
             "init": {"file": str(path), "steps": step}}
 
 
+def learning_rate(cfg: dict, step: int, optimizer_start: int = 0) -> float:
+    """Warm-up, stable, decay: linear warm-up from `optimizer_start` (a fresh optimizer warms up again), the peak
+    rate, then with `cooldown` > 0 a linear decay to zero over the last `cooldown` steps (cheap to extend a run)."""
+    rate = cfg["model"]["lr"] * min(1.0, (step + 1 - optimizer_start) / max(1, cfg["warmup"]))
+    if cfg.get("cooldown", 0) > 0:
+        rate *= min(1.0, (cfg["model"]["steps"] - step) / cfg["cooldown"])
+    return rate
+
+
 def _atomic_torch_save(obj: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save(obj, tmp)
@@ -333,8 +342,7 @@ def train(cfg: dict) -> Path:
     while state["step"] < steps:
         step = state["step"]
         for group in optimizer.param_groups:
-            warmed = step + 1 - state.get("optimizer_start", 0)  # a fresh optimizer warms up again
-            group["lr"] = cfg["model"]["lr"] * min(1.0, warmed / max(1, cfg["warmup"]))
+            group["lr"] = learning_rate(cfg, step, state.get("optimizer_start", 0))
         batch = task.batch(step)
         shape = str(tuple(batch.shape if torch.is_tensor(batch) else batch["latent"].shape))
         counter = FlopCounterMode(display=False) if shape not in flops_per_shape else None

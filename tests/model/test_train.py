@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 
 from simworld.conf import register_configs
 from simworld.model.checkpoint import load_checkpoint
-from simworld.model.train import train
+from simworld.model.train import learning_rate, train
 from tests.model.tiny import make_tiny_checkpoint
 
 TINY = ["data.buckets=[{width:32,height:32,frames:8,weight:1}]", "data.pool=4", "data.held_out=2", "log_every=1",
@@ -95,3 +95,13 @@ def test_init_continues_a_finished_run_from_its_checkpoint(tmp_path):
                              f"init={vae}"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "simworld train: error:" in result.stderr and str(vae) in result.stderr, result.stderr
+
+
+def test_learning_rate_warms_up_holds_then_cools_down_to_zero():
+    cfg = {"model": {"lr": 1e-3, "steps": 100}, "warmup": 10, "cooldown": 40}
+    rates = [learning_rate(cfg, step) for step in range(100)]
+    assert rates[0] == 1e-4 and rates[9] == 1e-3  # warm-up
+    assert rates[10:61] == [1e-3] * 51  # stable until the last 40 steps
+    assert all(a > b for a, b in zip(rates[60:], rates[61:])) and 0 < rates[-1] <= 1e-3 / 40  # linear decay
+    assert learning_rate({**cfg, "cooldown": 0}, 99) == 1e-3  # no cooldown: constant
+    assert learning_rate(cfg, 55, optimizer_start=50) == 6e-4  # a continued run's fresh optimizer warms up again
