@@ -14,7 +14,7 @@ import torch
 
 from simworld.generators import GenerationRequest, Generator, register_generator
 from simworld.generators.baselines import _given
-from simworld.generators.bundled import MODEL_DIR, named_vae, resolve_device
+from simworld.generators.bundled import MODEL_DIR, named_vae, resolve_device, shown_path
 from simworld.model.checkpoint import file_sha256, load_checkpoint, read_card
 from simworld.model.data import frames_uint8, video_tensor
 
@@ -44,7 +44,7 @@ class Autoencoder(Generator):
 
     @property
     def checkpoint(self) -> str:
-        return str(self.path)
+        return shown_path(self.path)
 
     def identity(self) -> dict[str, Any]:
         return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,

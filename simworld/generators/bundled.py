@@ -36,6 +36,15 @@ def resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def shown_path(path: Path) -> str:
+    """A checkpoint path as results and reports show it: relative to the working directory when inside it, so a
+    default checkpoint does not carry the build machine's absolute path into a shared report."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
 def named_vae(path: str | Path, card: dict) -> Path:
     """The VAE a transformer checkpoint's card names (card field vae.file, relative to the checkpoint)."""
     vae_file = card.get("vae", {}).get("file")
@@ -209,7 +218,7 @@ class Bundled(Generator):
 
     @property
     def checkpoint(self) -> str:
-        return str(self.path)
+        return shown_path(self.path)
 
     def identity(self) -> dict[str, Any]:
         return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,

@@ -131,3 +131,11 @@ def test_eval_with_a_missing_checkpoint_is_one_clear_line(tmp_path):
                              "progress=false"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert f"simworld eval: error: checkpoint {tmp_path}/gone.safetensors does not exist" in result.stderr
+
+
+def test_checkpoint_paths_are_shown_relative_to_the_working_directory(tmp_path, monkeypatch):
+    from simworld.generators.bundled import DEFAULT_CHECKPOINT, shown_path
+
+    monkeypatch.chdir(DEFAULT_CHECKPOINT.parents[1])
+    assert shown_path(DEFAULT_CHECKPOINT) == "model/dit-16m.safetensors"  # no build machine's path in a report
+    assert shown_path(tmp_path / "x.safetensors") == str(tmp_path / "x.safetensors")  # outside: as given
