@@ -263,7 +263,7 @@ def learning_rate(cfg: dict, step: int, optimizer_start: int = 0) -> float:
     """Warm-up, stable, decay: linear warm-up from `optimizer_start` (a fresh optimizer warms up again), the peak
     rate, then with `cooldown` > 0 a linear decay to zero over the last `cooldown` steps (cheap to extend a run)."""
     rate = cfg["model"]["lr"] * min(1.0, (step + 1 - optimizer_start) / max(1, cfg["warmup"]))
-    if cfg.get("cooldown", 0) > 0:
+    if cfg["cooldown"] > 0:
         rate *= min(1.0, (cfg["model"]["steps"] - step) / cfg["cooldown"])
     return rate
 
