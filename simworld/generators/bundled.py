@@ -167,7 +167,10 @@ class VideoPipeline:
         noise = torch.randn(shape, generator=generator).to(self.device)
         ref, m = self.condition(frames, height, width, given, indices, reference, strength)
         m = m.to(self.device)
-        text = self.text([caption, ""]).to(self.device)  # conditional and unconditional (empty caption)
+        guided = config.guidance != 1.0  # guidance 1 is the conditional velocity alone: one pass, not two
+        # conditional and, for guidance, unconditional (the empty caption)
+        text = self.text([caption, ""] if guided else [caption]).to(self.device)
+        batch = 2 if guided else 1
         sampler = FlowSampler(config.method, config.shift)
         sampler.set_timesteps(config.steps)
         x = noise.clone()
@@ -182,8 +185,8 @@ class VideoPipeline:
             else:
                 frame_t = torch.full((1, shape[2]), t, device=self.device)
             with self._autocast():
-                v = self.dit(x.repeat(2, 1, 1, 1, 1), frame_t.repeat(2, 1), text.tokens, text.mask).float()
-            x = sampler.step(guided_velocity(v[:1], v[1:], config.guidance), t, x)
+                v = self.dit(x.repeat(batch, 1, 1, 1, 1), frame_t.repeat(batch, 1), text.tokens, text.mask).float()
+            x = sampler.step(guided_velocity(v[:1], v[1:], config.guidance) if guided else v, t, x)
         if ref is not None:
             x = torch.where((m <= 0)[None, None, :, None, None], ref, x)
         with self._autocast():

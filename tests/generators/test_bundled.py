@@ -139,3 +139,20 @@ def test_checkpoint_paths_are_shown_relative_to_the_working_directory(tmp_path, 
     monkeypatch.chdir(DEFAULT_CHECKPOINT.parents[1])
     assert shown_path(DEFAULT_CHECKPOINT) == "model/dit-16m.safetensors"  # no build machine's path in a report
     assert shown_path(tmp_path / "x.safetensors") == str(tmp_path / "x.safetensors")  # outside: as given
+
+
+def test_guidance_one_runs_the_conditional_pass_alone(checkpoint, tmp_path):
+    """Guidance 1 is v_u + 1 (v_c - v_u) = v_c: one transformer pass per step instead of two, the same clip."""
+    one = GENERATORS.get("bundled")(checkpoint=str(checkpoint), steps=3, guidance=1.0)
+    nearly = GENERATORS.get("bundled")(checkpoint=str(checkpoint), steps=3, guidance=1.0 + 1e-6)
+    batches = []
+    for generator in (one, nearly):
+        dit = generator.pipeline.dit
+        original = dit.forward
+        dit.forward = lambda x, *a, _f=original, **k: (batches.append(len(x)), _f(x, *a, **k))[1]
+    request = _request(tmp_path)
+    single = one.generate(request)
+    assert set(batches) == {1} and len(batches) == 3
+    double = nearly.generate(request)
+    assert set(batches[3:]) == {2}
+    assert np.abs(single.astype(int) - double.astype(int)).mean() < 1.0
