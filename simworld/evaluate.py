@@ -67,23 +67,29 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
         "suite": suite.name, "probes": len(suite.probes), "clips": len(runner.jobs),
         "generator": generator.identity(), "checkpoint": checkpoint,
         "checkpoint_sha256": file_sha256(checkpoint) if checkpoint else None,
-        "card": checkpoint_card(checkpoint),
+        "card": checkpoint_card(checkpoint), **generator.run_record(),
         "versions": versions(), "git_commit": git_commit(),
         "timings": {**{k: round(v, 3) for k, v in runner.timings.items()},
                     "total_s": round(time.perf_counter() - started, 3)},
         "generation_errors": runner.generation_errors,
     })
+    report = out / "report.html"
     if cfg.get("report", True):
         from simworld.report import build_report
 
-        build_report([out], out / "report.html", title=f"simworld: {name}")
-    print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows -> {out}")
+        build_report([out], report, title=f"simworld: {name}")
+    print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows in {out}/")
     if len(summary):
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    sys.stdout.flush()  # a launcher's worker process lives on: its log shows the run now, not at its exit
+    # the last line says where to look: the report, or the table when there is none
+    last = f"report: {report}" if cfg.get("report", True) else f"results: {out / 'results.parquet'}"
     if runner.generation_errors:
+        sys.stdout.flush()
         listed = "; ".join(f"{k}: {v}" for k, v in list(runner.generation_errors.items())[:10])
         more = len(runner.generation_errors) - 10
         raise RunFailed(f"{len(runner.generation_errors)} of {len(runner.jobs)} clips could not be generated "
-                        f"(the rest were scored): {listed}" + (f" ... and {more} more" if more > 0 else ""))
+                        f"(the rest were scored): {listed}" + (f" ... and {more} more" if more > 0 else "")
+                        + f"\n{last}")
+    print(last)
+    sys.stdout.flush()  # a launcher's worker process lives on: its log shows the run now, not at its exit
     return out

@@ -24,6 +24,7 @@ from simworld.generators import GenerationError, GenerationRequest, Generator, r
 from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpoint
 from simworld.model.data import frames_uint8, video_tensor
 from simworld.model.flow import add_noise
+from simworld.model.precision import resolve_precision
 from simworld.model.sampler import FlowSampler, SamplerConfig, guided_velocity
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
@@ -57,9 +58,7 @@ class VideoPipeline:
     """Caption (+ given frames) -> video frames (T, H, W, 3) uint8."""
 
     def __init__(self, vae, dit, text_encoder, sampler: SamplerConfig | None = None, device: str = "cpu",
-                 precision: str = "bf16", partial_strength: float = 0.7):
-        if precision not in ("bf16", "fp32"):
-            raise ValueError(f"precision={precision!r}; known: bf16, fp32")
+                 precision: str = "auto", partial_strength: float = 0.7):
         if vae.config.latent_channels != dit.config.latent_channels:
             raise CheckpointError(f"the transformer takes {dit.config.latent_channels} latent channels but its VAE "
                                   f"makes {vae.config.latent_channels}")
@@ -67,7 +66,8 @@ class VideoPipeline:
         self.vae, self.dit = vae.to(self.device).eval(), dit.to(self.device).eval()
         self.text = text_encoder
         self.sampler_config = sampler or SamplerConfig()
-        self.precision, self.partial_strength = precision, partial_strength
+        self.precision = resolve_precision(precision, self.device.type)  # bf16 only where it is native
+        self.partial_strength = partial_strength
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, sampler: SamplerConfig | None = None, device: str = "cpu",
@@ -149,7 +149,7 @@ class VideoPipeline:
         return latent, m
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        return self.precision.autocast(self.device)
 
     # ------------------------------------------------------------------ the loop
     @torch.no_grad()
@@ -208,7 +208,7 @@ class Bundled(Generator):
     name = "bundled"
 
     def __init__(self, checkpoint: str | None = None, steps: int = 25, guidance: float = 4.0, sampler: str = "euler",
-                 shift: float = 1.0, partial_strength: float = 0.7, precision: str = "bf16", device: str = "auto",
+                 shift: float = 1.0, partial_strength: float = 0.7, precision: str = "auto", device: str = "auto",
                  threads: int | None = None):
         self.path = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
         if threads:
@@ -217,7 +217,11 @@ class Bundled(Generator):
         self.pipeline = VideoPipeline.from_checkpoint(self.path, self.sampler, device=device, precision=precision,
                                                       partial_strength=partial_strength)
         self.sha256 = file_sha256(self.path)
-        self.settings = {"precision": precision, "partial_strength": partial_strength}
+        # the precision that runs, not the one asked for: `auto` and an explicit bf16 make the same clips
+        self.settings = {"precision": self.pipeline.precision.chosen, "partial_strength": partial_strength}
+
+    def run_record(self) -> dict[str, Any]:
+        return {"precision": self.pipeline.precision.record()}
 
     @property
     def checkpoint(self) -> str:
