@@ -11,6 +11,7 @@ from typing import Any
 
 from simworld.clip import atomic_write_json
 from simworld.generators import GENERATORS, Generator
+from simworld.model.precision import describe_machine
 from simworld.probes import load_suite
 from simworld.results import results_frame, summary_frame, write_table
 from simworld.runner import Runner, file_sha256, git_commit, versions
@@ -68,7 +69,7 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
         "generator": generator.identity(), "checkpoint": checkpoint,
         "checkpoint_sha256": file_sha256(checkpoint) if checkpoint else None,
         "card": checkpoint_card(checkpoint), **generator.run_record(),
-        "versions": versions(), "git_commit": git_commit(),
+        "versions": versions(), "machine": describe_machine(), "git_commit": git_commit(),
         "timings": {**{k: round(v, 3) for k, v in runner.timings.items()},
                     "total_s": round(time.perf_counter() - started, 3)},
         "generation_errors": runner.generation_errors,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import platform
 import sys
 import time
@@ -122,3 +123,17 @@ def resolve_precision(requested: str, device_type: str) -> Precision:
     if requested != "auto":
         return Precision(requested, requested, f"asked for {requested} ({why})")
     return Precision("auto", "bf16" if native else "fp32", why)
+
+
+def describe_machine() -> str:
+    """One line for benchmarks and run records: the CPU, the flags that decide the number format, torch."""
+    name, flags = cpu_flags()
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    def has(*names: str) -> str:
+        return "yes" if any(n in flags for n in names) else "no"
+
+    features = (f"AVX2 {has('avx2')}, AVX-512 {has('avx512f')}, AVX-512 BF16 {has('avx512_bf16')}, "
+                f"AMX {has('amx_bf16', 'amx_tile')}") if flags else "flags unknown"
+    gpu = f"; GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
+    return f"{name}, {cpus} CPUs ({features}){gpu}; torch {torch.__version__}"
