@@ -4,8 +4,9 @@
 every conditioning a probe asks for through per-latent-frame join times m (Open-Sora's masked DiT):
   - a latent frame whose 4 video frames are all given is hard conditioning: its clean latent at t = 0 (m = 0);
   - a latent frame with only some frames given (one image, a loop's end frame) is encoded with the missing
-    frames filled by the nearest given one, and joins denoising at t = `partial_strength` (SDEdit): it keeps
-    the given content's layout and is free to move;
+    frames filled by the nearest given one; the model sees it as given (clean, t = 0, as training shows given
+    frames) while the rest takes its layout, and it joins denoising at t = `partial_strength` from its noising
+    path there (SDEdit): it keeps the given content and is free to move;
   - the rest are generated from noise (m = 1).
 A whole reference clip with strength m in (0, 1) is SDEdit-style editing. After decoding, the given frames
 are put back exactly, so conditioning frames are reproduced bit for bit.
@@ -174,21 +175,27 @@ class VideoPipeline:
         sampler = FlowSampler(config.method, config.shift)
         sampler.set_timesteps(config.steps)
         x = noise.clone()
+        # A latent frame joins denoising at the first interval that starts at t <= m, from the reference's noising
+        # path there. Until then the model sees it as training sees a given frame: its clean latent at t = 0, so
+        # the other frames take their layout from it (on the noising path at t, a pairing training never makes,
+        # one image or a loop's ends told the model almost nothing: issue 22).
+        joined = torch.ones_like(m, dtype=torch.bool) if ref is None else torch.zeros_like(m, dtype=torch.bool)
+        per_frame = lambda mask: mask[None, None, :, None, None]  # noqa: E731  (Tl,) -> (1, 1, Tl, 1, 1)
         for t in sampler.timesteps.tolist():
             if ref is not None:
-                hard = m <= 0  # clean given latents, at t = 0
-                waiting = (m < t) & ~hard  # not joined yet: on the reference's own noising path
-                noised = add_noise(ref, noise, torch.full((1, len(m)), t, device=self.device))
-                x = torch.where(hard[None, None, :, None, None], ref,
-                                torch.where(waiting[None, None, :, None, None], noised, x))
-                frame_t = torch.where(hard, torch.zeros_like(m), torch.full_like(m, t))[None]
-            else:
-                frame_t = torch.full((1, shape[2]), t, device=self.device)
+                if sampler.at_interval_start:  # (Heun's corrector restarts from its interval's start)
+                    joining = ~joined & (m >= t)
+                    if joining.any():
+                        noised = add_noise(ref, noise, torch.full((1, len(m)), t, device=self.device))
+                        x = torch.where(per_frame(joining), noised, x)
+                        joined = joined | joining
+                x = torch.where(per_frame(joined), x, ref)
+            frame_t = torch.where(joined, torch.full_like(m, t), torch.zeros_like(m))[None]  # (1, Tl)
             with self._autocast():
                 v = self.dit(x.repeat(batch, 1, 1, 1, 1), frame_t.repeat(batch, 1), text.tokens, text.mask).float()
             x = sampler.step(guided_velocity(v[:1], v[1:], config.guidance) if guided else v, t, x)
         if ref is not None:
-            x = torch.where((m <= 0)[None, None, :, None, None], ref, x)
+            x = torch.where(per_frame(joined), x, ref)
         with self._autocast():
             video = self.vae.decode(x).float()[0]
         out = frames_uint8(video[:, :frames, :height, :width])
