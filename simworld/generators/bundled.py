@@ -29,6 +29,9 @@ from simworld.model.precision import resolve_precision
 from simworld.model.sampler import FlowSampler, SamplerConfig, guided_velocity
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+# bump when the same checkpoint and settings sample other clips, so cached clips of the old loop are not served
+# (2: a partly given latent frame is shown clean at t = 0 until it joins, as in training; issue 22)
+PIPELINE_VERSION = 2
 DEFAULT_CHECKPOINT = MODEL_DIR / "dit-16m.safetensors"
 
 
@@ -236,7 +239,7 @@ class Bundled(Generator):
 
     def identity(self) -> dict[str, Any]:
         return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,
-                "sampler": vars(self.sampler), **self.settings}
+                "sampler": vars(self.sampler), "pipeline": PIPELINE_VERSION, **self.settings}
 
     def generate(self, request: GenerationRequest) -> np.ndarray:
         caption = request.caption

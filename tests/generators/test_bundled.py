@@ -112,6 +112,7 @@ def test_identity_names_checkpoint_and_sampler(bundled, checkpoint):
     ident = bundled.identity()
     assert ident["generator"] == "bundled" and ident["checkpoint_sha256"] == file_sha256(checkpoint)
     assert ident["sampler"] == {"method": "euler", "steps": 3, "guidance": 4.0, "shift": 1.0}
+    assert ident["pipeline"] == 2  # the sampling loop's version: a fixed loop does not serve the old loop's clips
     heun = GENERATORS.get("bundled")(checkpoint=str(checkpoint), steps=3, sampler="heun")
     assert heun.identity() != ident and bundled.checkpoint == str(checkpoint)
 
