@@ -70,6 +70,7 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
         "checkpoint_sha256": file_sha256(checkpoint) if checkpoint else None,
         "card": checkpoint_card(checkpoint), **generator.run_record(),
         "versions": versions(), "machine": describe_machine(), "git_commit": git_commit(),
+        "generation_threads": runner.threads,
         "timings": {**{k: round(v, 3) for k, v in runner.timings.items()},
                     "total_s": round(time.perf_counter() - started, 3)},
         "generation_errors": runner.generation_errors,

@@ -153,3 +153,21 @@ def test_a_logged_run_reads_well_and_its_files_follow_the_umask(tmp_path):
     assert len(files) > 10
     unreadable = [p for p in files if stat.S_IMODE(p.stat().st_mode) != 0o644]
     assert not unreadable, unreadable[:5]
+
+
+def test_the_generator_gets_the_cores_the_analysis_workers_leave(tmp_path, monkeypatch):
+    import torch
+
+    import simworld.runner as runner_module
+
+    monkeypatch.setattr(runner_module, "job_cpus", lambda: 2)
+    before = torch.get_num_threads()
+    try:
+        out = run_eval(config(tmp_path, workers=2, analyzers=["temporal"]))
+        assert json.loads((out / "run.json").read_text())["generation_threads"] == 1  # 2 CPUs, 2 workers
+        assert torch.get_num_threads() == 1
+        monkeypatch.setattr(runner_module, "job_cpus", lambda: 8)
+        out = run_eval(config(tmp_path / "b", workers=2, analyzers=["temporal"]))
+        assert json.loads((out / "run.json").read_text())["generation_threads"] == 6
+    finally:
+        torch.set_num_threads(before)

@@ -99,4 +99,4 @@ class BundledGen:
     partial_strength: float = 0.7  # join time of partly given latent frames (SDEdit strength)
     precision: str = "auto"  # auto: bf16 where native (CUDA, CPUs with AVX-512 BF16/AMX), else fp32 | bf16 | fp32
     device: str = "auto"
-    threads: Optional[int] = None  # torch CPU threads for sampling
+    threads: Optional[int] = None  # torch CPU threads for sampling; default: the CPUs the analysis workers leave free

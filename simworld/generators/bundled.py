@@ -221,6 +221,7 @@ class Bundled(Generator):
                  shift: float = 1.0, partial_strength: float = 0.7, precision: str = "auto", device: str = "auto",
                  threads: int | None = None):
         self.path = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
+        self.threads = threads  # None: the runner gives the generator the cores its analysis workers leave free
         if threads:
             torch.set_num_threads(threads)
         self.sampler = SamplerConfig(sampler, steps, guidance, shift)
