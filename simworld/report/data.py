@@ -125,7 +125,7 @@ def comparison_pairs(runs: list[Run]) -> list[tuple[str, str]]:
 
 
 def holm(p_values: np.ndarray) -> np.ndarray:
-    """Holm-Bonferroni adjusted p-values (controls the family-wise error rate over the whole table)."""
+    """Holm-Bonferroni adjusted p-values (controls the family-wise error rate over the p-values given)."""
     p = np.asarray(p_values, float)
     order = np.argsort(p, kind="stable")
     adjusted = np.empty_like(p)
@@ -155,6 +155,20 @@ def sign_flip_p(diff: np.ndarray, rng: np.random.Generator) -> float:
     return float((np.sum(np.abs(signs @ diff) / n >= observed - 1e-12) + 1) / (SIGN_FLIPS + 1))
 
 
+def smallest_p(n: int) -> float:
+    """The smallest p-value the sign-flip test can give with n pairs: 2^(1-n) when exact (the two all-same-sign flips
+    of 2^n), 1 / (SIGN_FLIPS + 1) when sampled."""
+    return 2.0 ** (1 - n) if n <= EXACT_UP_TO else 1.0 / (SIGN_FLIPS + 1)
+
+
+def seeds_needed(family_size: int) -> int:
+    """Pairs needed before the best possible p, Holm-corrected over `family_size` tests, can fall below ALPHA."""
+    n = 2
+    while family_size * smallest_p(n) >= ALPHA:
+        n += 1
+    return n
+
+
 def _paired(diff: np.ndarray, rng: np.random.Generator) -> dict:
     """Mean of paired differences, its 95% bootstrap interval and the sign-flip test's p-value."""
     means = diff[rng.integers(0, len(diff), (RESAMPLES, len(diff)))].mean(axis=1)
@@ -166,10 +180,14 @@ def _paired(diff: np.ndarray, rng: np.random.Generator) -> dict:
 def paired_differences(runs: list[Run], by_probe: bool = False) -> pd.DataFrame:
     """For each compared pair of runs and analyzer (and probe, with by_probe): the mean score difference A - B over
     the (probe, seed) clips both scored, its 95% bootstrap interval (descriptive), the paired sign-flip test's
-    p-value, and whether the difference is significant at 5% after Holm's correction over every row of the table."""
+    p-value, and whether the difference is significant at 5% after Holm's correction within its analyzer (the
+    family of tests is one analyzer's rows: each analyzer asks its own question of every pair of runs).
+
+    `p_min` is the smallest p-value the clip count allows and `reachable` whether even that could pass after the
+    correction; where it cannot, `needed` says how many paired clips would be needed (add seeds)."""
     table = scores(runs)
     columns = ["a", "b", "analyzer", *(["probe", "family"] if by_probe else []), "n", "difference", "ci_low",
-               "ci_high", "p", "p_holm", "significant"]
+               "ci_high", "p", "p_holm", "significant", "family_size", "p_min", "reachable", "needed"]
     if table.empty:
         return pd.DataFrame(columns=columns)
     values = table.set_index(["label", "analyzer", "probe", "seed"])["value"].sort_index()
@@ -192,7 +210,11 @@ def paired_differences(runs: list[Run], by_probe: bool = False) -> pd.DataFrame:
                 if by_probe:
                     row.update(probe=probe, family=family_of.get(probe, ""))
                 rows.append(row)
-    out = pd.DataFrame(rows, columns=[c for c in columns if c not in ("p_holm", "significant")])
-    out["p_holm"] = holm(out["p"].to_numpy()) if len(out) else []
+    out = pd.DataFrame(rows, columns=columns[:columns.index("p") + 1])
+    out["p_holm"] = out.groupby("analyzer")["p"].transform(lambda p: holm(p.to_numpy())) if len(out) else []
     out["significant"] = out["p_holm"] < ALPHA
+    out["family_size"] = out.groupby("analyzer")["p"].transform("size") if len(out) else []
+    out["p_min"] = [smallest_p(int(n)) for n in out["n"]]
+    out["reachable"] = out["p_min"] * out["family_size"] < ALPHA
+    out["needed"] = [seeds_needed(int(m)) for m in out["family_size"]]
     return out[columns]

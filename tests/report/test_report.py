@@ -128,6 +128,46 @@ def test_comparisons_per_family_and_per_probe(runs):
     assert set(probe[probe.probe == "smoke_orbit"].analyzer) == {"temporal", "geometry"}
     # four seeds can never be significant: the exact sign-flip test's smallest p-value is 2 / 2**4
     assert (probe.p >= 0.125).all() and not probe.significant.any() and (probe.p_holm >= probe.p).all()
+    assert (probe.p_min == 0.125).all() and not probe.reachable.any() and (probe.needed > 4).all()
+
+
+def test_holm_runs_within_each_analyzer_and_says_what_the_clip_count_allows():
+    """A -1.000 on every clip of 9 is p = 2^-8 = 0.0039: significant within its analyzer's family of 3 pairs, not
+    after a correction over 8 analyzers x 3 pairs (issue 21: 'p = 0.289, not significant')."""
+    from types import SimpleNamespace
+
+    from simworld.report import data
+
+    rows = []
+    for label, value in (("dit-1m", 0.0), ("oracle", 1.0), ("frozen", 0.0)):
+        for analyzer in ("physics", "temporal", "game", "geometry", "identity", "permanence", "reference", "x"):
+            for seed in range(9):
+                rows.append({"label": label, "analyzer": analyzer, "probe": f"p{seed % 3}", "seed": seed,
+                             "family": "f", "value": value + (0.01 * seed if label == "frozen" else 0.0)})
+    table = pd.DataFrame(rows)
+    runs = [SimpleNamespace(label=label, is_baseline=False) for label in ("dit-1m", "oracle", "frozen")]
+    original = data.scores
+    data.scores = lambda _: table
+    try:
+        family = data.paired_differences(runs)
+        probe = data.paired_differences(runs, by_probe=True)
+    finally:
+        data.scores = original
+    row = family[(family.a == "dit-1m") & (family.b == "oracle") & (family.analyzer == "physics")].iloc[0]
+    assert row.difference == -1.0 and row.n == 9 and row.p == 2 ** -8 and row.family_size == 3
+    assert row.p_holm == 3 * 2 ** -8 and row.significant and row.reachable and row.p_min == 2 ** -8
+    assert holm(family.p.to_numpy()).max() > row.p_holm  # over the whole table it would be weaker
+    assert (probe.n == 3).all() and not probe.reachable.any() and (probe.needed == data.seeds_needed(9)).all()
+    assert data.seeds_needed(1) == 6 and data.seeds_needed(9) == 9  # 2^(1-n) < 0.05 / m
+
+
+def test_smallest_p_of_the_sign_flip_test():
+    from simworld.report.data import SIGN_FLIPS, smallest_p
+
+    rng = np.random.default_rng(0)
+    for n in (3, 5, 9):
+        assert sign_flip_p(np.full(n, 0.5), rng) == smallest_p(n) == 2.0 ** (1 - n)
+    assert smallest_p(40) == 1 / (SIGN_FLIPS + 1)
 
 
 def test_sign_flip_test_is_exact_for_few_pairs_and_calibrated_for_many():
