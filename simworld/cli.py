@@ -151,6 +151,16 @@ def train_command(cfg: DictConfig) -> None:
         print(f"checkpoint: {path} (card: {path.with_suffix('.json')})")
 
 
+def _check_overrides(command: str, config_name: str, overrides: list[str], run: bool) -> None:
+    """Hydra's errors for a mistyped key, option or value, as one line and exit status 2 (before any work)."""
+    from simworld.conf.overrides import OverrideError, check_overrides
+
+    try:
+        check_overrides(config_name, overrides, require=run)
+    except OverrideError as err:
+        _fail(command, err)
+
+
 COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),
             "score": (score_command, "score"), "validate": (validate_command, "validate"),
             "report": (report_command, "report"), "train": (train_command, "train")}
@@ -183,6 +193,7 @@ def main(argv: list[str] | None = None) -> None:
             rest.append(argv[i])
             i += 1
     sys.argv = [f"simworld {command}", *flags, *rest]
+    _check_overrides(command, config_name, rest, run=not flags or flags == ["--multirun"] or flags == ["-m"])
     app()
 
 
