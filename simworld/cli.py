@@ -101,10 +101,13 @@ def eval_command(cfg: DictConfig) -> None:
 
 def score_command(cfg: DictConfig) -> None:
     from simworld.registry import UnknownNameError
-    from simworld.score import run_score
+    from simworld.score import ScoreFailed, run_score
 
     try:
         run_score(cfg.videos, cfg.out, workers=cfg.workers, analyzers=cfg.analyzers)
+    except ScoreFailed as err:
+        print(f"simworld score: {err}", file=sys.stderr)
+        sys.exit(1)
     except (UnknownNameError, FileNotFoundError, ValueError) as err:
         _fail("score", err)
 
