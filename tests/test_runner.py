@@ -136,3 +136,12 @@ def test_callable_and_folder_generators_end_to_end(tmp_path):
 def test_callable_nan_frames_become_error_rows(tmp_path):
     with pytest.raises(RunFailed, match="NaN"):
         run_eval(config(tmp_path, {"name": "callable", "target": "tests.plugin_models:nan_frames", "kwargs": {}}))
+
+
+def test_callable_traceback_is_saved_in_the_run_folder_and_named(tmp_path):
+    with pytest.raises(RunFailed, match=r"raised KeyError.*\(traceback: .*errors/smoke_orbit_s0.txt\)") as err:
+        run_eval(config(tmp_path, {"name": "callable", "target": "tests.plugin_models:raises_deep", "kwargs": {}},
+                        analyzers=["temporal"], report=False))
+    saved = (tmp_path / "runs" / "callable-smoke" / "errors" / "smoke_orbit_s0.txt").read_text()
+    assert "_helper" in saved and "no weights for smoke_orbit" in saved
+    assert "3 of 3 clips could not be generated" in str(err.value)
