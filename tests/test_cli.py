@@ -83,11 +83,14 @@ def test_eval_errors_are_one_clear_line(tmp_path, args, needle):
 
 @pytest.mark.parametrize("args, line", [
     (["suit=smoke"], "simworld eval: error: unknown key 'suit'; did you mean 'suite'?"),
-    (["generator=oracel"], "simworld eval: error: unknown generator 'oracel'; did you mean 'oracle'?"),
+    (["generator=oracel"], "simworld eval: error: unknown generator 'oracel'; did you mean 'oracle'? (known: "
+                           "autoencoder, bundled, callable, folder, frozen, noise, oracle, shuffled)"),
     (["generator.stesp=3"], "simworld eval: error: unknown key 'generator.stesp'; did you mean 'generator.steps'?"),
     (["seeds=abc"], "simworld eval: error: seeds=abc: Value 'abc' of type 'str' could not be converted to Integer"),
     (["generator=folder"], "simworld eval: error: generator.dir is required (generator.dir=VALUE)"),
-    (["--multirun", "generator=oracle,frozn"], "simworld eval: error: unknown generator 'frozn'; did you mean 'frozen'?"),
+    (["--multirun", "generator=oracle,frozn"], "simworld eval: error: unknown generator 'frozn'; did you mean "
+                                               "'frozen'? (known: autoencoder, bundled, callable, folder, frozen, "
+                                               "noise, oracle, shuffled)"),
     (["seeds=0"], "simworld eval: error: seeds=0: must be >= 1"),
     (["seeds=-1"], "simworld eval: error: seeds=-1: must be >= 1"),
 ])

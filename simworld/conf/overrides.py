@@ -41,7 +41,9 @@ def _one_line(config_name: str, overrides: list[str], err: Exception) -> str:
         found = re.search(r"Could not find '([^']+)/([^'/]+)'", str(err))
         if found and err.options:
             group, option = found.groups()
-            return f"unknown {group} {option!r}{_close(option, list(err.options))}"
+            hint = _close(option, list(err.options))
+            known = f" (known: {', '.join(sorted(err.options))})" if "did you mean" in hint else ""
+            return f"unknown {group} {option!r}{hint}{known}"
         return str(err).splitlines()[0]
     if isinstance(err, OverrideParseException):
         return str(err).splitlines()[0]
