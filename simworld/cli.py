@@ -118,8 +118,13 @@ def validate_command(cfg: DictConfig) -> None:
     from simworld.probes import ProbeError, load_suite
     from simworld.registry import UnknownNameError
     from simworld.validate import NeedsProbeError, run_validate
+    from simworld.conf.ranges import check_ranges
     from simworld.world.textures import cache_dir
 
+    try:
+        check_ranges("validate", {"seeds": cfg.seeds})
+    except ValueError as err:
+        _fail("validate", err)
     try:
         suite = load_suite(cfg.suite, Path(cfg.probes_dir) if cfg.probes_dir else None)
         if cfg.seeds is not None:

@@ -53,6 +53,18 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def resampled_clips(out: Path, runner: Runner) -> dict[str, str]:
+    """Per clip an outside model made at another size, length or fps: how it was fitted to the probe (from the
+    exported clips' json, e.g. "96x160x30@24fps -> 64x64x8@8fps")."""
+    found = {}
+    for job in runner.jobs:
+        meta = _read_json(out / "clips" / f"{job.name}.json")
+        note = (meta.get("source") or {}).get("resampled") if isinstance(meta.get("source"), dict) else None
+        if note:
+            found[job.name] = note
+    return found
+
+
 def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
     """Run `cfg` (the resolved EvalConfig as a dict); returns the run folder. `variant`: what tells this run from
     the other jobs of a sweep, put into the default name `<generator>-<variant>-<suite>`."""
@@ -106,6 +118,7 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
         "timings": {**{k: round(v, 3) for k, v in runner.timings.items()},
                     "total_s": round(time.perf_counter() - started, 3)},
         "generation_errors": runner.generation_errors,
+        "resampled": resampled_clips(out, runner),
         "status": "complete", "settings": folder.settings, "work": runner.work, "results_sha256": results_sha256,
         "report_of": report_of,  # the results_sha256 of the results report.html shows
     }
@@ -115,6 +128,10 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
 
         build_report([out], out / "report.html", title=f"simworld: {name}")
         atomic_write_json(out / "run.json", {**meta, "report_of": results_sha256})
+    if meta["resampled"]:
+        first = next(iter(meta["resampled"].items()))
+        print(f"{len(meta['resampled'])} clips were fitted to their probe's size, length or fps (run.json "
+              f"resampled; e.g. {first[0]}: {first[1]})")
     print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows -> {out}")
     if len(summary):
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))

@@ -194,6 +194,7 @@ class Runner:
         path = self.clip_path(job)
         meta_path = path.with_suffix(".json")
         source = None if self.generator.cacheable else self.generator.input_digest(job.probe.id, job.seed)
+        (self.out / "errors" / f"{job.name}.txt").unlink(missing_ok=True)  # an earlier run's traceback
         if meta_path.exists():
             if self.generator.cacheable:
                 return path

@@ -176,3 +176,22 @@ def test_content_digest_sees_every_pixel():
     changed[1, 3, 3, 2] = 1
     assert content_digest(frames) != content_digest(changed)
     assert content_digest(frames) != content_digest(frames.reshape(2, 4, 3, 4).copy())
+
+
+def test_outside_videos_of_another_size_and_fps_are_fitted_and_recorded(tmp_path):
+    oracle = run_eval(config(tmp_path, "oracle", analyzers=["temporal"], report=False))
+    folder = tmp_path / "outside"
+    from simworld.clip import write_video
+
+    for job in JOBS:  # twice the size, three times the frame rate (each frame three times): the same motion
+        frames = read_clip(oracle / "clips" / f"{job}.mp4").frames
+        big = np.repeat(np.repeat(np.repeat(frames, 3, axis=0), 2, axis=1), 2, axis=2)
+        write_video(folder / job.rsplit("_s", 1)[0] / "0.mp4", big, 24)
+    out = run_eval(config(tmp_path, {"name": "folder", "dir": str(folder), "manifest": None}, analyzers=["temporal"],
+                          report=False, name="outside"))
+    meta = json.loads((out / "run.json").read_text())
+    assert meta["resampled"] == {job: "128x128x24@24fps -> 64x64x8@8fps" for job in JOBS}
+    fitted = _table(out).set_index(["probe", "metric"])["value"]
+    reference = _table(oracle).set_index(["probe", "metric"])["value"]
+    for probe in ("smoke_orbit", "smoke_dolly_i2v", "smoke_pan_extend"):  # scored like the oracle's own clips
+        assert abs(fitted[(probe, "score")] - reference[(probe, "score")]) < 0.1
