@@ -3,11 +3,14 @@
     python benchmarks/model.py [--threads 1] [--out benchmarks/results/model.md] [--checkpoint model/dit-16m.safetensors]
 
 - matmul peak: GFLOP/s of a 1024^3 matmul in float32 and bfloat16 (the ceiling for everything below);
-- VAE training: frames/s of forward + backward + AdamW on 8 crops of 8 x 64 x 64, bf16 autocast;
-- transformer training at 128x128x16 (latent 8 x 4 x 16 x 16, 256 tokens), batch 16, bf16 autocast, for each
-  size of the scaling family: s/step, latent tokens/s, and achieved GFLOP/s (counted) against the bf16 peak;
+- VAE training: frames/s of forward + backward + AdamW on 8 crops of 8 x 64 x 64, in the precision `auto` picks
+  (bf16 where the device has it natively, else fp32; `--precision` to force one);
+- transformer training at 128x128x16 (latent 8 x 4 x 16 x 16, 256 tokens), batch 16, same precision, for each
+  size of the scaling family: s/step, latent tokens/s, and achieved GFLOP/s (counted) against the matmul peak of
+  that precision;
 - sampling a 16-frame 128x128 clip at 25 Euler steps with classifier-free guidance (batch 2 per step) with
-  the default size (trained weights when --checkpoint exists, else random ones: the time is the same).
+  the default size (trained weights when --checkpoint exists, else random ones: the time is the same), in the
+  chosen precision and in fp32 (what a CPU without native bf16 runs).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/model.md")
     parser.add_argument("--checkpoint", default="model/dit-16m.safetensors")
     parser.add_argument("--sizes", default="dit-1m,dit-4m,dit-16m")
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"])
     args = parser.parse_args()
 
     import numpy as np
@@ -47,17 +51,19 @@ def main() -> None:
     from simworld.generators.bundled import VideoPipeline
     from simworld.model.sampler import SamplerConfig
     from simworld.model.text import shared_text_encoder
-    from simworld.model.train import hardware
+    from simworld.model.precision import describe_machine, resolve_precision
     from simworld.model.transformer import DIT_SIZES, VideoDiT, count_parameters
     from simworld.model.vae import VAE_SIZES, VideoVAE
 
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16)
+    precision = resolve_precision(args.precision, device.type)
+    autocast = precision.autocast(device)
     load = os.getloadavg()[0]
-    lines = [f"Bundled model speed on {hardware(device)} (torch {torch.__version__}); load average {load:.1f} "
-             f"at the start (on a shared machine every figure scales with the load).", ""]
+    lines = [f"Bundled model speed on {describe_machine()}, {args.threads} thread(s); load average {load:.1f} "
+             f"at the start (on a shared machine every figure scales with the load). Precision "
+             f"{precision.chosen} ({precision.reason}).", ""]
 
     peaks = {}
     for dtype in (torch.float32, torch.bfloat16):
@@ -89,8 +95,9 @@ def main() -> None:
               f"({vae_seconds:.2f} s per batch of 8 crops of 8x64x64); encode {encode:.2f} s and decode "
               f"{decode:.2f} s per 16x128x128 clip.", ""]
 
+    peak = peaks[torch.bfloat16 if precision.bf16 else torch.float32]
     lines += ["| transformer | parameters | s/step (batch 16) | latent tokens/s | clips/s | GFLOP/step | "
-              "achieved GFLOP/s | of bf16 peak |", "|---|---|---|---|---|---|---|---|"]
+              f"achieved GFLOP/s | of {precision.chosen} peak |", "|---|---|---|---|---|---|---|---|"]
     batch, tokens = 16, 256
     text = torch.randn(batch, 100, 384, device=device)
     mask = torch.ones(batch, 100, dtype=torch.bool, device=device)
@@ -119,26 +126,30 @@ def main() -> None:
         achieved = flops / seconds / 1e9
         lines.append(f"| {name} | {count_parameters(model) / 1e6:.1f}M | {seconds:.2f} | {batch * tokens / seconds:.0f} "
                      f"| {batch / seconds:.1f} | {flops / 1e9:.1f} | {achieved:.0f} | "
-                     f"{100 * achieved / peaks[torch.bfloat16]:.0f}% |")
+                     f"{100 * achieved / peak:.0f}% |")
 
     from simworld.world.textures import cache_dir
 
     default = args.sizes.split(",")[-1]
-    if Path(args.checkpoint).exists():
-        pipeline = VideoPipeline.from_checkpoint(args.checkpoint, SamplerConfig(steps=25), device=str(device))
-        source = args.checkpoint
-    else:
-        model = VideoDiT(DIT_SIZES[default])
-        pipeline = VideoPipeline(vae.eval(), model.eval(), shared_text_encoder(cache_dir()), SamplerConfig(steps=25),
-                                 device=str(device))
-        source = f"random {default} weights"
     caption = "A red striped cube on a brown marble floor. The red striped cube falls and lands on the floor."
-    pipeline(caption, 16, 128, 128, seed=0)  # warm-up (and the caption's embedding)
-    sample = timed(lambda: pipeline(caption, 16, 128, 128, seed=1), repeat=3, warmup=0)
     given = (np.random.default_rng(0).random((1, 128, 128, 3)) * 255).astype(np.uint8)
-    image = timed(lambda: pipeline(caption, 16, 128, 128, seed=1, given=given, indices=[0]), repeat=1, warmup=0)
-    lines += ["", f"Sampling 16x128x128, 25 Euler steps with guidance ({source}): {sample:.2f} s per clip "
-              f"(image-to-video {image:.2f} s).", ""]
+    lines.append("")
+    for format_ in dict.fromkeys([precision.chosen, "fp32"]):  # the chosen one, and fp32 (CPUs without bf16)
+        if Path(args.checkpoint).exists():
+            pipeline = VideoPipeline.from_checkpoint(args.checkpoint, SamplerConfig(steps=25), device=str(device),
+                                                     precision=format_)
+            source = args.checkpoint
+        else:
+            model = VideoDiT(DIT_SIZES[default])
+            pipeline = VideoPipeline(vae.eval(), model.eval(), shared_text_encoder(cache_dir()),
+                                     SamplerConfig(steps=25), device=str(device), precision=format_)
+            source = f"random {default} weights"
+        pipeline(caption, 16, 128, 128, seed=0)  # warm-up (and the caption's embedding)
+        sample = timed(lambda: pipeline(caption, 16, 128, 128, seed=1), repeat=3, warmup=0)
+        image = timed(lambda: pipeline(caption, 16, 128, 128, seed=1, given=given, indices=[0]), repeat=1, warmup=0)
+        lines.append(f"Sampling 16x128x128, 25 Euler steps with guidance ({source}, {format_}): {sample:.2f} s per "
+                     f"clip (image-to-video {image:.2f} s).")
+    lines.append("")
     text_out = "\n".join(lines) + "\n"
     print(text_out)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

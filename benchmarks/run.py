@@ -8,6 +8,9 @@ Runs, each as its own process (so its peak memory is its own):
 - end to end: `simworld eval suite=core` with the oracle from an empty cache (generation = rendering, analysis in
   `--workers` processes overlapping it), then with a stand-in for a slow model (benchmarks/slow_model.py: the
   oracle after a wait, as a GPU sampler takes) to show how much analysis hides behind generation;
+- first run: the README's first command (`simworld eval`: the bundled model on `core`) from an empty cache, as a
+  new user meets it, in the precision `auto` picks and in fp32 (what a CPU without native bf16 runs); then the
+  same command again with everything cached, stated apart;
 - the model (benchmarks/model.py): matmul peak, training tokens/s and achieved GFLOP/s against it, sampling;
 - scaling: wall time of `simworld eval` for 10, 100 and 1000 probes (linear is the target). The points use cheap
   clips (32x32, 8 frames, the `noise` generator, `temporal` only) so that 1000 fit in minutes; each point starts
@@ -20,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -61,9 +63,12 @@ def python(*args: str) -> list[str]:
 
 
 def eval_run(tmp: Path, name: str, overrides: list[str], workers: int) -> tuple[dict, float, float]:
-    """(run.json, wall seconds, peak MiB) of `simworld eval` into tmp/<name> from an empty cache unless shared."""
+    """(run.json, wall seconds, peak MiB) of `simworld eval` into tmp/<name> from an empty cache unless shared. The
+    cache_dir= override also becomes $SIMWORLD_CACHE, so textures and the text encoder's cache start empty too."""
+    cache = next((o.split("=", 1)[1] for o in overrides if o.startswith("cache_dir=")), str(tmp / "cache"))
     wall, peak, _ = run(python("-m", "simworld.cli", "eval", f"name={name}", f"runs_dir={tmp / 'runs'}",
-                               "report=false", "progress=false", f"workers={workers}", *overrides))
+                               "report=false", "progress=false", f"workers={workers}", *overrides),
+                        env={"SIMWORLD_CACHE": cache})
     return json.loads((tmp / "runs" / name / "run.json").read_text()), wall, peak
 
 
@@ -94,10 +99,22 @@ def main() -> None:
         slow, slow_wall, peaks["eval core (slow model)"] = eval_run(
             tmp, "slow", ["generator=callable", "generator.target=benchmarks.slow_model:sleepy_oracle",
                           f"+generator.kwargs={{seconds: {slow_s}}}", *core], args.workers)
+        first, first_wall, peaks["eval core (bundled, empty cache)"] = eval_run(
+            tmp, "bundled", ["suite=core", f"seeds={seeds}", f"cache_dir={tmp / 'first_cache'}"], args.workers)
+        cached, cached_wall, _ = eval_run(tmp, "bundled", ["suite=core", f"seeds={seeds}",
+                                                           f"cache_dir={tmp / 'first_cache'}"], args.workers)
+        runs = [("oracle (generation = rendering)", oracle, oracle_wall),
+                (f"slow model ({slow_s} s per clip)", slow, slow_wall),
+                (f"bundled (the default, {first['precision']['chosen']}), empty cache: the first run", first,
+                 first_wall)]
+        if not args.quick:
+            fp32, fp32_wall, _ = eval_run(tmp, "bundled_fp32", ["suite=core", f"seeds={seeds}", "generator.precision=fp32",
+                                                                f"cache_dir={tmp / 'fp32_cache'}"], args.workers)
+            runs.append(("bundled in fp32 (as on a CPU without bf16), empty cache", fp32, fp32_wall))
+        runs.append(("bundled again, everything cached (not a first-run figure)", cached, cached_wall))
         clips = oracle["clips"]
         rows = []
-        for label, record, wall in (("oracle (generation = rendering)", oracle, oracle_wall),
-                                    (f"slow model ({slow_s} s per clip)", slow, slow_wall)):
+        for label, record, wall in runs:
             t = record["timings"]
             rows.append(f"| {label} | {clips} | {t['generate_s']:.1f} | {clips / t['generate_s']:.2f} | "
                         f"{t['analysis_busy_s']:.1f} | {t['analyze_s']:.1f} | {t['total_s']:.1f} | "
@@ -134,11 +151,15 @@ def main() -> None:
         _, peaks["model"], _ = run(python("benchmarks/model.py", "--sizes", sizes, "--out", str(out / "model.md")))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    from simworld.model.precision import describe_machine, resolve_precision
+
+    chosen = resolve_precision("auto", "cpu")
     header = [
         "# Benchmarks", "",
-        f"`python benchmarks/run.py{' --quick' if args.quick else ''}` on {platform.processor() or platform.machine()}"
-        f" with {os.cpu_count()} CPUs ({len(os.sched_getaffinity(0))} usable), load average {load:.1f} at the start "
-        f"(on a shared machine every figure scales with the load); {time.strftime('%Y-%m-%d')}.", ""]
+        f"`python benchmarks/run.py{' --quick' if args.quick else ''}` on {describe_machine()}; "
+        f"precision=auto chooses {chosen.chosen} there ({chosen.reason}); load average {load:.1f} at the start "
+        f"(on a shared machine every figure scales with the load); {time.strftime('%Y-%m-%d')}. Every figure is "
+        "from an empty cache unless its row says otherwise.", ""]
     parts = [*header]
     for title, name in (("Rendering", "render.md"), ("Analyzers", "analyze.md")):
         parts += [f"### {title}", "", (out / name).read_text().strip(), ""]

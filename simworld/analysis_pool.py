@@ -13,6 +13,7 @@ The order only affects when each analysis runs, never its numbers: each result i
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import json
@@ -22,7 +23,7 @@ import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from simworld.clip import atomic_write_json
 
@@ -141,14 +142,15 @@ class AnalysisPool:
         self._raise_error()
 
     def abort(self) -> None:
-        """Stop without waiting for queued tasks (the run was interrupted)."""
+        """Stop at once (the run was interrupted or failed): queued tasks are dropped and running ones killed, so an
+        interrupt does not wait for a long analysis to finish; their rows were never written."""
         if self._executor is not None:
             with self._condition:
                 self._ready.clear()
                 self._closing = True
                 self._condition.notify()
+            terminate_workers(self._executor)  # running futures now fail, which lets the dispatcher finish
             self._thread.join()
-            self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
 
     def __enter__(self) -> "AnalysisPool":
@@ -200,6 +202,35 @@ class AnalysisPool:
     def _raise_error(self) -> None:
         if self._error is not None:
             raise self._error
+
+
+def terminate_workers(executor: ProcessPoolExecutor) -> None:
+    """Kill a process pool's workers and shut it down without waiting for their tasks. (concurrent.futures has no
+    public call for this; `_processes` has held the worker processes since Python 3.2.)"""
+    processes = list((getattr(executor, "_processes", None) or {}).values())
+    for process in processes:
+        if process.is_alive():
+            process.kill()  # SIGKILL: a worker holds nothing to save (the parent writes its rows), and SIGTERM makes
+            # the glog that pycolmap installs print a stack trace per worker
+    executor.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join(timeout=5)
+
+
+@contextlib.contextmanager
+def worker_pool(workers: int, initializer: Callable[[], None] | None = None) -> Iterator[ProcessPoolExecutor]:
+    """A fork-server process pool that waits for its tasks when the block ends normally and kills them when it
+    ends with an exception (an interrupt), instead of waiting for every running task as the plain `with` does."""
+    import multiprocessing
+
+    executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
+                                   initializer=initializer)
+    try:
+        yield executor
+    except BaseException:
+        terminate_workers(executor)
+        raise
+    executor.shutdown(wait=True)
 
 
 def timed_call(function: Callable[..., Any], arguments: tuple) -> tuple[float, Any]:

@@ -174,6 +174,16 @@ COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval")
             "report": (report_command, "report"), "train": (train_command, "train")}
 
 
+RESUME = {  # what an interrupted command kept, and how to go on
+    "eval": "Clips and scores that finished are kept: run the same command again to resume.",
+    "validate": "Rendered ground truth is kept in the cache: run the same command again to resume.",
+    "score": "Scores that finished are kept: run the same command again to resume.",
+    "train": "Run the same command again to resume from the last checkpoint (state.pt).",
+    "render": "Nothing was left half-written: run it again.",
+    "report": "Nothing was left half-written: run it again.",
+}
+
+
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
@@ -202,7 +212,17 @@ def main(argv: list[str] | None = None) -> None:
             i += 1
     sys.argv = [f"simworld {command}", *flags, *rest]
     _check_overrides(command, config_name, rest, run=not flags or flags == ["--multirun"] or flags == ["-m"])
-    app()
+    from simworld.interrupt import exit_status, install_handlers, signal_name, stop_descendants
+
+    install_handlers()
+    try:
+        app()
+    except KeyboardInterrupt as err:  # Ctrl-C, or SIGTERM/SIGHUP (simworld.interrupt): stop everything we started
+        stopped = stop_descendants()
+        workers = f"; stopped {stopped} child process{'es' * (stopped != 1)}" if stopped else ""
+        print(f"\nsimworld {command}: interrupted ({signal_name(err)}){workers}. {RESUME.get(command, '')}".rstrip(),
+              file=sys.stderr)
+        sys.exit(exit_status(err))
 
 
 if __name__ == "__main__":

@@ -75,6 +75,21 @@ def float_frames_to_uint8(frames: np.ndarray, where: str) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ atomic writes
+def _read_umask() -> int:
+    mask = os.umask(0)  # the only way to read it is to set it; put it back at once
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()  # read once, at import, before any worker thread runs
+
+
+def follow_umask(path: str | Path) -> None:
+    """Give a file made by `tempfile.mkstemp` (always mode 0600) the mode an ordinary `open` would have given it,
+    so a run folder copied to a shared directory or a web server can be read by others as the umask allows."""
+    os.chmod(path, 0o666 & ~_UMASK)
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,6 +97,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        follow_umask(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -107,6 +123,7 @@ def _atomic_target(path: Path) -> tuple[Path, Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    follow_umask(tmp)
     return path, Path(tmp)
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from simworld.clip import atomic_write_json
+from simworld.conf.ranges import check_ranges
 from simworld.generators import GENERATORS, Generator
+from simworld.model.precision import describe_machine
 from simworld.probes import load_suite
 from simworld.results import results_frame, summary_frame, write_table
-from simworld.conf.ranges import check_ranges
 from simworld.run_folder import check_writable, choose_run_folder, clear_derived, describe
 from simworld.runner import Runner, file_sha256, git_commit, versions
 from simworld.world.textures import cache_dir
@@ -113,8 +114,8 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
         "suite": suite.name, "probes": len(suite.probes), "clips": len(runner.jobs),
         "generator": generator.identity(), "checkpoint": checkpoint,
         "checkpoint_sha256": file_sha256(checkpoint) if checkpoint else None,
-        "card": checkpoint_card(checkpoint),
-        "versions": versions(), "git_commit": git_commit(),
+        "card": checkpoint_card(checkpoint), **generator.run_record(),
+        "versions": versions(), "machine": describe_machine(), "git_commit": git_commit(),
         "timings": {**{k: round(v, 3) for k, v in runner.timings.items()},
                     "total_s": round(time.perf_counter() - started, 3)},
         "generation_errors": runner.generation_errors,
@@ -123,22 +124,28 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
         "report_of": report_of,  # the results_sha256 of the results report.html shows
     }
     atomic_write_json(out / "run.json", meta)
+    report = out / "report.html"
     if cfg.get("report", True):
         from simworld.report import build_report
 
-        build_report([out], out / "report.html", title=f"simworld: {name}")
+        build_report([out], report, title=f"simworld: {name}")
         atomic_write_json(out / "run.json", {**meta, "report_of": results_sha256})
     if meta["resampled"]:
         first = next(iter(meta["resampled"].items()))
         print(f"{len(meta['resampled'])} clips were fitted to their probe's size, length or fps (run.json "
               f"resampled; e.g. {first[0]}: {first[1]})")
-    print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows -> {out}")
+    print(f"\n{name}: {len(runner.jobs)} clips, {len(results)} result rows in {out}/")
     if len(summary):
         print(summary.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
-    sys.stdout.flush()  # a launcher's worker process lives on: its log shows the run now, not at its exit
+    # the last line says where to look: the report, or the table when there is none
+    last = f"report: {report}" if cfg.get("report", True) else f"results: {out / 'results.parquet'}"
     if runner.generation_errors:
+        sys.stdout.flush()
         listed = "; ".join(f"{k}: {v}" for k, v in list(runner.generation_errors.items())[:10])
         more = len(runner.generation_errors) - 10
         raise RunFailed(f"{len(runner.generation_errors)} of {len(runner.jobs)} clips could not be generated "
-                        f"(the rest were scored): {listed}" + (f" ... and {more} more" if more > 0 else ""))
+                        f"(the rest were scored): {listed}" + (f" ... and {more} more" if more > 0 else "")
+                        + f"\n{last}")
+    print(last)
+    sys.stdout.flush()  # a launcher's worker process lives on: its log shows the run now, not at its exit
     return out

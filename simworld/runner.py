@@ -23,14 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
-
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
 from simworld.analysis_pool import AnalysisCosts, AnalysisPool, AnalysisTask, job_cpus
 from simworld.analyzers.explanations import Explanations
 from simworld.clip import Clip, atomic_write_bytes, atomic_write_json, read_clip, write_clip
 from simworld.generators import GenerationError, GenerationRequest, Generator, check_output
 from simworld.probes import ProbeSpec, Suite
+from simworld.progress import Progress
 
 WORLD_VERSION = "1"  # bump when the simulator's output changes: cached ground truth is then re-rendered
 
@@ -161,8 +160,11 @@ def _worker_init() -> None:
     import cv2
     import torch
 
+    from simworld.interrupt import ignore_interrupts_in_worker
+
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
+    ignore_interrupts_in_worker()
 
 
 class Runner:
@@ -317,7 +319,10 @@ class Runner:
         start = time.perf_counter()
         self.out.mkdir(parents=True, exist_ok=True)
         costs = AnalysisCosts.load(self.cache / "analysis_costs.json", lambda name: ANALYZERS.get(name).cost)
-        bar = tqdm(total=0, desc="analyze", unit="score", position=1, disable=not self.progress)
+        # fixed totals: every analysis of every clip; those already done (resuming) or impossible count at once
+        generated = Progress(len(self.jobs), f"generate [{self.generator.name}]", "clip", 0, self.progress)
+        bar = Progress(sum(len(self.analyzers_for(job.probe)) for job in self.jobs), "analyze", "score", 1,
+                       self.progress)
 
         def save(task: AnalysisTask, result: dict[str, list[dict]]) -> None:
             atomic_write_json(task.row_path, {"key": task.key, **result})
@@ -325,16 +330,17 @@ class Runner:
             bar.update(1)
 
         with AnalysisPool(self.analysis_workers(), analyze_one, costs, save, initializer=_worker_init) as pool:
-            for job in tqdm(self.jobs, desc=f"generate [{self.generator.name}]", unit="clip", position=0,
-                            disable=not self.progress):
+            for job in self.jobs:
                 try:
                     path = self.generate(job)
                     tasks = self.pending_analyses(job, path)
                 except (GenerationError, ValueError, RuntimeError, OSError) as err:
                     self.generation_errors[job.name] = f"{type(err).__name__}: {err}".splitlines()[0]
+                    bar.update(len(self.analyzers_for(job.probe)))
                     continue
-                bar.total += len(tasks)
-                bar.refresh()
+                finally:
+                    generated.update(1)
+                bar.update(len(self.analyzers_for(job.probe)) - len(tasks))
                 for task in tasks:
                     pool.submit(task)
                 try:  # after the analyses are handed out: the workers start meanwhile
@@ -342,6 +348,7 @@ class Runner:
                 except (ValueError, RuntimeError, OSError) as err:
                     self.generation_errors[job.name] = f"{type(err).__name__}: {err}".splitlines()[0]
             self.timings["generate_s"] = time.perf_counter() - start
+            generated.close()
             waited = time.perf_counter()
         self.timings["analyze_s"] = time.perf_counter() - waited  # analyses left when generation ended
         self.timings["analysis_busy_s"] = pool.busy_s  # analysis seconds summed over the workers

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
+from simworld.analysis_pool import worker_pool
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of, analyzers_without_probe
 from simworld.clip import VIDEO_SUFFIXES, ClipError, atomic_write_json, read_clip
+from simworld.progress import Progress
 from simworld.results import write_table
 from simworld.runner import nested_worker
 
@@ -91,18 +92,15 @@ def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | No
             if row_file.exists() and json.loads(row_file.read_text()).get("stamp") == stamp:
                 continue
             tasks.append((path, name, row_file, stamp))
-    with tqdm(total=len(tasks), desc="score", unit="score", disable=not tasks) as bar:
+    with Progress(len(tasks), "score", "score") as bar:
         if workers <= 1 or len(tasks) <= 1 or nested_worker():
             for path, name, row_file, stamp in tasks:
                 atomic_write_json(row_file, {"stamp": stamp, **score_one(str(path), name)})
                 bar.update(1)
         else:
-            import multiprocessing
-
             from simworld.runner import _worker_init
 
-            with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                     initializer=_worker_init) as pool:
+            with worker_pool(workers, _worker_init) as pool:
                 futures = {pool.submit(score_one, str(p), n): (rf, st) for p, n, rf, st in tasks}
                 for future in as_completed(futures):
                     row_file, stamp = futures[future]

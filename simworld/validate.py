@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
-from tqdm import tqdm
 
 from simworld.analyzers import ANALYZERS, AnalysisContext, analyzers_without_probe, threshold_of
 from simworld.clip import Clip, atomic_write_bytes
+from simworld.progress import Progress
 from simworld.probes import Suite
 from simworld.results import write_table
 from simworld.runner import GroundTruthStore, Job
@@ -68,7 +68,8 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
         analyzer = cls()
         jobs = [Job(p, s) for p in suite.probes if name in p.analyzers for s in p.seeds]
         conditions = {"ground_truth": None, **cls.failures, **{f"nuisance:{k}": v for k, v in CLIP_NUISANCES.items()}}
-        for job in tqdm(jobs, desc=f"validate {name}", unit="clip", disable=not progress):
+        bar = Progress(len(jobs), f"validate {name}", "clip", enabled=progress)
+        for job in jobs:
             gt = store.get(job)
             # injections that replace what a model generates need to know which frames the probe gives it
             gt.meta["conditioning"] = {"kind": job.probe.conditioning.kind, "k": job.probe.conditioning.k}
@@ -79,6 +80,8 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
                     continue
                 rows.append({"analyzer": name, "probe": job.probe.id, "seed": job.seed, "condition": condition,
                              "score": _score(analyzer, frames, gt, job, with_probe), "with_probe": with_probe})
+            bar.update(1)
+        bar.close()
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 

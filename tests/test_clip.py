@@ -95,3 +95,17 @@ def test_interrupted_write_leaves_no_partial_file(tmp_path, monkeypatch):
         write_clip(clip, tmp_path, "c")
     assert not (tmp_path / "c.json").exists() and not (tmp_path / "c.gt.npz").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")], "temporary files left behind"
+
+
+def test_written_files_follow_the_umask(tmp_path, monkeypatch):
+    import stat
+
+    import simworld.clip as clip_module
+
+    frames = np.zeros((2, 16, 16, 3), np.uint8)
+    for umask, mode in ((0o022, 0o644), (0o002, 0o664), (0o077, 0o600)):
+        monkeypatch.setattr(clip_module, "_UMASK", umask)
+        clip_module.atomic_write_json(tmp_path / f"{umask}.json", {"a": 1})
+        write_video(tmp_path / f"{umask}.mp4", frames, 8)
+        for suffix in (".json", ".mp4"):
+            assert stat.S_IMODE((tmp_path / f"{umask}{suffix}").stat().st_mode) == mode, (umask, suffix)

@@ -145,3 +145,25 @@ def test_callable_traceback_is_saved_in_the_run_folder_and_named(tmp_path):
     saved = (tmp_path / "runs" / "callable-smoke" / "errors" / "smoke_orbit_s0.txt").read_text()
     assert "_helper" in saved and "no weights for smoke_orbit" in saved
     assert "3 of 3 clips could not be generated" in str(err.value)
+
+
+def test_a_logged_run_reads_well_and_its_files_follow_the_umask(tmp_path):
+    """stderr a file (CI, SLURM): plain progress lines with fixed totals, no cursor codes; the last line names the
+    report; every file is readable by others under umask 022 (mkstemp alone gives 0600)."""
+    import shlex
+    import stat
+
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "simworld.cli", "eval", "generator=oracle", "suite=smoke", f"out={out}",
+               "analyzers=[temporal]", f"cache_dir={tmp_path / 'cache'}"]
+    env = dict(os.environ, SIMWORLD_CACHE=str(tmp_path / "cache"))
+    done = subprocess.run(["sh", "-c", "umask 022; exec " + shlex.join(command)], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == f"report: {out / 'report.html'}"
+    assert "\x1b" not in done.stderr and "\r" not in done.stderr
+    assert "analyze: 3/3 scores (100%)" in done.stderr and "generate [oracle]: 3/3 clips (100%)" in done.stderr
+    files = [p for p in [*out.rglob("*"), *(tmp_path / "cache").rglob("*")] if p.is_file()]
+    assert len(files) > 10
+    unreadable = [p for p in files if stat.S_IMODE(p.stat().st_mode) != 0o644]
+    assert not unreadable, unreadable[:5]

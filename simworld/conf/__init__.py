@@ -112,7 +112,7 @@ class NoiseGen:
 class AutoencoderGen:
     name: str = "autoencoder"  # ground truth through the VAE: the bundled model's own ceiling
     checkpoint: Optional[str] = None  # a VAE, or a transformer checkpoint whose card names one; default model/vae
-    precision: str = "bf16"  # bf16 | fp32
+    precision: str = "auto"  # auto: bf16 where native (CUDA, CPUs with AVX-512 BF16/AMX), else fp32 | bf16 | fp32
     device: str = "auto"
 
 

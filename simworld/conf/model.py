@@ -72,7 +72,7 @@ class TrainConfig:
     sample_steps: int = 25
     seed: int = 0
     threads: int = 1  # torch CPU threads (the machine is shared)
-    precision: str = "bf16"  # bf16 autocast (CPU and CUDA) or fp32
+    precision: str = "auto"  # auto: bf16 where native (CUDA, CPUs with AVX-512 BF16/AMX), else fp32 | bf16 | fp32
     device: str = "auto"  # auto = cuda when there is one
     max_minutes: Optional[float] = None  # stop with a checkpoint after this much wall time (resume later)
     export: Optional[str] = None  # also write a float16 copy of the final checkpoint here (e.g. model/dit-4m)
@@ -97,6 +97,6 @@ class BundledGen:
     sampler: str = "euler"  # euler | heun
     shift: float = 1.0  # timestep shift towards noise (> 1)
     partial_strength: float = 0.7  # join time of partly given latent frames (SDEdit strength)
-    precision: str = "bf16"  # bf16 | fp32
+    precision: str = "auto"  # auto: bf16 where native (CUDA, CPUs with AVX-512 BF16/AMX), else fp32 | bf16 | fp32
     device: str = "auto"
     threads: Optional[int] = None  # torch CPU threads for sampling

@@ -62,6 +62,10 @@ class Generator:
     def checkpoint(self) -> str:
         return ""
 
+    def run_record(self) -> dict[str, Any]:
+        """How this generator ran, for run.json (a model's precision and why it was chosen)."""
+        return {}
+
     def generate(self, request: GenerationRequest) -> np.ndarray:
         raise NotImplementedError
 

@@ -17,6 +17,7 @@ from simworld.generators.baselines import _given
 from simworld.generators.bundled import MODEL_DIR, named_vae, resolve_device, shown_path
 from simworld.model.checkpoint import file_sha256, load_checkpoint, read_card
 from simworld.model.data import frames_uint8, video_tensor
+from simworld.model.precision import resolve_precision
 
 
 def vae_path(checkpoint: str | Path | None) -> Path:
@@ -33,14 +34,12 @@ class Autoencoder(Generator):
     name = "autoencoder"
     uses_ground_truth = True
 
-    def __init__(self, checkpoint: str | None = None, precision: str = "bf16", device: str = "auto"):
-        if precision not in ("bf16", "fp32"):
-            raise ValueError(f"generator.precision={precision!r}; known: bf16, fp32")
+    def __init__(self, checkpoint: str | None = None, precision: str = "auto", device: str = "auto"):
         self.path = vae_path(checkpoint)
         self.device = resolve_device(device)
         self.vae, _ = load_checkpoint(self.path, "video-vae", device=self.device)
         self.vae.eval()
-        self.precision, self.sha256 = precision, file_sha256(self.path)
+        self.precision, self.sha256 = resolve_precision(precision, self.device.type), file_sha256(self.path)
 
     @property
     def checkpoint(self) -> str:
@@ -48,7 +47,10 @@ class Autoencoder(Generator):
 
     def identity(self) -> dict[str, Any]:
         return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,
-                "precision": self.precision}
+                "precision": self.precision.chosen}
+
+    def run_record(self) -> dict[str, Any]:
+        return {"precision": self.precision.record()}
 
     @torch.no_grad()
     def generate(self, request: GenerationRequest) -> np.ndarray:
@@ -57,6 +59,6 @@ class Autoencoder(Generator):
         factor = self.vae.config.spatial_factor  # edge-replicate up to whole latent pixels, crop after decoding
         padded = np.pad(frames, ((0, 0), (0, -h % factor), (0, -w % factor), (0, 0)), mode="edge")
         video = video_tensor(padded)[None].to(self.device)
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+        with self.precision.autocast(self.device):
             decoded = self.vae.decode(self.vae.encode(video)).float()[0]
         return _given(request, frames_uint8(decoded[:, :t, :h, :w]))

@@ -4,8 +4,9 @@
 every conditioning a probe asks for through per-latent-frame join times m (Open-Sora's masked DiT):
   - a latent frame whose 4 video frames are all given is hard conditioning: its clean latent at t = 0 (m = 0);
   - a latent frame with only some frames given (one image, a loop's end frame) is encoded with the missing
-    frames filled by the nearest given one, and joins denoising at t = `partial_strength` (SDEdit): it keeps
-    the given content's layout and is free to move;
+    frames filled by the nearest given one; the model sees it as given (clean, t = 0, as training shows given
+    frames) while the rest takes its layout, and it joins denoising at t = `partial_strength` from its noising
+    path there (SDEdit): it keeps the given content and is free to move;
   - the rest are generated from noise (m = 1).
 A whole reference clip with strength m in (0, 1) is SDEdit-style editing. After decoding, the given frames
 are put back exactly, so conditioning frames are reproduced bit for bit.
@@ -24,9 +25,13 @@ from simworld.generators import GenerationError, GenerationRequest, Generator, r
 from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpoint
 from simworld.model.data import frames_uint8, video_tensor
 from simworld.model.flow import add_noise
+from simworld.model.precision import resolve_precision
 from simworld.model.sampler import FlowSampler, SamplerConfig, guided_velocity
 
 MODEL_DIR = Path(__file__).resolve().parents[2] / "model"
+# bump when the same checkpoint and settings sample other clips, so cached clips of the old loop are not served
+# (2: a partly given latent frame is shown clean at t = 0 until it joins, as in training; issue 22)
+PIPELINE_VERSION = 2
 DEFAULT_CHECKPOINT = MODEL_DIR / "dit-16m.safetensors"
 
 
@@ -57,9 +62,7 @@ class VideoPipeline:
     """Caption (+ given frames) -> video frames (T, H, W, 3) uint8."""
 
     def __init__(self, vae, dit, text_encoder, sampler: SamplerConfig | None = None, device: str = "cpu",
-                 precision: str = "bf16", partial_strength: float = 0.7):
-        if precision not in ("bf16", "fp32"):
-            raise ValueError(f"precision={precision!r}; known: bf16, fp32")
+                 precision: str = "auto", partial_strength: float = 0.7):
         if vae.config.latent_channels != dit.config.latent_channels:
             raise CheckpointError(f"the transformer takes {dit.config.latent_channels} latent channels but its VAE "
                                   f"makes {vae.config.latent_channels}")
@@ -67,7 +70,8 @@ class VideoPipeline:
         self.vae, self.dit = vae.to(self.device).eval(), dit.to(self.device).eval()
         self.text = text_encoder
         self.sampler_config = sampler or SamplerConfig()
-        self.precision, self.partial_strength = precision, partial_strength
+        self.precision = resolve_precision(precision, self.device.type)  # bf16 only where it is native
+        self.partial_strength = partial_strength
 
     @classmethod
     def from_checkpoint(cls, path: str | Path, sampler: SamplerConfig | None = None, device: str = "cpu",
@@ -149,7 +153,7 @@ class VideoPipeline:
         return latent, m
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        return self.precision.autocast(self.device)
 
     # ------------------------------------------------------------------ the loop
     @torch.no_grad()
@@ -174,21 +178,27 @@ class VideoPipeline:
         sampler = FlowSampler(config.method, config.shift)
         sampler.set_timesteps(config.steps)
         x = noise.clone()
+        # A latent frame joins denoising at the first interval that starts at t <= m, from the reference's noising
+        # path there. Until then the model sees it as training sees a given frame: its clean latent at t = 0, so
+        # the other frames take their layout from it (on the noising path at t, a pairing training never makes,
+        # one image or a loop's ends told the model almost nothing: issue 22).
+        joined = torch.ones_like(m, dtype=torch.bool) if ref is None else torch.zeros_like(m, dtype=torch.bool)
+        per_frame = lambda mask: mask[None, None, :, None, None]  # noqa: E731  (Tl,) -> (1, 1, Tl, 1, 1)
         for t in sampler.timesteps.tolist():
             if ref is not None:
-                hard = m <= 0  # clean given latents, at t = 0
-                waiting = (m < t) & ~hard  # not joined yet: on the reference's own noising path
-                noised = add_noise(ref, noise, torch.full((1, len(m)), t, device=self.device))
-                x = torch.where(hard[None, None, :, None, None], ref,
-                                torch.where(waiting[None, None, :, None, None], noised, x))
-                frame_t = torch.where(hard, torch.zeros_like(m), torch.full_like(m, t))[None]
-            else:
-                frame_t = torch.full((1, shape[2]), t, device=self.device)
+                if sampler.at_interval_start:  # (Heun's corrector restarts from its interval's start)
+                    joining = ~joined & (m >= t)
+                    if joining.any():
+                        noised = add_noise(ref, noise, torch.full((1, len(m)), t, device=self.device))
+                        x = torch.where(per_frame(joining), noised, x)
+                        joined = joined | joining
+                x = torch.where(per_frame(joined), x, ref)
+            frame_t = torch.where(joined, torch.full_like(m, t), torch.zeros_like(m))[None]  # (1, Tl)
             with self._autocast():
                 v = self.dit(x.repeat(batch, 1, 1, 1, 1), frame_t.repeat(batch, 1), text.tokens, text.mask).float()
             x = sampler.step(guided_velocity(v[:1], v[1:], config.guidance) if guided else v, t, x)
         if ref is not None:
-            x = torch.where((m <= 0)[None, None, :, None, None], ref, x)
+            x = torch.where(per_frame(joined), x, ref)
         with self._autocast():
             video = self.vae.decode(x).float()[0]
         out = frames_uint8(video[:, :frames, :height, :width])
@@ -208,7 +218,7 @@ class Bundled(Generator):
     name = "bundled"
 
     def __init__(self, checkpoint: str | None = None, steps: int = 25, guidance: float = 4.0, sampler: str = "euler",
-                 shift: float = 1.0, partial_strength: float = 0.7, precision: str = "bf16", device: str = "auto",
+                 shift: float = 1.0, partial_strength: float = 0.7, precision: str = "auto", device: str = "auto",
                  threads: int | None = None):
         self.path = Path(checkpoint) if checkpoint else DEFAULT_CHECKPOINT
         if threads:
@@ -217,7 +227,11 @@ class Bundled(Generator):
         self.pipeline = VideoPipeline.from_checkpoint(self.path, self.sampler, device=device, precision=precision,
                                                       partial_strength=partial_strength)
         self.sha256 = file_sha256(self.path)
-        self.settings = {"precision": precision, "partial_strength": partial_strength}
+        # the precision that runs, not the one asked for: `auto` and an explicit bf16 make the same clips
+        self.settings = {"precision": self.pipeline.precision.chosen, "partial_strength": partial_strength}
+
+    def run_record(self) -> dict[str, Any]:
+        return {"precision": self.pipeline.precision.record()}
 
     @property
     def checkpoint(self) -> str:
@@ -225,7 +239,7 @@ class Bundled(Generator):
 
     def identity(self) -> dict[str, Any]:
         return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,
-                "sampler": vars(self.sampler), **self.settings}
+                "sampler": vars(self.sampler), "pipeline": PIPELINE_VERSION, **self.settings}
 
     def generate(self, request: GenerationRequest) -> np.ndarray:
         caption = request.caption

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from simworld.model.precision import Precision, resolve_precision
+
 HELD_OUT_SEED = 1_000_000
 
 
@@ -100,11 +102,15 @@ class ClipPool:
 
 
 class LatentPool:
-    """VAE latents of a ClipPool's clips (normalised, float16), computed on first use and cached per VAE."""
+    """VAE latents of a ClipPool's clips (normalised, float16), computed on first use and cached per VAE and
+    number format (bf16 and fp32 encodings differ in the last bits)."""
 
-    def __init__(self, clips: ClipPool, vae, vae_sha: str, device: str | torch.device = "cpu"):
+    def __init__(self, clips: ClipPool, vae, vae_sha: str, device: str | torch.device = "cpu",
+                 precision: Precision | None = None):
         self.clips, self.vae, self.device = clips, vae, device
-        self.folder = clips.folder.parent.parent / "latents" / vae_sha[:16] / clips.bucket.key
+        self.precision = precision or resolve_precision("auto", torch.device(device).type)
+        suffix = "" if self.precision.bf16 else "-fp32"  # bf16 latents keep the folder name they always had
+        self.folder = clips.folder.parent.parent / "latents" / f"{vae_sha[:16]}{suffix}" / clips.bucket.key
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, str]:
         path = self.folder / self.clips.path(index).name
@@ -112,7 +118,7 @@ class LatentPool:
             with np.load(path) as data:
                 return data["latent"], str(data["caption"])
         clip = self.clips[index]
-        with torch.no_grad(), torch.autocast(torch.device(self.device).type, dtype=torch.bfloat16):
+        with torch.no_grad(), self.precision.autocast(self.device):
             latent = self.vae.encode(video_tensor(clip.frames)[None].to(self.device))[0]
         latent = latent.float().cpu().numpy().astype(np.float16)
         _atomic_save(path, latent=latent, caption=np.array(clip.caption))

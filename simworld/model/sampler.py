@@ -57,6 +57,13 @@ class FlowSampler:
     def __len__(self) -> int:
         return len(self.timesteps)
 
+    @property
+    def at_interval_start(self) -> bool:
+        """Whether the next `step` starts an interval from the `sample` it is given (Euler, Heun's predictor); False
+        for Heun's corrector, which restarts from the interval's first sample. A caller that sets part of the
+        sample (a conditioning frame joining denoising) does it where this is True, or the corrector undoes it."""
+        return self.method == "euler" or self._first_derivative is None
+
     def step(self, velocity: torch.Tensor, t: float | torch.Tensor, sample: torch.Tensor) -> torch.Tensor:
         """Advance `sample`, at time t = self.timesteps[i] for the i-th call, given the model's velocity there."""
         if self._index >= len(self.timesteps):

@@ -32,6 +32,7 @@ from simworld.model.distributed import Ranks
 from simworld.model.data import (Bucket, BucketSampler, ClipPool, LatentPool, frames_uint8, random_windows,
                                  video_tensor)
 from simworld.model.flow import add_noise, flow_loss, frame_timesteps, sample_condition_mask, sample_timesteps
+from simworld.model.precision import resolve_precision
 from simworld.model.transformer import DIT_SIZES, VideoDiT
 from simworld.model.vae import VAE_SIZES, VideoVAE, psnr
 
@@ -148,10 +149,11 @@ class DiTTask:
         self.text = shared_text_encoder(cache)
         families = cfg["data"]["families"]
         self.buckets = [Bucket(**b) for b in cfg["data"]["buckets"]]
-        self.pools = [LatentPool(ClipPool(b, cache, only_families=families), self.vae, self.vae_sha, device)
-                      for b in self.buckets]
+        self.precision = resolve_precision(cfg["precision"], device.type)
+        self.pools = [LatentPool(ClipPool(b, cache, only_families=families), self.vae, self.vae_sha, device,
+                                 self.precision) for b in self.buckets]
         self.held_out = [LatentPool(ClipPool(b, cache, held_out=True, only_families=families), self.vae,
-                                    self.vae_sha, device) for b in self.buckets]
+                                    self.vae_sha, device, self.precision) for b in self.buckets]
         self.sampler = BucketSampler(self.buckets, cfg["data"]["pool"], cfg["model"]["batch"], seed=cfg["seed"])
 
     def _batch(self, pool: LatentPool, indices, captions_dropped=None) -> dict[str, Any]:
@@ -200,7 +202,7 @@ class DiTTask:
     def evaluate(self, model: VideoDiT) -> dict[str, Any]:
         """Open-Sora's proxy: the loss at t = 0.05, 0.15, ..., 0.95 with fixed noise, averaged over buckets; and
         the loss at each of those t and at t = 1 (pure noise, where sampling starts and the layout is decided)."""
-        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.cfg["precision"] == "bf16")
+        autocast = self.precision.autocast(self.device)
         times = [*np.linspace(0.05, 0.95, 10).round(2), 1.0]
         per_bucket = []  # (buckets, times)
         for pool in self.held_out:
@@ -226,7 +228,7 @@ class DiTTask:
         from simworld.model.sampler import SamplerConfig
 
         pipeline = VideoPipeline(self.vae, model, self.text, SamplerConfig(steps=self.cfg["sample_steps"]),
-                                 device=str(self.device), precision=self.cfg["precision"])
+                                 device=str(self.device), precision=self.precision.chosen)
         clips = self.held_out[0].clips
         b = clips.bucket
         rows = []
@@ -336,90 +338,103 @@ def train(cfg: dict) -> Path:
     if ranks.enabled:
         ranks.broadcast_parameters(model)
         ranks.broadcast_parameters(ema)
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg["precision"] == "bf16")
+    precision = resolve_precision(cfg["precision"], device.type)  # bf16 only where this device has it natively
+    autocast = precision.autocast(device)
+    if ranks.main:
+        print(f"{name}: training in {precision.chosen} ({precision.reason})")
     flops_per_shape: dict[str, float] = state["flops_per_shape"]
     steps, started = cfg["model"]["steps"], time.perf_counter()
     wall_before = state["wall_s"]
     log = open(out / "log.jsonl" if ranks.main else os.devnull, "a")
+
+    saved_step = [state["step"] if state_path.exists() and cfg["resume"] else None]  # the step state.pt holds
 
     def save() -> None:
         task.before_save(ema)
         card = {"name": name, "kind": kind, "steps": state["step"], "tokens_seen": state["tokens"],
                 "training_flops": state["flops"], "wall_time_s": round(state["wall_s"], 1),
                 "hardware": hardware(device) + (f", {ranks.world} ranks" if ranks.enabled else ""),
-                "torch": torch.__version__, "precision": cfg["precision"],
+                "torch": torch.__version__, "precision": precision.chosen, "precision_reason": precision.reason,
                 **state["evaluation"], **task.card(), "train_config": cfg,
                 **({"continued_from": state["init"]} if "init" in state else {})}
         save_checkpoint(checkpoint, ema, card)
         _atomic_torch_save({"model": model.state_dict(), "ema": ema.state_dict(),
                             "optimizer": optimizer.state_dict(), "state": state}, state_path)
+        saved_step[0] = state["step"]
 
     last_log = time.perf_counter()
-    while state["step"] < steps:
-        step = state["step"]
-        for group in optimizer.param_groups:
-            group["lr"] = learning_rate(cfg, step, state.get("optimizer_start", 0))
-        batch = task.batch(step)
-        shape = str(tuple(batch.shape if torch.is_tensor(batch) else batch["latent"].shape))
-        counter = FlopCounterMode(display=False) if shape not in flops_per_shape else None
-        with counter or contextlib.nullcontext():
-            with autocast:
-                loss, info = task.loss(model, batch, step)
-            loss.backward()
-        if counter is not None:
-            flops_per_shape[shape] = float(counter.get_total_flops())
-        loss_value, tokens, flops = loss.item(), task.tokens(batch), flops_per_shape[shape]
-        if ranks.enabled:  # the global batch's gradient, loss, tokens and FLOPs
-            ranks.average_gradients(model.parameters())
-            loss_value, tokens, flops = ranks.sum([loss_value / ranks.world, tokens, flops], device)
-            tokens = int(round(tokens))
-        if not math.isfinite(loss_value):
-            raise FloatingPointError(f"loss is {loss_value} at step {step}; lower model.lr or check the data")
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        decay = min(cfg["ema"], (1 + step) / (10 + step))  # a short warm-up so early checkpoints are usable
-        with torch.no_grad():
-            for e, p in zip(ema.parameters(), model.parameters()):
-                e.lerp_(p, 1 - decay)
-        state["step"] += 1
-        state["tokens"] += tokens
-        state["flops"] += flops
-        state["wall_s"] = wall_before + time.perf_counter() - started
-        done = state["step"] == steps
-        out_of_time = cfg["max_minutes"] is not None and time.perf_counter() - started > 60 * cfg["max_minutes"]
-        if ranks.enabled and cfg["max_minutes"] is not None:  # all ranks stop at the same step
-            out_of_time = ranks.sum([float(out_of_time)], device)[0] > 0
-        if not ranks.main:
+    try:
+        while state["step"] < steps:
+            step = state["step"]
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(cfg, step, state.get("optimizer_start", 0))
+            batch = task.batch(step)
+            shape = str(tuple(batch.shape if torch.is_tensor(batch) else batch["latent"].shape))
+            counter = FlopCounterMode(display=False) if shape not in flops_per_shape else None
+            with counter or contextlib.nullcontext():
+                with autocast:
+                    loss, info = task.loss(model, batch, step)
+                loss.backward()
+            if counter is not None:
+                flops_per_shape[shape] = float(counter.get_total_flops())
+            loss_value, tokens, flops = loss.item(), task.tokens(batch), flops_per_shape[shape]
+            if ranks.enabled:  # the global batch's gradient, loss, tokens and FLOPs
+                ranks.average_gradients(model.parameters())
+                loss_value, tokens, flops = ranks.sum([loss_value / ranks.world, tokens, flops], device)
+                tokens = int(round(tokens))
+            if not math.isfinite(loss_value):
+                raise FloatingPointError(f"loss is {loss_value} at step {step}; lower model.lr or check the data")
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg["grad_clip"])
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            decay = min(cfg["ema"], (1 + step) / (10 + step))  # a short warm-up so early checkpoints are usable
+            with torch.no_grad():
+                for e, p in zip(ema.parameters(), model.parameters()):
+                    e.lerp_(p, 1 - decay)
+            state["step"] += 1
+            state["tokens"] += tokens
+            state["flops"] += flops
+            state["wall_s"] = wall_before + time.perf_counter() - started
+            done = state["step"] == steps
+            out_of_time = cfg["max_minutes"] is not None and time.perf_counter() - started > 60 * cfg["max_minutes"]
+            if ranks.enabled and cfg["max_minutes"] is not None:  # all ranks stop at the same step
+                out_of_time = ranks.sum([float(out_of_time)], device)[0] > 0
+            if not ranks.main:
+                if out_of_time:
+                    break
+                continue
+            if state["step"] % cfg["log_every"] == 0 or done:
+                now = time.perf_counter()
+                record = {"step": state["step"], "loss": round(loss_value, 5), "lr": optimizer.param_groups[0]["lr"],
+                          "tokens": state["tokens"], "flops": state["flops"], "wall_s": round(state["wall_s"], 1), **info}
+                log.write(json.dumps(record) + "\n")
+                log.flush()
+                print(f"{name} step {state['step']}/{steps} loss {loss_value:.4f} "
+                      f"{(now - last_log) / cfg['log_every']:.2f} s/step", flush=True)
+                last_log = now
+            if state["step"] % cfg["eval_every"] == 0 or done or out_of_time:
+                ema.eval()
+                with autocast:
+                    state["evaluation"] = task.evaluate(ema)
+                log.write(json.dumps({"step": state["step"], **state["evaluation"]}) + "\n")
+                log.flush()
+                print(f"{name} step {state['step']} held out: "
+                      + ", ".join(f"{k} {v:.4f}" for k, v in state["evaluation"].items() if not isinstance(v, dict)),
+                      flush=True)
+            if cfg["sample_every"] and (state["step"] % cfg["sample_every"] == 0 or done or out_of_time):
+                with autocast:
+                    task.samples(ema, out / "samples" / f"step_{state['step']:06d}.png")
+            if state["step"] % cfg["checkpoint_every"] == 0 or done or out_of_time:
+                save()
             if out_of_time:
+                print(f"{name}: stopped after {cfg['max_minutes']} minutes at step {state['step']}; run again to resume")
                 break
-            continue
-        if state["step"] % cfg["log_every"] == 0 or done:
-            now = time.perf_counter()
-            record = {"step": state["step"], "loss": round(loss_value, 5), "lr": optimizer.param_groups[0]["lr"],
-                      "tokens": state["tokens"], "flops": state["flops"], "wall_s": round(state["wall_s"], 1), **info}
-            log.write(json.dumps(record) + "\n")
-            log.flush()
-            print(f"{name} step {state['step']}/{steps} loss {loss_value:.4f} "
-                  f"{(now - last_log) / cfg['log_every']:.2f} s/step", flush=True)
-            last_log = now
-        if state["step"] % cfg["eval_every"] == 0 or done or out_of_time:
-            ema.eval()
-            with autocast:
-                state["evaluation"] = task.evaluate(ema)
-            log.write(json.dumps({"step": state["step"], **state["evaluation"]}) + "\n")
-            log.flush()
-            print(f"{name} step {state['step']} held out: "
-                  + ", ".join(f"{k} {v:.4f}" for k, v in state["evaluation"].items() if not isinstance(v, dict)),
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: say where the run can go on from (simworld.interrupt)
+        if ranks.main:
+            saved = f"step {saved_step[0]}" if saved_step[0] is not None else "the start (nothing was saved yet)"
+            print(f"{name}: interrupted at step {state['step']}; the last checkpoint is {saved} in {out}",
                   flush=True)
-        if cfg["sample_every"] and (state["step"] % cfg["sample_every"] == 0 or done or out_of_time):
-            with autocast:
-                task.samples(ema, out / "samples" / f"step_{state['step']:06d}.png")
-        if state["step"] % cfg["checkpoint_every"] == 0 or done or out_of_time:
-            save()
-        if out_of_time:
-            print(f"{name}: stopped after {cfg['max_minutes']} minutes at step {state['step']}; run again to resume")
-            break
+        raise
     log.close()
     if not ranks.main:
         ranks.close()

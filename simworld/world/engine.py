@@ -286,9 +286,18 @@ class World:
         self._visible.append(visible)
         self._amodal.append(amodal)
 
+    def close(self) -> None:
+        """Disconnect from PyBullet (once; never raises, so it can run while an error or interrupt unwinds)."""
+        if self.client is not None:
+            try:
+                pb.disconnect(physicsClientId=self.client)
+            except pb.error:
+                pass
+            self.client = None
+
     def finish(self) -> tuple[np.ndarray, GroundTruth]:
         """Frames (T,H,W,3) uint8 and their ground truth; disconnects from PyBullet."""
-        pb.disconnect(physicsClientId=self.client)
+        self.close()
         tracked = self._tracked()
         gt = GroundTruth(
             depth=np.stack(self._depth).astype(np.float32),

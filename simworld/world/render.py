@@ -19,8 +19,8 @@ def render_scene(spec: SceneSpec) -> Clip:
     world = World(spec)
     try:
         family.run(world, spec, layout)
-    except BaseException:
-        world.finish()
+    except BaseException:  # an error or an interrupt: let go of PyBullet and re-raise it as it is
+        world.close()
         raise
     frames, gt = world.finish()
     if len(frames) != spec.frames:

@@ -136,8 +136,11 @@ def texture_file(image: np.ndarray) -> str:
     path = folder / f"{digest}.png"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
+        from simworld.clip import follow_umask  # imported here: simworld.clip imports the world's types
+
         fd, tmp = tempfile.mkstemp(suffix=".png", dir=folder)
         os.close(fd)
+        follow_umask(tmp)
         cv2.imwrite(tmp, cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
         os.replace(tmp, path)
     return str(path)

@@ -112,6 +112,7 @@ def test_identity_names_checkpoint_and_sampler(bundled, checkpoint):
     ident = bundled.identity()
     assert ident["generator"] == "bundled" and ident["checkpoint_sha256"] == file_sha256(checkpoint)
     assert ident["sampler"] == {"method": "euler", "steps": 3, "guidance": 4.0, "shift": 1.0}
+    assert ident["pipeline"] == 2  # the sampling loop's version: a fixed loop does not serve the old loop's clips
     heun = GENERATORS.get("bundled")(checkpoint=str(checkpoint), steps=3, sampler="heun")
     assert heun.identity() != ident and bundled.checkpoint == str(checkpoint)
 
@@ -156,3 +157,34 @@ def test_guidance_one_runs_the_conditional_pass_alone(checkpoint, tmp_path):
     double = nearly.generate(request)
     assert set(batches[3:]) == {2}
     assert np.abs(single.astype(int) - double.astype(int)).mean() < 1.0
+
+
+def test_precision_auto_is_resolved_recorded_and_keyed_by_what_runs(checkpoint, tmp_path):
+    """`auto` becomes the format that runs (the clip cache is keyed by it, so `auto` and the explicit choice share
+    clips); run.json says what ran and why; a value that is neither is one line, exit status 2."""
+    import json
+
+    from simworld.evaluate import run_eval
+    from simworld.model.precision import resolve_precision
+
+    auto = GENERATORS.get("bundled")(checkpoint=str(checkpoint), steps=2)
+    chosen = resolve_precision("auto", "cpu").chosen
+    explicit = GENERATORS.get("bundled")(checkpoint=str(checkpoint), steps=2, precision=chosen)
+    assert auto.identity()["precision"] == chosen and auto.identity() == explicit.identity()
+    other = GENERATORS.get("bundled")(checkpoint=str(checkpoint), steps=2,
+                                      precision="fp32" if chosen == "bf16" else "bf16")
+    assert other.identity() != auto.identity()
+    out = run_eval({"generator": {"name": "bundled", "checkpoint": str(checkpoint), "steps": 2, "guidance": 4.0,
+                                  "sampler": "euler", "shift": 1.0, "partial_strength": 0.7, "precision": "auto",
+                                  "device": "cpu", "threads": None},
+                    "suite": "smoke", "seeds": 1, "name": "p", "runs_dir": str(tmp_path / "runs"), "out": None,
+                    "workers": 1, "analyzers": ["temporal"], "cache_dir": str(tmp_path / "cache"),
+                    "probes_dir": None, "progress": False, "report": False})
+    record = json.loads((out / "run.json").read_text())
+    assert record["precision"]["requested"] == "auto" and record["precision"]["chosen"] == chosen
+    assert record["precision"]["reason"] and "torch" in record["machine"]
+    bad = subprocess.run([sys.executable, "-m", "simworld.cli", "eval", f"generator.checkpoint={checkpoint}",
+                          "generator.precision=fp16", f"runs_dir={tmp_path}", "progress=false"],
+                         capture_output=True, text=True, timeout=300)
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "simworld eval: error: precision='fp16'; known: auto, bf16, fp32" in bad.stderr

@@ -65,3 +65,17 @@ def test_errors():
         sampler.step(x, 0.0, x)
     with pytest.raises(ValueError, match="at least 1"):
         sampler.set_timesteps(0)
+
+
+def test_interval_starts():
+    """Where a caller may set part of the sample (a conditioning frame joining denoising): every Euler step;
+    for Heun the predictor calls and the last (Euler) interval, never a corrector, which restarts from its
+    interval's first sample."""
+    for method, expected in (("euler", [True] * 4), ("heun", [True, False, True, False, True, False, True])):
+        sampler = FlowSampler(method)
+        sampler.set_timesteps(4)
+        seen, x = [], torch.ones(1)
+        for t in sampler.timesteps:
+            seen.append(sampler.at_interval_start)
+            x = sampler.step(-x, t, x)
+        assert seen == expected
