@@ -149,3 +149,24 @@ def check_writable(folder: Path, what: str) -> None:
         os.unlink(probe)
     except OSError as err:
         raise ValueError(f"{what}={folder}: cannot write there ({err.strerror or err})") from None
+
+
+def prune(out: Path, names: set[str], rows: set[Path]) -> list[Path]:
+    """Remove clips, generated clips and tracebacks of jobs not in `names`, and rows files not in `rows` (left by an
+    earlier run with other settings, replaced with overwrite=true): the folder then holds this run only."""
+    removed = []
+    for folder in (out / "clips", out / "clips" / "ground_truth", out / "generated", out / "errors"):
+        for file in folder.glob("*") if folder.is_dir() else []:
+            if file.is_file() and file.name.split(".", 1)[0] not in names and \
+                    file.suffix in (".mp4", ".json", ".npz", ".txt"):
+                file.unlink()
+                removed.append(file)
+    if (out / "rows").is_dir():
+        for file in (out / "rows").glob("*/s*/*.json"):
+            if file not in rows:
+                file.unlink()
+                removed.append(file)
+        for folder in sorted((out / "rows").glob("**/"), reverse=True):  # deepest first: emptied folders go too
+            if folder != out / "rows" and not any(folder.iterdir()):
+                folder.rmdir()
+    return removed

@@ -252,26 +252,11 @@ class Runner:
                        truth.stem)
 
     def prune(self) -> list[Path]:
-        """Remove clips, rows and generated clips of (probe, seed, analyzer)s this run does not have (left by an
-        earlier run with other settings, replaced with overwrite=true): the folder holds this run only."""
-        names = {job.name for job in self.jobs}
+        """Remove what earlier runs with other settings left in the folder (simworld.run_folder.prune)."""
+        from simworld.run_folder import prune
+
         rows = {self.rows_path(job, a) for job in self.jobs for a in self.analyzers_for(job.probe)}
-        removed = []
-        for folder in (self.out / "clips", self.out / "clips" / "ground_truth", self.out / "generated",
-                       self.out / "errors"):
-            for file in folder.glob("*") if folder.is_dir() else []:
-                stem = file.name.split(".", 1)[0]
-                if file.is_file() and stem not in names and file.suffix in (".mp4", ".json", ".npz", ".txt"):
-                    file.unlink()
-                    removed.append(file)
-        for file in (self.out / "rows").glob("*/s*/*.json") if (self.out / "rows").is_dir() else []:
-            if file not in rows:
-                file.unlink()
-                removed.append(file)
-        for folder in sorted((self.out / "rows").glob("**/"), reverse=True) if (self.out / "rows").is_dir() else []:
-            if folder != self.out / "rows" and not any(folder.iterdir()):
-                folder.rmdir()
-        return removed
+        return prune(self.out, {job.name for job in self.jobs}, rows)
 
     # ---------------------------------------------------------------- analysis
     def analyzers_for(self, probe: ProbeSpec) -> list[str]:
