@@ -65,19 +65,16 @@ NOT_IN_RUN_NAMES = {"device", "threads", "kwargs", "manifest"}  # generator sett
 def sweep_variant(overrides: list[str]) -> list[str]:
     """What tells a multirun's jobs apart besides generator and suite, for their run folders
     (`<generator>-<variant>-<suite>`): a checkpoint's file stem, a folder's or callable's name, sampler settings,
-    the seed count. Without it, jobs over several checkpoints or seed counts would share one folder."""
+    the seed count (named as simworld.run_folder.name_part names them). Without it, jobs over several checkpoints
+    or seed counts would share one folder."""
+    from simworld.run_folder import name_part
+
     parts = []
     for override in overrides:
         key, _, value = override.lstrip("+~").partition("=")
-        if key == "seeds":
-            parts.append(f"seeds{value}")
-        elif key in ("generator.checkpoint", "generator.dir"):
-            parts.append(Path(value.rstrip("/")).name.split(".")[0])
-        elif key == "generator.target":
-            parts.append(value.rsplit(":", 1)[-1])
-        elif key.startswith("generator.") and key.split(".", 1)[1] not in NOT_IN_RUN_NAMES:
-            parts.append(f"{key.split('.', 1)[1]}{value}")
-    return [part.replace("/", "_") for part in parts if part]
+        if key == "seeds" or (key.startswith("generator.") and key.split(".", 1)[1] not in NOT_IN_RUN_NAMES):
+            parts.append(name_part(key, value))
+    return [part for part in parts if part]
 
 
 def eval_command(cfg: DictConfig) -> None:
@@ -151,6 +148,12 @@ def train_command(cfg: DictConfig) -> None:
     from simworld.model.text import TextEncoderError
     from simworld.model.train import train
 
+    from simworld.conf.ranges import check_ranges
+
+    try:
+        check_ranges("train", OmegaConf.to_container(cfg, resolve=True))
+    except ValueError as err:
+        _fail("train", err)
     try:
         path = train(OmegaConf.to_container(cfg, resolve=True))
     except (CheckpointError, TextEncoderError, ValueError, FileNotFoundError) as err:

@@ -72,7 +72,7 @@ def name_part(key: str, value: Any) -> str:
         part = f"{key.split('.', 1)[1]}{shown}"
     else:
         part = f"{key}{value}"
-    return "".join(c if c.isalnum() or c in "._+=,:" else "_" for c in part.replace("/", "_")).strip("_")
+    return "".join(c if c.isalnum() or c in "._+=,:-" else "_" for c in part.replace("/", "_")).strip("_")
 
 
 def stored_settings(folder: Path) -> dict[str, Any] | None:

@@ -146,3 +146,15 @@ def test_validate_without_a_probe_refuses_an_analyzer_that_needs_one(tmp_path):
     result = run("validate", "suite=smoke", "probe=false", "analyzers=[interaction]", f"out={tmp_path}", "progress=false")
     assert result.returncode == 2 and "cannot run without a probe" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, line", [
+    (["train", "model=dit-tiny", "model.steps=0"], "simworld train: error: model.steps=0: must be >= 1"),
+    (["train", "model=dit-tiny", "ema=1.5"], "simworld train: error: ema=1.5: must be <= 1"),
+    (["validate", "seeds=0"], "simworld validate: error: seeds=0: must be >= 1"),
+    (["score", "videos=.", "out=x", "workers=0"], "simworld score: error: workers=0: must be >= 1"),
+])
+def test_numbers_of_every_command_are_range_checked(tmp_path, args, line):
+    result = run(*args, cwd=tmp_path)
+    assert result.returncode == 2 and [t for t in result.stderr.splitlines() if "error" in t] == [line], result.stderr
+    assert not list(tmp_path.iterdir())
