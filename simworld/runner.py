@@ -5,6 +5,7 @@ Every artefact is a file written atomically, and work is skipped when its file e
 any point and started again redoes nothing that finished:
   <cache>/gt/<key>.*                  the simulator's clip for (probe, seed)          (shared by all runs)
   <cache>/clips/<generator>/<key>.*   a generator's clip, lossless                    (shared by all runs)
+  <cache>/rows/<analyzer>/<key>.json  an analyzer's row, keyed by the clip's content    (shared by all runs)
   <out>/clips/<probe>_s<seed>.mp4     the clip as browsers play it, for the report
   <out>/clips/ground_truth/<probe>_s<seed>.mp4   the simulator's clip beside it, for the report
   <out>/rows/<probe>/s<seed>/<analyzer>.json   one analyzer's metrics for one clip, and the data of the pictures
@@ -282,6 +283,10 @@ class Runner:
             path = self.rows_path(job, analyzer)
             if path.exists() and json.loads(path.read_text()).get("key") == key:
                 continue
+            shared = self.shared_row(analyzer, key)
+            if shared.exists():  # the same clip content was analyzed before (another run or folder): reuse it
+                atomic_write_bytes(path, shared.read_bytes())
+                continue
             cls = ANALYZERS.get(analyzer)
             if (cls.uses_ground_truth or cls.needs_ground_truth) and not self.gt.path(job).with_suffix(".json").exists():
                 self.gt.get(job)  # render in the parent so workers never race on the same file
@@ -289,6 +294,11 @@ class Runner:
             tasks.append(AnalysisTask(f"{job.name}/{analyzer}", analyzer,
                                       (str(clip), str(self.gt.path(job)), job.probe, analyzer), path, key, size))
         return tasks
+
+    def shared_row(self, analyzer: str, key: str) -> Path:
+        """The cache's copy of a row, by its analysis key (clip content, analyzer and version, probe, seed): a clip
+        analyzed once is not analyzed again, whichever run or folder asks."""
+        return self.cache / "rows" / analyzer / f"{key}.json"
 
     def analysis_workers(self) -> int:
         """Analysis processes; 0: analyze in this process after each clip (workers=1, or inside a launcher's worker
@@ -311,6 +321,7 @@ class Runner:
 
         def save(task: AnalysisTask, result: dict[str, list[dict]]) -> None:
             atomic_write_json(task.row_path, {"key": task.key, **result})
+            atomic_write_json(self.shared_row(task.analyzer, task.key), {"key": task.key, **result})
             self.work["analyzed"] += 1
             bar.update(1)
 

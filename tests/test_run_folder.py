@@ -44,7 +44,7 @@ def _contents(out):
 def test_random_sequences_of_evals_into_one_folder_agree_with_the_last_run(tmp_path):
     """Random sequences of generators, report on or off, and replaced videos into one folder: after every run the
     results equal a fresh run's, every exported clip is this run's clip, the report is this run's or gone, and only
-    what changed was generated, analyzed and exported."""
+    what changed was generated, analyzed (clip contents no run analyzed before) and exported."""
     seed_run = run_eval(config(tmp_path, "oracle", analyzers=["temporal"], name="seed", report=False))
     folder = tmp_path / "outside"
     _write_folder(folder, seed_run)
@@ -54,6 +54,7 @@ def test_random_sequences_of_evals_into_one_folder_agree_with_the_last_run(tmp_p
     made = {"oracle"}  # cached generators whose clips exist (in the shared cache or the folder's copies)
     folder_digests: dict[str, str] = {}  # the videos' bytes when the folder generator last read them
     reports = 0
+    analyzed = {(j, c) for j, c in _contents(seed_run).items()}  # (job, clip content) pairs analyzed in the cache
     rows_of: dict[str, str] = {}  # the clip content the folder's rows and exported clips belong to
     steps = [("oracle", False), ("oracle", False)] + [(rng.choice(list(generators)), rng.random() < 0.4)
                                                       for _ in range(6)]
@@ -91,9 +92,12 @@ def test_random_sequences_of_evals_into_one_folder_agree_with_the_last_run(tmp_p
         else:
             expected = 0 if name in made else len(JOBS)
         made.add(name)
-        changed = sum(contents[j] != rows_of.get(j) for j in JOBS)
-        assert meta["work"] == {"generated": expected, "analyzed": changed, "exported": changed}, (i, name, meta["work"])
+        changed = sum(contents[j] != rows_of.get(j) for j in JOBS)  # exported again: the folder's copy is stale
+        new = sum((j, contents[j]) not in analyzed for j in JOBS)  # analyzed: content no run analyzed before
+        assert meta["work"] == {"generated": expected, "analyzed": new, "exported": changed}, (i, name, meta["work"])
+        assert json.loads((fresh / "run.json").read_text())["work"]["analyzed"] == 0  # rows shared by content
         rows_of = contents
+        analyzed |= {(j, contents[j]) for j in JOBS}
     assert reports >= 1 and len({name for name, _ in steps}) >= 3 and any(replace for _, replace in steps)
 
 
