@@ -101,7 +101,7 @@ def score_command(cfg: DictConfig) -> None:
     from simworld.score import ScoreFailed, run_score
 
     try:
-        run_score(cfg.videos, cfg.out, workers=cfg.workers, analyzers=cfg.analyzers)
+        run_score(cfg.videos, cfg.out, workers=cfg.workers, analyzers=cfg.analyzers, overwrite=cfg.overwrite)
     except ScoreFailed as err:
         print(f"simworld score: {err}", file=sys.stderr)
         sys.exit(1)

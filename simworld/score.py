@@ -1,6 +1,7 @@
 """`simworld score videos=DIR out=DIR`: score videos with no probe, using every analyzer that needs none.
 
-Writes scores.parquet and scores.csv (contract 2 with `video`, the file stem, in place of probe and seed).
+Writes scores.parquet and scores.csv (contract 2 with `video`, the file stem, in place of probe and seed), and
+score.json (the videos folder and analyzers they belong to: other scores are never silently replaced).
 Per-video rows are kept in out/rows, so an interrupted scoring resumes.
 """
 
@@ -70,11 +71,12 @@ def score_one(path: str, analyzer: str) -> dict:
     return {"metrics": [m.__dict__ for m in metrics], "unreadable": False}
 
 
-def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | None = None) -> pd.DataFrame:
+def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | None = None,
+              overwrite: bool = False) -> pd.DataFrame:
     """Score every video in `videos` into `out`; raises ScoreFailed (after writing the tables) when some could not
-    be read."""
+    be read, RunConflict when `out` holds scores of another folder or analyzers (unless `overwrite`)."""
     from simworld.conf.ranges import check_ranges
-    from simworld.run_folder import check_writable
+    from simworld.run_folder import RunConflict, check_writable
 
     check_ranges("score", {"workers": workers})
     folder, out_dir = Path(videos), Path(out)
@@ -83,6 +85,13 @@ def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | No
         ANALYZERS.get(name)
     files = find_videos(folder)
     check_writable(out_dir, "out")
+    settings = {"videos": str(folder.resolve()), "analyzers": sorted(names)}
+    previous = json.loads((out_dir / "score.json").read_text()) if (out_dir / "score.json").is_file() else settings
+    if previous != settings and not overwrite:
+        diff = "; ".join(f"{k}: {previous.get(k)} -> {v}" for k, v in settings.items() if previous.get(k) != v)
+        raise RunConflict(f"{out_dir} holds other scores ({diff}); add overwrite=true to replace them, or choose "
+                          "another out=")
+    atomic_write_json(out_dir / "score.json", settings)
     tasks = []
     for path in files:
         content = content_stamp(path)

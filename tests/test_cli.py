@@ -137,6 +137,11 @@ def test_score_a_folder_of_videos(tmp_path):
     assert abs(score.loc["float", "value"] - score.loc["good", "value"]) < 0.05
     missing = run("score", f"videos={tmp_path / 'none'}", f"out={tmp_path / 'o2'}")
     assert missing.returncode == 2 and "no such folder" in missing.stderr
+    (tmp_path / "elsewhere").mkdir()
+    write_video(tmp_path / "elsewhere" / "x.mp4", frames, 8)
+    other = run("score", f"videos={tmp_path / 'elsewhere'}", f"out={tmp_path / 'out'}", "workers=1")
+    assert other.returncode == 2 and "holds other scores (videos:" in other.stderr and "overwrite=true" in other.stderr
+    assert (tmp_path / "out" / "rows" / "good").is_dir()  # the first scores are untouched
     write_video(videos / "good.mov", frames, 8)  # two videos named `good`: they would share rows
     duplicate = run("score", f"videos={videos}", f"out={tmp_path / 'out'}", "workers=1")
     assert duplicate.returncode == 2 and "good.mov and" in duplicate.stderr and "good.mp4" in duplicate.stderr

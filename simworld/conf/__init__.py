@@ -60,6 +60,7 @@ class ScoreConfig:
     out: str = MISSING  # output folder for scores.parquet / scores.csv
     workers: int = 2
     analyzers: Optional[list[str]] = None  # default: every analyzer that needs no probe
+    overwrite: bool = False  # replace the scores of another videos folder or other analyzers in `out`
 
 
 @dataclass
