@@ -163,3 +163,10 @@ def test_numbers_of_every_command_are_range_checked(tmp_path, args, line):
     result = run(*args, cwd=tmp_path)
     assert result.returncode == 2 and [t for t in result.stderr.splitlines() if "error" in t] == [line], result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_hydra_own_keys_are_checked_too(tmp_path):
+    result = run("eval", "hydra/launcher=joblib", "hydra.launcher.n_jbs=2", "suite=smoke", f"runs_dir={tmp_path}")
+    assert result.returncode == 2
+    assert "simworld eval: error: unknown key 'hydra.launcher.n_jbs'; did you mean 'hydra.launcher.n_jobs'?" in \
+        result.stderr and "Traceback" not in result.stderr

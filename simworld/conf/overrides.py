@@ -24,12 +24,19 @@ def _keys_under(config_name: str, overrides: list[str], parent: str) -> list[str
     from omegaconf import DictConfig, OmegaConf
 
     groups = [o for o in overrides if "=" in o and "." not in o.split("=", 1)[0]]
+    hydra = parent.startswith("hydra")
     try:
-        cfg = compose(config_name, overrides=groups)
+        cfg = compose(config_name, overrides=groups, return_hydra_config=hydra)
     except Exception:
-        cfg = compose(config_name)
-    node = OmegaConf.select(cfg, parent) if parent else cfg
-    return [str(k) for k in node.keys()] if isinstance(node, DictConfig) else []
+        try:
+            cfg = compose(config_name, return_hydra_config=hydra)
+        except Exception:
+            return []
+    try:
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+        return [str(k) for k in node.keys()] if isinstance(node, DictConfig) else []
+    except Exception:  # Hydra's own node, unresolved outside a run
+        return []
 
 
 def _one_line(config_name: str, overrides: list[str], err: Exception) -> str:
@@ -66,12 +73,13 @@ def _one_line(config_name: str, overrides: list[str], err: Exception) -> str:
 
 
 def check_overrides(config_name: str, overrides: list[str], require: bool = True) -> None:
-    """Compose `config_name` with `overrides` as Hydra will (each value of a sweep in turn; `hydra...` overrides are
-    left to Hydra) and raise OverrideError with one line on the first mistake; `require`: a value left unset is one."""
+    """Compose `config_name` with `overrides` as Hydra will (each value of a sweep in turn; Hydra's own keys with the
+    first values) and raise OverrideError with one line on the first mistake; `require`: a value left unset is one."""
     from hydra import compose, initialize_config_module
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import OverrideParseException
     from omegaconf import OmegaConf
+    from omegaconf.errors import InterpolationToMissingValueError, MissingMandatoryValue
 
     parser = OverridesParser.create()
     parsed: list[Any] = []
@@ -97,3 +105,11 @@ def check_overrides(config_name: str, overrides: list[str], require: bool = True
             missing = sorted(OmegaConf.missing_keys(cfg)) if require else []
             if missing:
                 raise OverrideError(f"{missing[0]} is required ({missing[0]}=VALUE)")
+        hydra = [o.input_line for o in parsed if o.key_or_group.startswith("hydra")]
+        if hydra:  # Hydra's own keys (launcher and its settings), checked with the rest at their first values
+            try:
+                compose(config_name, overrides=first + hydra, return_hydra_config=True)
+            except (InterpolationToMissingValueError, MissingMandatoryValue):
+                pass  # Hydra's run-time values (hydra.job.num) are unset outside a run: the overrides themselves fit
+            except Exception as err:
+                raise OverrideError(_one_line(config_name, first + hydra, err)) from None
