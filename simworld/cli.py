@@ -65,19 +65,16 @@ NOT_IN_RUN_NAMES = {"device", "threads", "kwargs", "manifest"}  # generator sett
 def sweep_variant(overrides: list[str]) -> list[str]:
     """What tells a multirun's jobs apart besides generator and suite, for their run folders
     (`<generator>-<variant>-<suite>`): a checkpoint's file stem, a folder's or callable's name, sampler settings,
-    the seed count. Without it, jobs over several checkpoints or seed counts would share one folder."""
+    the seed count (named as simworld.run_folder.name_part names them). Without it, jobs over several checkpoints
+    or seed counts would share one folder."""
+    from simworld.run_folder import name_part
+
     parts = []
     for override in overrides:
         key, _, value = override.lstrip("+~").partition("=")
-        if key == "seeds":
-            parts.append(f"seeds{value}")
-        elif key in ("generator.checkpoint", "generator.dir"):
-            parts.append(Path(value.rstrip("/")).name.split(".")[0])
-        elif key == "generator.target":
-            parts.append(value.rsplit(":", 1)[-1])
-        elif key.startswith("generator.") and key.split(".", 1)[1] not in NOT_IN_RUN_NAMES:
-            parts.append(f"{key.split('.', 1)[1]}{value}")
-    return [part.replace("/", "_") for part in parts if part]
+        if key == "seeds" or (key.startswith("generator.") and key.split(".", 1)[1] not in NOT_IN_RUN_NAMES):
+            parts.append(name_part(key, value))
+    return [part for part in parts if part]
 
 
 def eval_command(cfg: DictConfig) -> None:
@@ -101,10 +98,13 @@ def eval_command(cfg: DictConfig) -> None:
 
 def score_command(cfg: DictConfig) -> None:
     from simworld.registry import UnknownNameError
-    from simworld.score import run_score
+    from simworld.score import ScoreFailed, run_score
 
     try:
-        run_score(cfg.videos, cfg.out, workers=cfg.workers, analyzers=cfg.analyzers)
+        run_score(cfg.videos, cfg.out, workers=cfg.workers, analyzers=cfg.analyzers, overwrite=cfg.overwrite)
+    except ScoreFailed as err:
+        print(f"simworld score: {err}", file=sys.stderr)
+        sys.exit(1)
     except (UnknownNameError, FileNotFoundError, ValueError) as err:
         _fail("score", err)
 
@@ -115,8 +115,13 @@ def validate_command(cfg: DictConfig) -> None:
     from simworld.probes import ProbeError, load_suite
     from simworld.registry import UnknownNameError
     from simworld.validate import NeedsProbeError, run_validate
+    from simworld.conf.ranges import check_ranges
     from simworld.world.textures import cache_dir
 
+    try:
+        check_ranges("validate", {"seeds": cfg.seeds})
+    except ValueError as err:
+        _fail("validate", err)
     try:
         suite = load_suite(cfg.suite, Path(cfg.probes_dir) if cfg.probes_dir else None)
         if cfg.seeds is not None:
@@ -143,12 +148,28 @@ def train_command(cfg: DictConfig) -> None:
     from simworld.model.text import TextEncoderError
     from simworld.model.train import train
 
+    from simworld.conf.ranges import check_ranges
+
+    try:
+        check_ranges("train", OmegaConf.to_container(cfg, resolve=True))
+    except ValueError as err:
+        _fail("train", err)
     try:
         path = train(OmegaConf.to_container(cfg, resolve=True))
     except (CheckpointError, TextEncoderError, ValueError, FileNotFoundError) as err:
         _fail("train", err)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all
         print(f"checkpoint: {path} (card: {path.with_suffix('.json')})")
+
+
+def _check_overrides(command: str, config_name: str, overrides: list[str], run: bool) -> None:
+    """Hydra's errors for a mistyped key, option or value, as one line and exit status 2 (before any work)."""
+    from simworld.conf.overrides import OverrideError, check_overrides
+
+    try:
+        check_overrides(config_name, overrides, require=run)
+    except OverrideError as err:
+        _fail(command, err)
 
 
 COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),
@@ -193,6 +214,7 @@ def main(argv: list[str] | None = None) -> None:
             rest.append(argv[i])
             i += 1
     sys.argv = [f"simworld {command}", *flags, *rest]
+    _check_overrides(command, config_name, rest, run=not flags or flags == ["--multirun"] or flags == ["-m"])
     from simworld.interrupt import exit_status, install_handlers, signal_name, stop_descendants
 
     install_handlers()

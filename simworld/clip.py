@@ -59,6 +59,21 @@ def check_frames(frames: Any, where: str) -> None:
         raise ClipError(f"{where}: clip has no frames")
 
 
+FLOAT_MAX = 1.5  # float frames above this are taken to be in [0, 255], not [0, 1]: refused (a model's slight
+# overshoot past 1 is clipped; a clip in [0, 255] would otherwise turn white without a word)
+
+
+def float_frames_to_uint8(frames: np.ndarray, where: str) -> np.ndarray:
+    """Float frames in [0, 1] -> uint8 (rounded, clipped); NaN, or values that look like [0, 255], refused."""
+    if not np.isfinite(frames).all():
+        raise ClipError(f"{where}: NaN or infinite frames")
+    top = float(frames.max()) if frames.size else 0.0
+    if top > FLOAT_MAX:
+        raise ClipError(f"{where}: float frames reach {top:.1f}; float frames must be in [0, 1] (divide by 255, "
+                        "or give uint8)")
+    return np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
+
+
 # ------------------------------------------------------------------ atomic writes
 def _read_umask() -> int:
     mask = os.umask(0)  # the only way to read it is to set it; put it back at once
@@ -149,6 +164,8 @@ def read_frames(path: str | Path) -> tuple[np.ndarray, float]:
             frames = np.load(path, allow_pickle=False)
         except Exception as err:
             raise ClipError(f"{path}: not a readable .npy array ({err})") from None
+        if isinstance(frames, np.ndarray) and frames.dtype.kind == "f" and frames.ndim == 4:
+            frames = float_frames_to_uint8(frames, str(path))  # float in [0, 1], as `callable` accepts
         check_frames(frames, where=str(path))
         return frames, 8.0
     try:

@@ -156,6 +156,15 @@ def parse_probe(raw: Any, file: Path, index: int) -> ProbeSpec:
     return probe
 
 
+def yaml_error_line(err: yaml.YAMLError) -> str:
+    """PyYAML's error as one line with its line and column: 'line 4, column 9: mapping values are not allowed here'."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+    context = getattr(err, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}" + (f" ({context})" if context else "")
+
+
 def suite_names(directory: Path | None = None) -> list[str]:
     return sorted(p.stem for p in (directory or probes_dir()).glob("*.yaml"))
 
@@ -171,7 +180,7 @@ def load_suite(name: str, directory: Path | None = None, _seen: tuple[str, ...] 
     try:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
-        raise ProbeError(path, f"invalid YAML ({str(err).splitlines()[0]})") from None
+        raise ProbeError(path, f"invalid YAML ({yaml_error_line(err)})") from None
     if not isinstance(raw, dict):
         raise ProbeError(path, "a suite file must be a mapping with probes and/or include")
     unknown = set(raw) - {"description", "include", "probes", "seeds", "tags"}

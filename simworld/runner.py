@@ -5,6 +5,7 @@ Every artefact is a file written atomically, and work is skipped when its file e
 any point and started again redoes nothing that finished:
   <cache>/gt/<key>.*                  the simulator's clip for (probe, seed)          (shared by all runs)
   <cache>/clips/<generator>/<key>.*   a generator's clip, lossless                    (shared by all runs)
+  <cache>/rows/<analyzer>/<key>.json  an analyzer's row, keyed by the clip's content    (shared by all runs)
   <out>/clips/<probe>_s<seed>.mp4     the clip as browsers play it, for the report
   <out>/clips/ground_truth/<probe>_s<seed>.mp4   the simulator's clip beside it, for the report
   <out>/rows/<probe>/s<seed>/<analyzer>.json   one analyzer's metrics for one clip, and the data of the pictures
@@ -26,7 +27,7 @@ import numpy as np
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
 from simworld.analysis_pool import AnalysisCosts, AnalysisPool, AnalysisTask, job_cpus
 from simworld.analyzers.explanations import Explanations
-from simworld.clip import Clip, atomic_write_json, read_clip, write_clip
+from simworld.clip import Clip, atomic_write_bytes, atomic_write_json, read_clip, write_clip
 from simworld.generators import GenerationError, GenerationRequest, Generator, check_output
 from simworld.probes import ProbeSpec, Suite
 from simworld.progress import Progress
@@ -36,6 +37,22 @@ WORLD_VERSION = "1"  # bump when the simulator's output changes: cached ground t
 
 def digest(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def content_digest(frames: np.ndarray) -> str:
+    """sha256 of a clip's frames (shape and bytes): what its rows and its exported copy are keyed by, so two
+    generators or settings that make the same frames share rows, and a changed clip never keeps old ones."""
+    sha = hashlib.sha256(repr(frames.shape).encode())
+    sha.update(np.ascontiguousarray(frames).tobytes())
+    return sha.hexdigest()[:32]
+
+
+def clip_content(path: Path) -> str:
+    """The content digest a clip's json records (written by Runner.generate); the file's own sha256 for clips
+    written before it was recorded."""
+    meta_path = path.with_suffix(".json")
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+    return meta.get("content_sha256") or file_sha256(path) or ""
 
 
 _RECENT_CLIPS: dict[tuple, Clip] = {}  # the last few decoded clips of this process (see read_cached)
@@ -165,6 +182,7 @@ class Runner:
         self.timings: dict[str, float] = {}
         self.generation_errors: dict[str, str] = {}
         self.threads: int | None = None  # torch threads the generator ran with (set by run)
+        self.work = {"generated": 0, "analyzed": 0, "exported": 0}  # what this run made (the rest was reused)
 
     # ---------------------------------------------------------------- generation
     def clip_path(self, job: Job) -> Path:
@@ -175,29 +193,72 @@ class Runner:
         return self.cache / "clips" / self.generator.name / f"{key}.mp4"
 
     def generate(self, job: Job) -> Path:
+        """The clip of `job`, made only when no clip made from the same inputs exists: cached clips are keyed by the
+        generator's identity; an uncached generator's (`folder`) clip is remade when its input's digest changed."""
         path = self.clip_path(job)
-        if self.generator.cacheable and path.with_suffix(".json").exists():
-            return path
+        meta_path = path.with_suffix(".json")
+        source = None if self.generator.cacheable else self.generator.input_digest(job.probe.id, job.seed)
+        (self.out / "errors" / f"{job.name}.txt").unlink(missing_ok=True)  # an earlier run's traceback
+        if meta_path.exists():
+            if self.generator.cacheable:
+                return path
+            old = json.loads(meta_path.read_text())
+            if source is not None and old.get("input_sha256") == source and \
+                    old.get("identity") == json.loads(json.dumps(self.generator.identity(), default=str)):
+                return path
         request = build_request(job, self.gt)
-        frames = check_output(self.generator.generate(request), request, f"generator {self.generator.name}")
+        try:
+            output = self.generator.generate(request)
+        except GenerationError as err:
+            self.save_details(job, err)
+            raise
+        frames = check_output(output, request, f"generator {self.generator.name}")
         meta = {"probe": job.probe.id, "seed": job.seed, "prompt": request.prompt, "caption": request.caption,
                 "generator": self.generator.name, "checkpoint": self.generator.checkpoint,
                 "identity": self.generator.identity(), "family": job.probe.family,
-                "conditioning": request.conditioning, "given_indices": [int(i) for i in request.given_indices]}
+                "conditioning": request.conditioning, "given_indices": [int(i) for i in request.given_indices],
+                "content_sha256": content_digest(frames), **request.notes}
+        if source is not None:
+            meta["input_sha256"] = source
         clip = Clip(frames, float(job.probe.fps), meta)
         write_clip(clip, path.parent, path.stem, lossless=True)
+        self.work["generated"] += 1
         return path
+
+    def save_details(self, job: Job, err: GenerationError) -> None:
+        """A generator's long error text (the user's traceback) goes to <out>/errors/<job>.txt; its path is appended
+        to the one-line error."""
+        if not err.details:
+            return
+        path = self.out / "errors" / f"{job.name}.txt"
+        atomic_write_bytes(path, err.details.encode())
+        first = (str(err).splitlines() or [""])[0]
+        err.args = (f"{first} (traceback: {path})",)
 
     def export(self, job: Job, path: Path) -> None:
         """Browser-playable copies of the clip and of the simulator's clip for the same probe and seed in the run
-        folder (the report reads only the run folder)."""
+        folder (the report reads only the run folder). Each copy records what it was made from and is rewritten
+        when that changed: whoever wrote an earlier copy, the folder shows this run's clips."""
         target = self.out / "clips" / f"{job.name}.mp4"
-        if not target.with_suffix(".json").exists():
-            write_clip(read_cached(path), target.parent, target.stem)
+        content = clip_content(path)
+        if _recorded(target, "content_sha256") != content:
+            clip = read_cached(path)
+            write_clip(Clip(clip.frames, clip.fps, {**clip.meta, "content_sha256": content}), target.parent,
+                       target.stem)
+            self.work["exported"] += 1
         truth = self.out / "clips" / "ground_truth" / f"{job.name}.mp4"
-        if not truth.with_suffix(".json").exists():
+        truth_key = self.gt.key(job)
+        if _recorded(truth, "ground_truth_key") != truth_key:
             clip = self.gt.get(job)
-            write_clip(Clip(clip.frames, clip.fps, dict(clip.meta)), truth.parent, truth.stem)
+            write_clip(Clip(clip.frames, clip.fps, {**clip.meta, "ground_truth_key": truth_key}), truth.parent,
+                       truth.stem)
+
+    def prune(self) -> list[Path]:
+        """Remove what earlier runs with other settings left in the folder (simworld.run_folder.prune)."""
+        from simworld.run_folder import prune
+
+        rows = {self.rows_path(job, a) for job in self.jobs for a in self.analyzers_for(job.probe)}
+        return prune(self.out, {job.name for job in self.jobs}, rows)
 
     # ---------------------------------------------------------------- analysis
     def analyzers_for(self, probe: ProbeSpec) -> list[str]:
@@ -208,10 +269,12 @@ class Runner:
         return self.out / "rows" / job.probe.id / f"s{job.seed}" / f"{analyzer}.json"
 
     def analysis_key(self, job: Job, analyzer: str, clip_path: Path) -> str:
+        """What a row is made from: the clip's content (not its path or who made it), the analyzer and its version
+        and parameters, the probe and seed (and with them the ground truth)."""
         cls = ANALYZERS.get(analyzer)
-        clip_stamp = clip_path.with_suffix(".json").read_text() if clip_path.with_suffix(".json").exists() else ""
-        return digest({"clip": str(clip_path), "stamp": clip_stamp, "analyzer": analyzer, "version": cls.version,
-                       "params": job.probe.analyzers.get(analyzer, {}), "probe": job.probe.identity()})
+        return digest({"content": clip_content(clip_path), "analyzer": analyzer, "version": cls.version,
+                       "params": job.probe.analyzers.get(analyzer, {}), "probe": job.probe.identity(),
+                       "seed": job.seed, "world": WORLD_VERSION})
 
     def pending_analyses(self, job: Job, clip: Path) -> list[AnalysisTask]:
         """The analyses of `job`'s clip whose rows are missing or stale (resuming skips the rest)."""
@@ -221,6 +284,10 @@ class Runner:
             path = self.rows_path(job, analyzer)
             if path.exists() and json.loads(path.read_text()).get("key") == key:
                 continue
+            shared = self.shared_row(analyzer, key)
+            if shared.exists():  # the same clip content was analyzed before (another run or folder): reuse it
+                atomic_write_bytes(path, shared.read_bytes())
+                continue
             cls = ANALYZERS.get(analyzer)
             if (cls.uses_ground_truth or cls.needs_ground_truth) and not self.gt.path(job).with_suffix(".json").exists():
                 self.gt.get(job)  # render in the parent so workers never race on the same file
@@ -228,6 +295,11 @@ class Runner:
             tasks.append(AnalysisTask(f"{job.name}/{analyzer}", analyzer,
                                       (str(clip), str(self.gt.path(job)), job.probe, analyzer), path, key, size))
         return tasks
+
+    def shared_row(self, analyzer: str, key: str) -> Path:
+        """The cache's copy of a row, by its analysis key (clip content, analyzer and version, probe, seed): a clip
+        analyzed once is not analyzed again, whichever run or folder asks."""
+        return self.cache / "rows" / analyzer / f"{key}.json"
 
     def analysis_workers(self) -> int:
         """Analysis processes; 0: analyze in this process after each clip (workers=1, or inside a launcher's worker
@@ -261,6 +333,8 @@ class Runner:
 
         def save(task: AnalysisTask, result: dict[str, list[dict]]) -> None:
             atomic_write_json(task.row_path, {"key": task.key, **result})
+            atomic_write_json(self.shared_row(task.analyzer, task.key), {"key": task.key, **result})
+            self.work["analyzed"] += 1
             bar.update(1)
 
         with AnalysisPool(self.analysis_workers(), analyze_one, costs, save, initializer=_worker_init) as pool:
@@ -310,6 +384,17 @@ class Runner:
                     rows.append(dict(ident, analyzer=analyzer, metric=m["name"], value=value,
                                      higher_is_better=m["higher_is_better"], failure=failure, error=m["error"] or ""))
         return rows
+
+
+def _recorded(clip_path: Path, field: str) -> Any:
+    """A field of a clip's json, or None when the clip or the field is missing."""
+    meta_path = clip_path.with_suffix(".json")
+    if not (meta_path.exists() and clip_path.exists()):
+        return None
+    try:
+        return json.loads(meta_path.read_text()).get(field)
+    except (OSError, json.JSONDecodeError):
+        return None
 
 
 def versions() -> dict[str, str]:

@@ -1,11 +1,13 @@
 """`simworld score videos=DIR out=DIR`: score videos with no probe, using every analyzer that needs none.
 
-Writes scores.parquet and scores.csv (contract 2 with `video`, the file stem, in place of probe and seed).
+Writes scores.parquet and scores.csv (contract 2 with `video`, the file stem, in place of probe and seed), and
+score.json (the videos folder and analyzers they belong to: other scores are never silently replaced).
 Per-video rows are kept in out/rows, so an interrupted scoring resumes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from concurrent.futures import as_completed
 from pathlib import Path
@@ -32,39 +34,77 @@ def find_videos(folder: Path) -> list[Path]:
              or (p.is_dir() and any(p.glob("*.png")))]
     if not found:
         raise FileNotFoundError(f"videos={folder}: no videos (mp4, webm, gif, avi, mkv, mov, npy or PNG folders)")
+    stems: dict[str, Path] = {}
+    for path in found:  # rows and the table are keyed by the stem: two files with one stem would share them
+        if path.stem in stems:
+            raise ValueError(f"{stems[path.stem]} and {path} have the same name {path.stem!r}; rename one")
+        stems[path.stem] = path
     return found
 
 
-def score_one(path: str, analyzer: str) -> list[dict]:
+class ScoreFailed(Exception):
+    """Some videos could not be read; every other video was scored and the tables written."""
+
+
+def content_stamp(path: Path) -> str:
+    """sha256 of a video's bytes (of a PNG folder's files): its rows are reused exactly while it is unchanged."""
+    from simworld.runner import file_sha256
+
+    if path.is_file():
+        return file_sha256(path) or ""
+    sha = hashlib.sha256()
+    for file in sorted(p for p in path.iterdir() if p.is_file()):
+        sha.update(f"{file.name}:{file_sha256(file)}".encode())
+    return sha.hexdigest()
+
+
+def score_one(path: str, analyzer: str) -> dict:
+    """{"metrics": [...], "unreadable": bool}: one analyzer's metrics for one video (an error row when it fails)."""
     try:
         clip = read_clip(path)
-        metrics = ANALYZERS.get(analyzer)().analyze(clip, AnalysisContext())
     except ClipError as err:
-        metrics = [Metric("score", None, error=str(err))]
+        return {"metrics": [Metric("score", None, error=str(err)).__dict__], "unreadable": True}
+    try:
+        metrics = ANALYZERS.get(analyzer)().analyze(clip, AnalysisContext())
     except Exception as err:  # recorded, the other videos are still scored
         metrics = [Metric("score", None, error=f"{type(err).__name__}: {err}".splitlines()[0])]
-    return [m.__dict__ for m in metrics]
+    return {"metrics": [m.__dict__ for m in metrics], "unreadable": False}
 
 
-def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | None = None) -> pd.DataFrame:
+def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | None = None,
+              overwrite: bool = False) -> pd.DataFrame:
+    """Score every video in `videos` into `out`; raises ScoreFailed (after writing the tables) when some could not
+    be read, RunConflict when `out` holds scores of another folder or analyzers (unless `overwrite`)."""
+    from simworld.conf.ranges import check_ranges
+    from simworld.run_folder import RunConflict, check_writable
+
+    check_ranges("score", {"workers": workers})
     folder, out_dir = Path(videos), Path(out)
     names = analyzers or analyzers_without_probe()
     for name in names:
         ANALYZERS.get(name)
     files = find_videos(folder)
+    check_writable(out_dir, "out")
+    settings = {"videos": str(folder.resolve()), "analyzers": sorted(names)}
+    previous = json.loads((out_dir / "score.json").read_text()) if (out_dir / "score.json").is_file() else settings
+    if previous != settings and not overwrite:
+        diff = "; ".join(f"{k}: {previous.get(k)} -> {v}" for k, v in settings.items() if previous.get(k) != v)
+        raise RunConflict(f"{out_dir} holds other scores ({diff}); add overwrite=true to replace them, or choose "
+                          "another out=")
+    atomic_write_json(out_dir / "score.json", settings)
     tasks = []
     for path in files:
+        content = content_stamp(path)
         for name in names:
             row_file = out_dir / "rows" / path.stem / f"{name}.json"
-            stamp = {"size": path.stat().st_size if path.is_file() else 0, "mtime": path.stat().st_mtime,
-                     "version": ANALYZERS.get(name).version}
+            stamp = {"sha256": content, "version": ANALYZERS.get(name).version}
             if row_file.exists() and json.loads(row_file.read_text()).get("stamp") == stamp:
                 continue
             tasks.append((path, name, row_file, stamp))
     with Progress(len(tasks), "score", "score") as bar:
         if workers <= 1 or len(tasks) <= 1 or nested_worker():
             for path, name, row_file, stamp in tasks:
-                atomic_write_json(row_file, {"stamp": stamp, "metrics": score_one(str(path), name)})
+                atomic_write_json(row_file, {"stamp": stamp, **score_one(str(path), name)})
                 bar.update(1)
         else:
             from simworld.runner import _worker_init
@@ -73,25 +113,55 @@ def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | No
                 futures = {pool.submit(score_one, str(p), n): (rf, st) for p, n, rf, st in tasks}
                 for future in as_completed(futures):
                     row_file, stamp = futures[future]
-                    atomic_write_json(row_file, {"stamp": stamp, "metrics": future.result()})
+                    atomic_write_json(row_file, {"stamp": stamp, **future.result()})
                     bar.update(1)
-    rows = []
+    rows, unreadable = [], {}
     for path in files:
         for name in names:
             threshold = threshold_of(name, with_probe=False)  # calibrated by `simworld validate probe=false`
-            for m in json.loads((out_dir / "rows" / path.stem / f"{name}.json").read_text())["metrics"]:
+            saved = json.loads((out_dir / "rows" / path.stem / f"{name}.json").read_text())
+            if saved.get("unreadable"):
+                unreadable[path.name] = saved["metrics"][0]["error"]
+            for m in saved["metrics"]:
                 failure = (m["value"] < threshold) if m["name"] == "score" and m["value"] is not None else None
                 rows.append({"run": out_dir.name, "generator": "", "checkpoint": "", "video": path.stem, "family": "",
                              "analyzer": name, "metric": m["name"], "value": m["value"],
                              "higher_is_better": m["higher_is_better"], "failure": failure, "error": m["error"] or ""})
+    _prune_rows(out_dir, {path.stem for path in files})
     frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")
     frame["failure"] = frame["failure"].astype("boolean")
     frame["higher_is_better"] = frame["higher_is_better"].astype("boolean")
     write_table(frame, out_dir / "scores.parquet")
     write_table(frame, out_dir / "scores.csv")
-    scores = frame[frame["metric"] == "score"]
-    print(f"{len(files)} videos scored with {', '.join(names)} -> {out_dir}/scores.parquet")
-    if len(scores):
-        print(scores.pivot_table(index="video", columns="analyzer", values="value").round(3).to_string())
+    scored = len(files) - len(unreadable)
+    print(f"{scored} of {len(files)} videos scored with {', '.join(names)} -> {out_dir}/scores.parquet")
+    table = score_table(frame)
+    if len(table):
+        print(table.to_string(max_colwidth=100))
+    if unreadable:
+        listed = "; ".join(f"{error}" for error in unreadable.values())
+        raise ScoreFailed(f"{len(unreadable)} of {len(files)} videos could not be scored (the rest were): {listed}")
     return frame
+
+
+def score_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per video: each analyzer's score (empty where it has none) and the first error, every video listed."""
+    scores = frame[frame["metric"] == "score"]
+    if scores.empty:
+        return pd.DataFrame()
+    table = scores.pivot_table(index="video", columns="analyzer", values="value", dropna=False, sort=False,
+                               aggfunc="first").round(3)
+    table = table.reindex(list(dict.fromkeys(scores["video"])))
+    errors = scores[scores["error"] != ""].groupby("video", sort=False)["error"].first()
+    table["error"] = [errors.get(video, "") for video in table.index]
+    return table.astype(object).where(table.notna(), "")
+
+
+def _prune_rows(out_dir: Path, stems: set[str]) -> None:
+    """Rows of videos no longer in the folder (an earlier scoring into the same `out`) are removed."""
+    import shutil
+
+    for folder in (out_dir / "rows").iterdir() if (out_dir / "rows").is_dir() else []:
+        if folder.is_dir() and folder.name not in stems:
+            shutil.rmtree(folder)

@@ -98,7 +98,9 @@ def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]
         failed_all = group[group.condition.isin(failures)]["score"].dropna().to_numpy()
         threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all,
                                         calm_groups=[truth, nuisance])
-        if probe or name not in thresholds:
+        if not len(truth) + len(nuisance):  # no calm clip could be scored (e.g. too small to measure): no threshold
+            threshold = float("nan")
+        elif probe or name not in thresholds:
             thresholds[name] = round(threshold, 4)
         for failure in failures:
             failed = group[group.condition == failure]["score"].dropna().to_numpy()

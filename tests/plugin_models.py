@@ -14,3 +14,30 @@ def first_frame_forever(request):
 
 def nan_frames(request):
     return np.full((request.frames, request.height, request.width, 3), np.nan, np.float32)
+
+
+def white_in_255(request):
+    """Float frames in [0, 255]: a common mistake, refused rather than turned white."""
+    return np.full((request.frames, request.height, request.width, 3), 200.0, np.float32)
+
+
+def raises_deep(request):
+    return _helper(request)
+
+
+def _helper(request):
+    raise KeyError(f"no weights for {request.probe_id}")
+
+
+def sleeps(request, seconds=30.0):
+    import time
+
+    time.sleep(seconds)
+    return np.zeros((request.frames, request.height, request.width, 3), np.uint8)
+
+
+def gray_from_file(request, level_file):
+    """Gray frames whose level is read from a file a kwarg names (stands in for weights)."""
+    with open(level_file) as handle:
+        level = int(handle.read())
+    return np.full((request.frames, request.height, request.width, 3), level, np.uint8)

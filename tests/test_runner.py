@@ -48,12 +48,17 @@ def test_outputs_follow_the_contract(tmp_path):
     assert list(pd.read_csv(out / "results.csv").columns) == COLUMNS
     summary = pd.read_csv(out / "summary.csv")
     assert {"generator", "analyzer", "mean", "ci_low", "ci_high", "failure_rate"} <= set(summary.columns)
-    assert (summary["ci_low"] <= summary["mean"] + 1e-9).all() and (summary["mean"] <= summary["ci_high"] + 1e-9).all()
+    scored = summary[summary["n"] > 0]
+    assert (scored["ci_low"] <= scored["mean"] + 1e-9).all() and (scored["mean"] <= scored["ci_high"] + 1e-9).all()
     run = json.loads((out / "run.json").read_text())
     assert run["versions"]["numpy"] == np.__version__ and run["timings"]["total_s"] > 0
     assert run["config"]["suite"] == "smoke"
     score_rows = table[table.metric == "score"]
-    assert score_rows["failure"].notna().all() and table[table.metric != "score"]["failure"].isna().all()
+    assert score_rows["failure"].notna().eq(score_rows["value"].notna()).all()
+    assert table[table.metric != "score"]["failure"].isna().all()
+    # 64x64 is too small for structure from motion: geometry gives no score and says why, never a perfect one
+    geometry = score_rows[score_rows.analyzer == "geometry"]
+    assert geometry["value"].isna().all() and geometry["error"].str.contains("too small").all()
     for _, row in table.drop_duplicates(["probe", "seed"]).iterrows():
         assert (out / "clips" / f"{row.probe}_s{row.seed}.mp4").exists()
 
@@ -131,6 +136,15 @@ def test_callable_and_folder_generators_end_to_end(tmp_path):
 def test_callable_nan_frames_become_error_rows(tmp_path):
     with pytest.raises(RunFailed, match="NaN"):
         run_eval(config(tmp_path, {"name": "callable", "target": "tests.plugin_models:nan_frames", "kwargs": {}}))
+
+
+def test_callable_traceback_is_saved_in_the_run_folder_and_named(tmp_path):
+    with pytest.raises(RunFailed, match=r"raised KeyError.*\(traceback: .*errors/smoke_orbit_s0.txt\)") as err:
+        run_eval(config(tmp_path, {"name": "callable", "target": "tests.plugin_models:raises_deep", "kwargs": {}},
+                        analyzers=["temporal"], report=False))
+    saved = (tmp_path / "runs" / "callable-smoke" / "errors" / "smoke_orbit_s0.txt").read_text()
+    assert "_helper" in saved and "no weights for smoke_orbit" in saved
+    assert "3 of 3 clips could not be generated" in str(err.value)
 
 
 def test_a_logged_run_reads_well_and_its_files_follow_the_umask(tmp_path):

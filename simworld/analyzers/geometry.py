@@ -253,7 +253,7 @@ def inject_scene_morph(clip: Clip, rng: np.random.Generator) -> np.ndarray:
 @register_analyzer
 class Geometry(Analyzer):
     name = "geometry"
-    version = "2"
+    version = "3"
     uses_ground_truth = True
     threshold = 0.5
     failures = {"scene_morph": inject_scene_morph, "frame_swap": on_frames(inject_swaps)}
@@ -305,11 +305,13 @@ class Geometry(Analyzer):
         frame = failure_frame(components, evidence, T)
         if context.explaining:
             explain(context, evidence, T, frame)
-        return self.metrics(values, components, notes, frame)
+        return self.metrics(values, components, notes, frame, unmeasured(values, kind, gt is not None))
 
     @staticmethod
     def metrics(values: dict[str, float], components: dict[str, float], notes: dict[str, str],
-                frame: int | None) -> list[Metric]:
+                frame: int | None, missing: str | None = None) -> list[Metric]:
+        """The metrics; with `missing` (a check that could not be made) `score` is empty with that reason, and
+        `score_upper_bound` is what the checks that could be made allow (the missing one can only lower it)."""
         out = []
         for name, value in values.items():
             ok = value is not None and np.isfinite(value)
@@ -321,8 +323,24 @@ class Geometry(Analyzer):
         out += [Metric(f"{k}_component", v) for k, v in components.items()]
         out.append(Metric("failure_frame", None if frame is None else float(frame),
                           error=None if frame is not None else "no failure localised"))
-        out.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        score = float(np.clip(np.prod(list(components.values())), 0.0, 1.0))
+        if missing:
+            out.append(Metric("score_upper_bound", score))
+            out.append(Metric("score", None, error=missing))
+        else:
+            out.append(Metric("score", score))
         return out
+
+
+def unmeasured(values: dict[str, float], kind: str, probe: bool) -> str | None:
+    """Why the score cannot be given, when a check it needs could not be made: frames too small for structure
+    from motion leave a translating camera's reconstruction and (with a probe) its path unchecked, and a clip whose
+    camera did something else (a dolly against an orbit) would pass."""
+    if kind == "translation" and "registered_fraction" not in values:
+        what = "the camera path and the reconstruction cannot be checked" if probe else \
+            "the reconstruction cannot be checked"
+        return f"frames too small for structure from motion (shorter side under {MIN_SFM_SIZE} px): {what}"
+    return None
 
 
 LOWER_IS_BETTER = {"epipolar_error", "coherent_epipolar_error", "coherent_homography_error", "worst_pair_error",

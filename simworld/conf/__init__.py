@@ -48,6 +48,8 @@ class EvalConfig:
     probes_dir: Optional[str] = None  # default $SIMWORLD_PROBES or the repository's probes/
     progress: bool = True  # progress bars
     report: bool = True  # write report.html in the run folder at the end
+    overwrite: bool = False  # replace a run with other settings in the run folder (otherwise: a folder of its own
+    # for a default name, or an error naming the difference)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class ScoreConfig:
     out: str = MISSING  # output folder for scores.parquet / scores.csv
     workers: int = 2
     analyzers: Optional[list[str]] = None  # default: every analyzer that needs no probe
+    overwrite: bool = False  # replace the scores of another videos folder or other analyzers in `out`
 
 
 @dataclass
@@ -126,6 +129,9 @@ class CallableGen:
     name: str = "callable"
     target: str = MISSING  # module:function taking a GenerationRequest, returning (T,H,W,3) frames
     kwargs: dict[str, Any] = field(default_factory=dict)  # extra keyword arguments for it
+    version: str = ""  # part of the clip cache key: change it when the model changed in a way the fingerprint of
+    # the function's source file and of the files named in kwargs cannot see
+    timeout: Optional[float] = None  # seconds per clip; a clip that takes longer is an error row, the run goes on
 
 
 GENERATOR_CONFIGS = {"oracle": OracleGen, "frozen": FrozenGen, "shuffled": ShuffledGen, "noise": NoiseGen,

@@ -14,12 +14,17 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from simworld.clip import Clip
+from simworld.clip import Clip, ClipError, float_frames_to_uint8
 from simworld.registry import Registry
 
 
 class GenerationError(RuntimeError):
-    """A generator could not produce a usable clip for one probe; recorded as an error row, the run goes on."""
+    """A generator could not produce a usable clip for one probe; recorded as an error row, the run goes on.
+    `details` (a traceback) is saved in the run folder beside the one-line message."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
 
 
 @dataclass
@@ -39,6 +44,8 @@ class GenerationRequest:
     given_indices: np.ndarray = field(default_factory=lambda: np.zeros(0, int))  # where given frames go
     given_frames: np.ndarray | None = None  # (K,H,W,3) uint8, the conditioning frames
     ground_truth: Callable[[], Clip] | None = None  # the simulator's clip; only reference generators use it
+    notes: dict[str, Any] = field(default_factory=dict)  # what the generator tells about the clip it made (e.g. the
+    # file it read and how it was resampled), recorded in the clip's json
 
 
 class Generator:
@@ -62,6 +69,15 @@ class Generator:
     def generate(self, request: GenerationRequest) -> np.ndarray:
         raise NotImplementedError
 
+    def input_digest(self, probe_id: str, seed: int) -> str | None:
+        """For an uncached generator: a digest of what its clip for (probe, seed) is made from (the video file's
+        bytes for `folder`), so the run remakes the clip, and rescores it, exactly when that changed."""
+        return None
+
+    def check_jobs(self, jobs: list[tuple[str, int]]) -> None:
+        """Raise ValueError (one line) when the generator cannot make any of the suite's (probe, seed) clips;
+        called before any work starts."""
+
 
 GENERATORS: Registry[type[Generator]] = Registry("generator")
 
@@ -84,7 +100,10 @@ def check_output(frames: Any, request: GenerationRequest, who: str) -> np.ndarra
         if not np.isfinite(frames).all():
             raise GenerationError(f"{who} returned NaN or infinite frames for probe {request.probe_id} "
                                   f"seed {request.seed}")
-        frames = np.clip(np.round(frames * 255.0), 0, 255).astype(np.uint8)
+        try:
+            frames = float_frames_to_uint8(frames, f"{who} (probe {request.probe_id} seed {request.seed})")
+        except ClipError as err:
+            raise GenerationError(str(err)) from None
     elif frames.dtype != np.uint8:
         raise GenerationError(f"{who} returned frames of dtype {frames.dtype}; expected uint8 or float in [0, 1]")
     return frames

@@ -270,6 +270,22 @@ def learning_rate(cfg: dict, step: int, optimizer_start: int = 0) -> float:
     return rate
 
 
+def load_state(path: Path, device: Any) -> dict:
+    """A training state written by `train` (tensors, numbers, strings), loaded with weights_only=True: a state.pt
+    that holds anything else (a crafted pickle runs code when unpickled) is refused with one line."""
+    try:
+        saved = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # torch raises UnpicklingError, RuntimeError or others for a file it refuses
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        reason = next((line for line in lines if "unsupported" in line.lower()), lines[0] if lines else type(err).__name__)
+        raise ValueError(f"{path}: not a training state simworld wrote, refused ({reason}); delete it or pass "
+                         "resume=false") from None
+    if not isinstance(saved, dict) or not {"model", "ema", "optimizer", "state"} <= set(saved):
+        raise ValueError(f"{path}: not a training state simworld wrote (needs model, ema, optimizer, state); delete it "
+                         "or pass resume=false")
+    return saved
+
+
 def _atomic_torch_save(obj: Any, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     torch.save(obj, tmp)
@@ -307,7 +323,7 @@ def train(cfg: dict) -> Path:
     state = {"step": 0, "tokens": 0, "flops": 0.0, "wall_s": 0.0, "evaluation": {}, "flops_per_shape": {}}
     state_path, checkpoint = out / "state.pt", out / f"{name}.safetensors"
     if cfg["resume"] and state_path.exists():
-        saved = torch.load(state_path, map_location=device, weights_only=False)
+        saved = load_state(state_path, device)
         model.load_state_dict(saved["model"])
         ema.load_state_dict(saved["ema"])
         optimizer.load_state_dict(saved["optimizer"])

@@ -128,16 +128,22 @@ def test_other_sizes_aspects_and_lengths(width, height, frames, probe_id):
     assert score(dead("frozen", gt.frames, np.random.default_rng(0)), gt, probe_id) < 0.1
 
 
-def test_small_frames_skip_structure_from_motion_honestly():
+def test_small_frames_give_no_score_but_say_why():
+    """Too small for SfM, the camera path cannot be checked: no score (never a perfect one), the reason, and the
+    upper bound the other checks allow (a frozen clip still shows 0 there)."""
     gt = truth("orbit", 0, 64, 64, 8)
     m = analyze(gt.frames, gt)
     assert m["registered_fraction"].value is None and "too small" in m["registered_fraction"].error
-    assert m["score"].value is not None and m["score"].value >= ANALYZERS.get("geometry").threshold
-    assert score(dead("frozen", gt.frames, np.random.default_rng(0)), gt) < 0.1
+    assert m["score"].value is None and "too small for structure from motion" in m["score"].error
+    assert m["score_upper_bound"].value >= ANALYZERS.get("geometry").threshold
+    frozen = analyze(dead("frozen", gt.frames, np.random.default_rng(0)), gt)
+    assert frozen["score"].value is None and frozen["score_upper_bound"].value < 0.1
+    dolly = truth("dolly", 0, 64, 64, 8)  # a dolly scored against the orbit probe: not measurable, not perfect
+    assert analyze(dolly.frames, gt)["score"].value is None
     small = np.stack([cv2.resize(f, (64, 48), interpolation=cv2.INTER_AREA) for f in truth("orbit", 0).frames])
     m = analyze(small, truth("orbit", 0))  # another size and aspect than the ground truth, too small for SfM
     assert m["rotation_error_deg"].value is None and "too small" in m["rotation_error_deg"].error
-    assert m["score"].value is not None
+    assert m["score"].value is None and "too small" in m["score"].error
 
 
 def test_clip_of_another_size_than_the_ground_truth():

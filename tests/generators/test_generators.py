@@ -69,3 +69,70 @@ def test_callable_target_errors():
         GENERATORS.get("callable")(target="not_a_module_xyz:f")
     with pytest.raises(ValueError, match="no callable"):
         GENERATORS.get("callable")(target="numpy:not_there")
+
+
+def test_float_frames_in_0_255_are_refused_with_a_hint(job, tmp_path):
+    request = build_request(job, GroundTruthStore(tmp_path))
+    with pytest.raises(GenerationError, match=r"float frames reach 200.0; float frames must be in \[0, 1\]"):
+        check_output(np.full((8, 64, 64, 3), 200.0, np.float32), request, "g")
+    slightly_over = check_output(np.full((8, 64, 64, 3), 1.02, np.float32), request, "g")  # a model's overshoot
+    assert slightly_over.max() == 255
+
+
+def test_folder_fits_other_sizes_lengths_and_fps_and_records_them(job, tmp_path):
+    """A 24 fps, 96x160 (portrait) video of 30 frames for a 64x64, 8-frame, 8 fps probe: read at its own frame rate
+    (every third frame), centre-cropped and resized; the original is recorded."""
+    frames = np.zeros((30, 160, 96, 3), np.uint8)
+    for i in range(30):
+        frames[i, :, :, 0] = i * 8  # the frame's index, readable after resampling
+    write_video(tmp_path / "vids" / "p" / "0.mp4", frames, 24, lossless=True)
+    request = build_request(job, GroundTruthStore(tmp_path / "cache"))
+    folder = GENERATORS.get("folder")(dir=str(tmp_path / "vids"))
+    fitted = folder.generate(request)
+    assert fitted.shape == (8, 64, 64, 3)
+    assert [round(v / 8) for v in fitted[:, 32, 32, 0]] == [0, 3, 6, 9, 12, 15, 18, 21]
+    source = request.notes["source"]
+    assert source["width"] == 96 and source["height"] == 160 and source["frames"] == 30 and source["fps"] == 24
+    assert source["resampled"] == "96x160x30@24fps -> 64x64x8@8fps"
+    write_video(tmp_path / "vids" / "p" / "0.mp4", frames[:10], 24, lossless=True)  # 0.42 s for a 1 s probe
+    with pytest.raises(GenerationError, match=r"0.mp4: 10 frames at 24 fps .* shorter than the probe's 8 frames"):
+        folder.generate(request)
+    np.save(tmp_path / "vids" / "p" / "0.npy", frames[:8].astype(np.float32) / 255.0)  # float .npy in [0, 1]
+    with pytest.raises(ValueError, match=r"0.npy and .*0.mp4|0.mp4 and .*0.npy"):
+        folder.check_jobs([("p", 0)])  # two videos for one (probe, seed): both named
+
+
+def test_manifest_listing_a_clip_twice_is_an_error_naming_both(tmp_path):
+    (tmp_path / "vids").mkdir()
+    (tmp_path / "vids" / "manifest.csv").write_text("probe,seed,path\np,0,a.mp4\nq,0,c.mp4\np,0,b.mp4\n")
+    with pytest.raises(ValueError, match=r"manifest.csv:4: probe p seed 0 is listed twice \(line 2: .*a.mp4, line 4: "
+                                         r"b.mp4\)"):
+        GENERATORS.get("folder")(dir=str(tmp_path / "vids"))
+
+
+def test_callable_cache_key_follows_its_source_its_files_and_version(tmp_path):
+    level = tmp_path / "level.txt"
+    level.write_text("100")
+    make = lambda **extra: GENERATORS.get("callable")(target="tests.plugin_models:gray_from_file",  # noqa: E731
+                                                      kwargs={"level_file": str(level)}, **extra)
+    first = make().identity()
+    assert first == make().identity()  # nothing changed: the same clips
+    assert first["fingerprint"]["source"] and str(level) in first["fingerprint"]
+    level.write_text("101")  # the "weights" changed
+    assert make().identity() != first
+    assert make(version="2").identity() != make().identity()
+
+
+def test_callable_errors_keep_the_traceback_and_time_out(job, tmp_path):
+    request = build_request(job, GroundTruthStore(tmp_path))
+    failing = GENERATORS.get("callable")(target="tests.plugin_models:raises_deep")
+    with pytest.raises(GenerationError, match="callable tests.plugin_models:raises_deep raised KeyError") as err:
+        failing.generate(request)
+    assert "_helper" in err.value.details and "Traceback" in err.value.details
+    hanging = GENERATORS.get("callable")(target="tests.plugin_models:sleeps", timeout=0.5)
+    import time
+
+    start = time.perf_counter()
+    with pytest.raises(GenerationError, match=r"did not return within generator.timeout=0.5 s"):
+        hanging.generate(request)
+    assert time.perf_counter() - start < 5

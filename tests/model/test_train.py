@@ -105,3 +105,38 @@ def test_learning_rate_warms_up_holds_then_cools_down_to_zero():
     assert all(a > b for a, b in zip(rates[60:], rates[61:])) and 0 < rates[-1] <= 1e-3 / 40  # linear decay
     assert learning_rate({**cfg, "cooldown": 0}, 99) == 1e-3  # no cooldown: constant
     assert learning_rate(cfg, 55, optimizer_start=50) == 6e-4  # a continued run's fresh optimizer warms up again
+
+
+class _Exploit:
+    """Unpickling this runs a command: what a crafted state.pt could do under weights_only=False."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        import os
+
+        return os.system, (f"touch {self.marker}",)
+
+
+def test_a_crafted_state_is_refused_with_one_line(tmp_path):
+    from simworld.model.train import load_state
+
+    out = tmp_path / "run"
+    out.mkdir()
+    marker = tmp_path / "pwned"
+    torch.save({"model": {}, "ema": {}, "optimizer": {}, "state": _Exploit(marker)}, out / "state.pt")
+    import pytest
+
+    with pytest.raises(ValueError, match="not a training state simworld wrote"):
+        load_state(out / "state.pt", "cpu")
+    assert not marker.exists()
+    make_tiny_checkpoint(tmp_path / "model")
+    result = subprocess.run([sys.executable, "-m", "simworld.cli", "train", "model=dit-tiny", "model.steps=1",
+                             f"vae={tmp_path / 'model' / 'vae-tiny.safetensors'}", f"out={out}", *TINY],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "simworld train: error:" in line]
+    assert len(errors) == 1 and "state.pt: not a training state" in errors[0], result.stderr
+    assert "posix.system" in errors[0]  # what torch refused: the pickled call
+    assert not marker.exists()

@@ -125,7 +125,8 @@ def test_comparisons_per_family_and_per_probe(runs):
     oracle_frozen = family[(family.a == "oracle") & (family.b == "frozen") & (family.analyzer == "temporal")].iloc[0]
     assert oracle_frozen.difference > 0.5 and oracle_frozen.significant and oracle_frozen.n == 12
     assert set(probe.probe) == {"smoke_orbit", "smoke_dolly_i2v", "smoke_pan_extend"} and (probe.n == 4).all()
-    assert set(probe[probe.probe == "smoke_orbit"].analyzer) == {"temporal", "geometry"}
+    # geometry gives no score at 64 px (too small for structure from motion): nothing to compare
+    assert set(probe[probe.probe == "smoke_orbit"].analyzer) == {"temporal"}
     # four seeds can never be significant: the exact sign-flip test's smallest p-value is 2 / 2**4
     assert (probe.p >= 0.125).all() and not probe.significant.any() and (probe.p_holm >= probe.p).all()
     assert (probe.p_min == 0.125).all() and not probe.reachable.any() and (probe.needed > 4).all()
