@@ -85,7 +85,7 @@ def stop_descendants(grace_s: float = 1.0) -> int:
     alive = list(pids)
     while alive and time.monotonic() < deadline:
         _reap()
-        alive = [pid for pid in alive if _running(pid)]
+        alive = [pid for pid in alive if is_running(pid)]
         if alive:
             time.sleep(0.05)
     for pid in alive:
@@ -97,7 +97,8 @@ def stop_descendants(grace_s: float = 1.0) -> int:
     return len(pids)
 
 
-def _running(pid: int) -> bool:
+def is_running(pid: int) -> bool:
+    """Whether `pid` exists and has not exited (a zombie waiting to be reaped has)."""
     try:
         state = Path(f"/proc/{pid}/stat").read_text()
     except OSError:

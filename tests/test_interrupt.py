@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simworld.interrupt import descendants
+from simworld.interrupt import descendants, is_running
 from tests.model.tiny import make_tiny_checkpoint
 
 
@@ -47,19 +47,11 @@ def assert_all_gone(pids: list[int], session: int) -> None:
     """Neither the processes seen while it ran nor anything else of its session is still running."""
     deadline = time.time() + 10
     while time.time() < deadline:
-        alive = [pid for pid in pids + session_members(session) if running(pid)]
+        alive = [pid for pid in pids + session_members(session) if is_running(pid)]
         if not alive:
             return
         time.sleep(0.1)
     raise AssertionError(f"processes of the interrupted run still running: {alive}")
-
-
-def running(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2:].split()[0] != "Z"
 
 
 def session_members(session: int) -> list[int]:
