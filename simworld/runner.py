@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
 from simworld.analysis_pool import AnalysisCosts, AnalysisPool, AnalysisTask, job_cpus
 from simworld.analyzers.explanations import Explanations
