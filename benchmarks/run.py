@@ -153,6 +153,9 @@ def main() -> None:
         # ------------------------------------------------------------ the model
         sizes = "dit-1m" if args.quick else "dit-1m,dit-4m,dit-16m"
         _, peaks["model"], _ = run(python("benchmarks/model.py", "--sizes", sizes, "--out", str(out / "model.md")))
+        # training and sampling in fp32 too: what `precision=auto` runs on a CPU without native bf16
+        _, peaks["model (fp32)"], _ = run(python("benchmarks/model.py", "--sizes", sizes, "--precision", "fp32",
+                                                 "--out", str(out / "model_fp32.md")))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     from simworld.model.precision import describe_machine, resolve_precision
@@ -168,6 +171,8 @@ def main() -> None:
     for title, name in (("Rendering", "render.md"), ("Analyzers", "analyze.md")):
         parts += [f"### {title}", "", (out / name).read_text().strip(), ""]
     parts += ["\n\n".join(sections), "", "### The model", "", (out / "model.md").read_text().strip(), "",
+              "### The model in fp32 (what a CPU without native bf16 runs)", "",
+              (out / "model_fp32.md").read_text().strip(), "",
               "### Peak memory (the largest process of each step: the command or one of its workers)", "", "| step | peak resident MiB |", "|---|---|",
               *[f"| {step} | {mib:.0f} |" for step, mib in peaks.items()], ""]
     text = "\n".join(parts) + "\n"

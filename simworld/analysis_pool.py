@@ -114,7 +114,8 @@ class AnalysisPool:
             context = multiprocessing.get_context("forkserver")
             # the fork server imports the analysis code once; each worker forks from it ready to go
             context.set_forkserver_preload([function.__module__])
-            self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=initializer)
+            self._executor = ProcessPoolExecutor(workers, mp_context=context, initializer=start_worker,
+                                                 initargs=(os.getpid(), initializer))
             for _ in range(workers):  # start the workers now, while the parent generates the first clip
                 self._executor.submit(int)
             self._thread = threading.Thread(target=self._dispatch, name="analysis-dispatcher", daemon=True)
@@ -204,6 +205,26 @@ class AnalysisPool:
             raise self._error
 
 
+def start_worker(parent: int, initializer: Callable[[], None] | None) -> None:
+    """In each worker: run `initializer`, and end the worker when the process that made the pool is gone. A worker
+    is forked by multiprocessing's fork server, not by that process, so nothing else tells it: after a `kill -9`
+    (or an out-of-memory kill) of the command, its workers and fork server would wait forever, holding memory."""
+    if initializer is not None:
+        initializer()
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # the pid was reused by another user's process: ours is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def terminate_workers(executor: ProcessPoolExecutor) -> None:
     """Kill a process pool's workers and shut it down without waiting for their tasks. (concurrent.futures has no
     public call for this; `_processes` has held the worker processes since Python 3.2.)"""
@@ -224,7 +245,7 @@ def worker_pool(workers: int, initializer: Callable[[], None] | None = None) -> 
     import multiprocessing
 
     executor = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"),
-                                   initializer=initializer)
+                                   initializer=start_worker, initargs=(os.getpid(), initializer))
     try:
         yield executor
     except BaseException:

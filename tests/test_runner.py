@@ -89,13 +89,18 @@ def test_killed_run_resumes_to_the_same_table(tmp_path):
     args = [sys.executable, "-m", "simworld.cli", "eval", "generator=oracle", "suite=smoke", "seeds=3",
             f"runs_dir={tmp_path / 'runs'}",
             "name=killed", "workers=2", "progress=false", f"cache_dir={tmp_path / 'cache'}"]
-    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
     rows = tmp_path / "runs" / "killed" / "rows"
     deadline = time.time() + 240
     while time.time() < deadline and len(list(rows.rglob("*.json"))) < 3 and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
     process.wait()
+    # nothing can run in the killed process, yet its analysis workers and fork server must not wait forever
+    from tests.test_interrupt import assert_all_gone
+
+    assert_all_gone([], process.pid)
     assert not (tmp_path / "runs" / "killed" / "results.parquet").exists(), "killed too late to test resuming"
     done_before = len(list(rows.rglob("*.json")))
     assert done_before >= 3
