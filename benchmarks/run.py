@@ -11,7 +11,8 @@ Runs, each as its own process (so its peak memory is its own):
 - first run: the README's first command (`simworld eval`: the bundled model on `core`) from an empty cache, as a
   new user meets it, in the precision `auto` picks and in fp32 (what a CPU without native bf16 runs); then the
   same command again with everything cached, stated apart;
-- the model (benchmarks/model.py): matmul peak, training tokens/s and achieved GFLOP/s against it, sampling;
+- the model (benchmarks/model.py): matmul peak, training tokens/s and achieved GFLOP/s against it, sampling, in the
+  precision `auto` picks and in fp32; sampling one clip per number format and thread count (benchmarks/sampling.py);
 - scaling: wall time of `simworld eval` for 10, 100 and 1000 probes (linear is the target). The points use cheap
   clips (32x32, 8 frames, the `noise` generator, `temporal` only) so that 1000 fit in minutes; each point starts
   from an empty cache, so it pays for rendering every ground truth too.
@@ -153,6 +154,7 @@ def main() -> None:
         # ------------------------------------------------------------ the model
         sizes = "dit-1m" if args.quick else "dit-1m,dit-4m,dit-16m"
         _, peaks["model"], _ = run(python("benchmarks/model.py", "--sizes", sizes, "--out", str(out / "model.md")))
+        _, peaks["sampling"], _ = run(python("benchmarks/sampling.py", "--out", str(out / "sampling.md")))
         # training and sampling in fp32 too: what `precision=auto` runs on a CPU without native bf16
         _, peaks["model (fp32)"], _ = run(python("benchmarks/model.py", "--sizes", sizes, "--precision", "fp32",
                                                  "--out", str(out / "model_fp32.md")))
@@ -171,6 +173,8 @@ def main() -> None:
     for title, name in (("Rendering", "render.md"), ("Analyzers", "analyze.md")):
         parts += [f"### {title}", "", (out / name).read_text().strip(), ""]
     parts += ["\n\n".join(sections), "", "### The model", "", (out / "model.md").read_text().strip(), "",
+              "### Sampling one clip, per number format and thread count", "",
+              (out / "sampling.md").read_text().strip(), "",
               "### The model in fp32 (what a CPU without native bf16 runs)", "",
               (out / "model_fp32.md").read_text().strip(), "",
               "### Peak memory (the largest process of each step: the command or one of its workers)", "", "| step | peak resident MiB |", "|---|---|",
