@@ -244,8 +244,10 @@ def _compact(value) -> str:
     """Large numbers short: counts with a suffix (16M, 1.2B), compute with its exponent (4.0e15)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or abs(value) < 1e4:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
         return str(value)
+    if abs(value) < 1e4:  # a loss or a wall time: four significant digits, not a float's seventeen
+        return str(value) if isinstance(value, int) else f"{value:.4g}"
     if abs(value) >= 1e12:
         mantissa, exponent = f"{value:.1e}".split("e")
         return f"{mantissa}e{int(exponent)}"

@@ -315,3 +315,10 @@ def test_500_clips_stay_fast(browser, tmp_path):
     assert html_mb < 6.0 and timing[1] < 5000 and sort_ms < 1000
     assert build_s < 240
     assert not problems, problems
+
+
+def test_card_numbers_are_short():
+    from simworld.report.build import _compact
+
+    assert _compact(0.4063544636964798) == "0.4064" and _compact(8000) == "8000"  # a held-out loss, a step count
+    assert _compact(16_600_000) == "16.6M" and _compact(2.2e15) == "2.2e15" and _compact(None) == ""
