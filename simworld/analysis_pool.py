@@ -217,9 +217,7 @@ def start_worker(parent: int, initializer: Callable[[], None] | None) -> None:
             time.sleep(1.0)
             try:
                 os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # the pid was reused by another user's process: ours is gone
+            except (ProcessLookupError, PermissionError):  # gone (or its pid reused by another user's process)
                 os._exit(1)
 
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()

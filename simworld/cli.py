@@ -146,16 +146,16 @@ def report_command(cfg: DictConfig) -> None:
 def train_command(cfg: DictConfig) -> None:
     from simworld.model.checkpoint import CheckpointError
     from simworld.model.text import TextEncoderError
+    from simworld.conf.ranges import check_ranges
     from simworld.model.train import train
 
-    from simworld.conf.ranges import check_ranges
-
+    config = OmegaConf.to_container(cfg, resolve=True)
     try:
-        check_ranges("train", OmegaConf.to_container(cfg, resolve=True))
+        check_ranges("train", config)
     except ValueError as err:
         _fail("train", err)
     try:
-        path = train(OmegaConf.to_container(cfg, resolve=True))
+        path = train(config)
     except (CheckpointError, TextEncoderError, ValueError, FileNotFoundError) as err:
         _fail("train", err)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, rank 0 speaks for all

@@ -50,19 +50,22 @@ def signal_name(err: KeyboardInterrupt) -> str:
     return signal.Signals(getattr(err, "signum", signal.SIGINT)).name
 
 
+def process_stat(pid: int | str) -> list[str] | None:
+    """The fields of /proc/<pid>/stat after the command name (state, parent, process group, session, ...); None where
+    there is no such process (or no /proc). The name is in parentheses and may hold spaces: fields follow the last ')'."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rfind(")") + 2:].split()
+
+
 def descendants(pid: int | None = None) -> list[int]:
     """Every process below `pid` (default: this one), children first, from /proc (Linux); empty elsewhere."""
     pid = os.getpid() if pid is None else pid
     parents: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else []:
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # the command name (field 2) is in parentheses and may hold spaces: the parent pid follows the last ')'
-        fields = stat[stat.rfind(")") + 2:].split()
+        fields = process_stat(entry.name) if entry.name.isdigit() else None
         if fields and fields[0] != "Z":
             parents.setdefault(int(fields[1]), []).append(int(entry.name))
     found, todo = [], [pid]
@@ -99,11 +102,8 @@ def stop_descendants(grace_s: float = 1.0) -> int:
 
 def is_running(pid: int) -> bool:
     """Whether `pid` exists and has not exited (a zombie waiting to be reaped has)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return state[state.rfind(")") + 2:].split()[0] != "Z"
+    fields = process_stat(pid)
+    return bool(fields) and fields[0] != "Z"
 
 
 def _reap() -> None:

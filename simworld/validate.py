@@ -10,7 +10,6 @@ simworld/analyzers/thresholds.yaml, which `simworld score` reads.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from simworld.interrupt import descendants, is_running
+from simworld.interrupt import descendants, is_running, process_stat
 from tests.model.tiny import make_tiny_checkpoint
 
 
@@ -55,16 +55,8 @@ def assert_all_gone(pids: list[int], session: int) -> None:
 
 
 def session_members(session: int) -> list[int]:
-    members = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = entry.joinpath("stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rfind(")") + 2:].split()[4]) == session:
-                members.append(int(entry.name))
-    return members
+    members = [int(e.name) for e in Path("/proc").iterdir() if e.name.isdigit()]
+    return [pid for pid in members if (fields := process_stat(pid)) and int(fields[3]) == session]
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])

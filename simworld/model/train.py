@@ -18,7 +18,6 @@ import copy
 import json
 import math
 import os
-import platform
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from simworld.model.distributed import Ranks
 from simworld.model.data import (Bucket, BucketSampler, ClipPool, LatentPool, frames_uint8, random_windows,
                                  video_tensor)
 from simworld.model.flow import add_noise, flow_loss, frame_timesteps, sample_condition_mask, sample_timesteps
-from simworld.model.precision import resolve_precision
+from simworld.model.precision import cpu_flags, resolve_precision
 from simworld.model.transformer import DIT_SIZES, VideoDiT
 from simworld.model.vae import VAE_SIZES, VideoVAE, psnr
 
@@ -40,15 +39,7 @@ from simworld.model.vae import VAE_SIZES, VideoVAE, psnr
 def hardware(device: torch.device) -> str:
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    name = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                name = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{name}, {torch.get_num_threads()} thread(s)"
+    return f"{cpu_flags()[0]}, {torch.get_num_threads()} thread(s)"
 
 
 def contact_sheet(rows: list[np.ndarray], path: Path, every: int = 2) -> None:
