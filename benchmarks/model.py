@@ -48,7 +48,7 @@ def main() -> None:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from simworld.generators.bundled import VideoPipeline
+    from simworld.model.pipeline import VideoPipeline
     from simworld.model.sampler import SamplerConfig
     from simworld.model.text import shared_text_encoder
     from simworld.model.precision import describe_machine, resolve_precision

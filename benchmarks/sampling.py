@@ -28,7 +28,7 @@ def main() -> None:
 
     import torch
 
-    from simworld.generators.bundled import VideoPipeline
+    from simworld.model.pipeline import VideoPipeline
     from simworld.model.precision import describe_machine
     from simworld.model.sampler import SamplerConfig
 

@@ -25,10 +25,6 @@ Every command takes Hydra overrides; `simworld <command> --cfg job` prints its r
 """
 
 
-class UserError(Exception):
-    """A mistake in the command line or inputs: reported as one line, exit status 2."""
-
-
 def _fail(command: str, err: Exception) -> None:
     print(f"simworld {command}: error: {err}", file=sys.stderr)
     sys.exit(2)
@@ -201,7 +197,12 @@ def main(argv: list[str] | None = None) -> None:
         print(f"simworld: error: unknown command {command!r}{hint}; known: {', '.join(COMMANDS)}", file=sys.stderr)
         sys.exit(2)
     function, config_name = COMMANDS[command]
-    register_configs()
+    from simworld.registry import PluginError
+
+    try:
+        register_configs()  # every registered generator and family becomes a config option: plugins load here
+    except PluginError as err:
+        _fail(command, err)
     app = hydra.main(config_path="conf", config_name=config_name, version_base="1.3")(function)
     # Hydra's parser wants flags before overrides; users write them anywhere
     flags, rest, i = [], [], 0

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from simworld.analyzers.analyze import check_analyzers
 from simworld.clip import atomic_write_json
 from simworld.conf.ranges import check_ranges
 from simworld.generators import GENERATORS, Generator
@@ -73,6 +74,7 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
     check_ranges("eval", cfg)
     generator = make_generator(cfg["generator"])
     suite = load_suite(cfg["suite"], Path(cfg["probes_dir"]) if cfg.get("probes_dir") else None)
+    check_analyzers(suite)
     if cfg.get("seeds") is not None:
         suite.probes = [p.__class__(**{**p.__dict__, "seeds": list(range(cfg["seeds"]))}) for p in suite.probes]
     folder = choose_run_folder(cfg, generator.name, suite.name, variant or [])

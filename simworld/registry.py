@@ -50,3 +50,24 @@ class Registry(Generic[T]):
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class PluginError(RuntimeError):
+    """An installed plugin (an entry point of a simworld group) failed to load; the message names it."""
+
+
+def load_plugins(group: str) -> list[str]:
+    """Import every entry point of `group` (simworld.analyzers, simworld.generators, simworld.families): each names
+    a module (or an object in one) of an outside package that registers its entries with simworld's decorators, as
+    lm-evaluation-harness and Inspect take tasks from installed packages. Returns the entry points' names."""
+    from importlib.metadata import entry_points
+
+    loaded = []
+    for point in sorted(entry_points(group=group), key=lambda p: p.name):
+        try:
+            point.load()
+        except Exception as err:  # one line naming the plugin, not a traceback from inside the registry
+            raise PluginError(f"plugin {point.name!r} ({point.value}, entry point group {group}) failed to load: "
+                              f"{type(err).__name__}: {err}".splitlines()[0]) from err
+        loaded.append(point.name)
+    return loaded

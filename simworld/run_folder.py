@@ -27,10 +27,10 @@ class RunConflict(ValueError):
 def run_settings(cfg: dict[str, Any]) -> dict[str, Any]:
     """What decides a run's results, from its (resolved) eval config; the generator's defaults filled in so a
     config from Python and one from the command line compare equal."""
-    from simworld.conf import GENERATOR_CONFIGS
+    from simworld.conf import generator_settings
 
     generator = dict(cfg["generator"])
-    schema = GENERATOR_CONFIGS.get(generator.get("name", ""))
+    schema = generator_settings(generator.get("name", ""))
     if schema is not None:
         defaults = {k: v for k, v in asdict(schema()).items() if v != "???"}
         generator = {**defaults, **generator}

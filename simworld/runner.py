@@ -19,15 +19,15 @@ import hashlib
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
 from simworld.analysis_pool import AnalysisCosts, AnalysisPool, AnalysisTask, job_cpus
-from simworld.analyzers.explanations import Explanations
+from simworld.analyzers import ANALYZERS
+from simworld.analyzers.analyze import MetricRow, analyze_clip, metric_rows, probe_context
 from simworld.clip import Clip, atomic_write_bytes, atomic_write_json, read_clip, write_clip
 from simworld.generators import GenerationError, GenerationRequest, Generator, check_output
 from simworld.probes import ProbeSpec, Suite
@@ -131,22 +131,10 @@ def build_request(job: Job, gt_store: GroundTruthStore) -> GenerationRequest:
 def analyze_one(clip_path: str, gt_path: str | None, probe: ProbeSpec, analyzer: str) -> dict[str, list[dict]]:
     """Run one analyzer on one cached clip (in a worker process): {"metrics": [...], "explanations": [...]}."""
     cls = ANALYZERS.get(analyzer)
-    clip = read_cached(clip_path)
     needs_gt = cls.uses_ground_truth or cls.needs_ground_truth
     gt = read_cached(gt_path) if (needs_gt and gt_path) else None
-    sink = Explanations()
-    context = AnalysisContext(probe=probe, ground_truth=gt,
-                              conditioning_indices=probe.conditioning.indices(probe.frames)[0],
-                              params=probe.analyzers.get(analyzer, {}), explanations=sink)
-    if cls.needs_ground_truth and gt is None:
-        metrics = [Metric("score", None, error=f"{analyzer} needs ground truth and the probe has none")]
-        return {"metrics": [asdict(m) for m in metrics], "explanations": []}
-    try:
-        metrics = cls(**context.params).analyze(clip, context)
-    except Exception as err:  # one bad clip must not stop the run: the error is recorded in its row
-        metrics = [Metric("score", None, error=f"{type(err).__name__}: {err}".splitlines()[0])]
-        sink.items.clear()  # half an explanation of a failed analysis would mislead
-    return {"metrics": [asdict(m) for m in metrics], "explanations": sink.to_json()}
+    context = probe_context(probe, analyzer, gt, explain=True)
+    return analyze_clip(read_cached(clip_path), analyzer, context).to_json()
 
 
 def nested_worker() -> bool:
@@ -372,18 +360,13 @@ class Runner:
             ident = dict(base, probe=job.probe.id, family=job.probe.family, seed=job.seed)
             for analyzer in self.analyzers_for(job.probe):
                 if job.name in self.generation_errors:
-                    rows.append(dict(ident, analyzer=analyzer, metric="score", value=None, higher_is_better=True,
-                                     failure=None, error=self.generation_errors[job.name]))
+                    rows.append(MetricRow(analyzer, "score", None, error=self.generation_errors[job.name]).as_dict(**ident))
                     continue
                 path = self.rows_path(job, analyzer)
                 if not path.exists():
                     continue
-                threshold = threshold_of(analyzer)
-                for m in json.loads(path.read_text())["metrics"]:
-                    value = m["value"]
-                    failure = (value < threshold) if (m["name"] == "score" and value is not None) else None
-                    rows.append(dict(ident, analyzer=analyzer, metric=m["name"], value=value,
-                                     higher_is_better=m["higher_is_better"], failure=failure, error=m["error"] or ""))
+                metrics = json.loads(path.read_text())["metrics"]
+                rows += [row.as_dict(**ident) for row in metric_rows(analyzer, metrics)]
         return rows
 
 
@@ -432,8 +415,3 @@ def file_sha256(path: str | os.PathLike) -> str | None:
         for block in iter(lambda: handle.read(1 << 20), b""):
             sha.update(block)
     return sha.hexdigest()
-
-
-def mean_score(rows: list[dict]) -> float:
-    values = [r["value"] for r in rows if r["metric"] == "score" and r["value"] is not None]
-    return float(np.mean(values)) if values else float("nan")

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import asdict
 from concurrent.futures import as_completed
 from pathlib import Path
 
 import pandas as pd
 
 from simworld.analysis_pool import worker_pool
-from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of, analyzers_without_probe
+from simworld.analyzers import ANALYZERS, Metric, analyzers_without_probe
+from simworld.analyzers.analyze import analyze_clip, metric_rows
 from simworld.clip import VIDEO_SUFFIXES, ClipError, atomic_write_json, read_clip
 from simworld.progress import Progress
 from simworld.results import write_table
@@ -63,12 +65,8 @@ def score_one(path: str, analyzer: str) -> dict:
     try:
         clip = read_clip(path)
     except ClipError as err:
-        return {"metrics": [Metric("score", None, error=str(err)).__dict__], "unreadable": True}
-    try:
-        metrics = ANALYZERS.get(analyzer)().analyze(clip, AnalysisContext())
-    except Exception as err:  # recorded, the other videos are still scored
-        metrics = [Metric("score", None, error=f"{type(err).__name__}: {err}".splitlines()[0])]
-    return {"metrics": [m.__dict__ for m in metrics], "unreadable": False}
+        return {"metrics": [asdict(Metric("score", None, error=str(err)))], "unreadable": True}
+    return {"metrics": analyze_clip(clip, analyzer).to_json()["metrics"], "unreadable": False}
 
 
 def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | None = None,
@@ -117,16 +115,13 @@ def run_score(videos: str, out: str, workers: int = 2, analyzers: list[str] | No
                     bar.update(1)
     rows, unreadable = [], {}
     for path in files:
+        ident = {"run": out_dir.name, "generator": "", "checkpoint": "", "video": path.stem, "family": ""}
         for name in names:
-            threshold = threshold_of(name, with_probe=False)  # calibrated by `simworld validate probe=false`
             saved = json.loads((out_dir / "rows" / path.stem / f"{name}.json").read_text())
             if saved.get("unreadable"):
                 unreadable[path.name] = saved["metrics"][0]["error"]
-            for m in saved["metrics"]:
-                failure = (m["value"] < threshold) if m["name"] == "score" and m["value"] is not None else None
-                rows.append({"run": out_dir.name, "generator": "", "checkpoint": "", "video": path.stem, "family": "",
-                             "analyzer": name, "metric": m["name"], "value": m["value"],
-                             "higher_is_better": m["higher_is_better"], "failure": failure, "error": m["error"] or ""})
+            # failures by the thresholds calibrated without a probe (`simworld validate probe=false`)
+            rows += [row.as_dict(**ident) for row in metric_rows(name, saved["metrics"], with_probe=False)]
     _prune_rows(out_dir, {path.stem for path in files})
     frame = pd.DataFrame(rows, columns=SCORE_COLUMNS)
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype("float64")

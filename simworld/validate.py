@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from simworld.analyzers import ANALYZERS, AnalysisContext, analyzers_without_probe, threshold_of
+from simworld.analyzers import ANALYZERS, analyzers_without_probe, threshold_of
+from simworld.analyzers.analyze import Analysis, analyze_clip, check_analyzers, probe_context
 from simworld.clip import Clip, atomic_write_bytes
 from simworld.progress import Progress
 from simworld.probes import Suite
@@ -26,19 +27,15 @@ from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 
 VALIDITY_COLUMNS = ["analyzer", "failure", "auroc", "clips", "detected", "false_alarm_ground_truth",
                     "false_alarm_nuisance", "threshold", "probe"]  # probe: the analyzer was given the probe (or not)
-SCORE_COLUMNS = ["analyzer", "probe", "seed", "condition", "score", "with_probe"]
+SCORE_COLUMNS = ["analyzer", "probe", "seed", "condition", "score", "with_probe", "error"]  # error: why no score
 
 
-def _score(analyzer, frames: np.ndarray, gt: Clip, job: Job, with_probe: bool = True) -> float | None:
+def _analyze(analyzer: str, frames: np.ndarray, gt: Clip, job: Job, with_probe: bool = True) -> Analysis:
+    """The analyzer on `frames` (ground truth or damaged), through the same seam as `eval` and `score`."""
     if with_probe:
-        context = AnalysisContext(probe=job.probe, ground_truth=gt,
-                                  conditioning_indices=job.probe.conditioning.indices(job.probe.frames)[0],
-                                  params=job.probe.analyzers.get(analyzer.name, {}))
-        clip = Clip(frames, gt.fps, dict(gt.meta), None)
-    else:  # as `simworld score` sees a video: frames and frame rate, nothing else
-        context, clip = AnalysisContext(), Clip(frames, gt.fps)
-    metrics = analyzer.analyze(clip, context)
-    return next(m.value for m in metrics if m.name == "score")
+        return analyze_clip(Clip(frames, gt.fps, dict(gt.meta), None), analyzer,
+                            probe_context(job.probe, analyzer, gt))
+    return analyze_clip(Clip(frames, gt.fps), analyzer)  # as `simworld score` sees a video: frames and fps
 
 
 class NeedsProbeError(ValueError):
@@ -54,7 +51,7 @@ def default_analyzers(with_probe: bool = True) -> list[str]:
 def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: bool = True,
                     with_probe: bool = True) -> pd.DataFrame:
     """Long table: analyzer, probe, seed, condition (ground_truth, a failure or nuisance:<name>), score, with_probe
-    (False: the analyzer was given an empty context, as `simworld score` runs it)."""
+    (False: the analyzer was given an empty context, as `simworld score` runs it), error (why there is no score)."""
     if not with_probe:
         needing = [n for n in analyzers if n not in analyzers_without_probe()]
         if needing:
@@ -64,7 +61,6 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
     rows = []
     for name in analyzers:
         cls = ANALYZERS.get(name)
-        analyzer = cls()
         jobs = [Job(p, s) for p in suite.probes if name in p.analyzers for s in p.seeds]
         conditions = {"ground_truth": None, **cls.failures, **{f"nuisance:{k}": v for k, v in CLIP_NUISANCES.items()}}
         bar = Progress(len(jobs), f"validate {name}", "clip", enabled=progress)
@@ -77,8 +73,10 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
                 frames = gt.frames if inject is None else inject(gt, rng)
                 if frames is None:  # the failure has nothing to act on in this clip (e.g. no shatter to prevent)
                     continue
+                analysis = _analyze(name, frames, gt, job, with_probe)
+                error = next((m.error for m in analysis.metrics if m.name == "score"), None) or ""
                 rows.append({"analyzer": name, "probe": job.probe.id, "seed": job.seed, "condition": condition,
-                             "score": _score(analyzer, frames, gt, job, with_probe), "with_probe": with_probe})
+                             "score": analysis.score, "with_probe": with_probe, "error": error})
             bar.update(1)
         bar.close()
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
@@ -114,6 +112,7 @@ def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]
 def run_validate(suite: Suite, analyzers: list[str] | None, out: Path, cache: Path, write_thresholds: bool = False,
                  progress: bool = True, probe: bool = True) -> pd.DataFrame:
     """probe=false: the analyzers that can run without a probe, given the same clips with an empty context."""
+    check_analyzers(suite)
     names = analyzers or default_analyzers(probe)
     scores = validity_scores(suite, names, cache, progress, with_probe=probe)
     table, thresholds = validity_table(scores)

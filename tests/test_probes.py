@@ -45,7 +45,6 @@ def test_include_tags_and_seed_override(tmp_path):
     ("probes:\n  - {id: p1, family: camera_orbit, conditioning: {kind: extend_forward, k: 40}}\n", "p1",
      "conditioning.k"),
     ("probes:\n  - {id: p1, family: camera_orbit, seeds: [-1]}\n", "p1", "seeds"),
-    ("probes:\n  - {id: p1, family: camera_orbit, analyzers: [tempral]}\n", "p1", "analyzers"),
 ])
 def test_errors_name_file_probe_and_field(tmp_path, text, probe, field):
     write(tmp_path, "bad", text)
@@ -53,6 +52,19 @@ def test_errors_name_file_probe_and_field(tmp_path, text, probe, field):
         load_suite("bad", tmp_path)
     assert err.value.probe == probe and err.value.field == field
     assert "bad.yaml" in str(err.value) and field in str(err.value)
+
+
+def test_unknown_analyzer_is_named_before_work_starts(tmp_path):
+    """simworld.probes knows no analyzer: the names are checked by the analysis seam, which eval and validate call
+    first, with the same error naming the file, the probe and the field."""
+    from simworld.analyzers.analyze import check_analyzers
+
+    write(tmp_path, "bad", "probes:\n  - {id: p1, family: camera_orbit, analyzers: [tempral]}\n")
+    suite = load_suite("bad", tmp_path)
+    with pytest.raises(ProbeError) as err:
+        check_analyzers(suite)
+    assert err.value.probe == "p1" and err.value.field == "analyzers"
+    assert "bad.yaml" in str(err.value) and "unknown analyzer 'tempral'" in str(err.value)
 
 
 def test_suite_level_errors(tmp_path):

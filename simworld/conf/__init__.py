@@ -13,7 +13,7 @@ from typing import Any, Optional
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING
 
-from simworld.conf.model import MODEL_OPTIONS, BundledGen, TrainConfig
+from simworld.conf.model import MODEL_OPTIONS, TrainConfig
 
 
 @dataclass
@@ -89,58 +89,16 @@ class ReportConfig:
     title: str = "simworld report"
 
 
-@dataclass
-class OracleGen:
-    name: str = "oracle"  # the simulator's own clips: the ceiling
+def generator_settings(name: str) -> type | None:
+    """The registered generator's Settings dataclass (None for an unknown name): its config option's fields."""
+    from simworld.generators import GENERATORS
+
+    return GENERATORS.get(name).Settings if name in GENERATORS else None
 
 
-@dataclass
-class FrozenGen:
-    name: str = "frozen"  # first ground-truth frame repeated
-
-
-@dataclass
-class ShuffledGen:
-    name: str = "shuffled"  # ground-truth frames in random order
-
-
-@dataclass
-class NoiseGen:
-    name: str = "noise"  # uniform noise
-
-
-@dataclass
-class AutoencoderGen:
-    name: str = "autoencoder"  # ground truth through the VAE: the bundled model's own ceiling
-    checkpoint: Optional[str] = None  # a VAE, or a transformer checkpoint whose card names one; default model/vae
-    precision: str = "auto"  # auto: bf16 where native (CUDA, CPUs with AVX-512 BF16/AMX), else fp32 | bf16 | fp32
-    device: str = "auto"
-
-
-@dataclass
-class FolderGen:
-    name: str = "folder"
-    dir: str = MISSING  # DIR/<probe>/<seed>.mp4, or DIR/manifest.csv with probe,seed,path
-    manifest: Optional[str] = None  # a manifest elsewhere
-
-
-@dataclass
-class CallableGen:
-    name: str = "callable"
-    target: str = MISSING  # module:function taking a GenerationRequest, returning (T,H,W,3) frames
-    kwargs: dict[str, Any] = field(default_factory=dict)  # extra keyword arguments for it
-    version: str = ""  # part of the clip cache key: change it when the model changed in a way the fingerprint of
-    # the function's source file and of the files named in kwargs cannot see
-    timeout: Optional[float] = None  # seconds per clip; a clip that takes longer is an error row, the run goes on
-
-
-GENERATOR_CONFIGS = {"oracle": OracleGen, "frozen": FrozenGen, "shuffled": ShuffledGen, "noise": NoiseGen,
-                     "folder": FolderGen, "callable": CallableGen, "bundled": BundledGen,
-                     "autoencoder": AutoencoderGen}
-
-
-def family_config(name: str, params_cls: type) -> type:
-    """A dataclass with the family's `name` and its parameters, for the `family` config group."""
+def option_config(name: str, params_cls: type) -> type:
+    """A dataclass with the option's `name` and the fields of `params_cls` (a scene family's Params, a generator's
+    Settings), for the `family` or `generator` config group: the one place either becomes a Hydra option."""
     import typing
 
     from omegaconf import OmegaConf
@@ -157,10 +115,12 @@ def family_config(name: str, params_cls: type) -> type:
         except Exception:
             kind = Any
         fields.append((f.name, kind, default))
-    return dataclasses.make_dataclass(f"{params_cls.__name__}Config", fields)
+    return dataclasses.make_dataclass(f"{name.title().replace('-', '').replace('_', '')}{params_cls.__name__}Config",
+                                      fields)
 
 
 def register_configs() -> None:
+    from simworld.generators import GENERATORS
     from simworld.world.families import FAMILIES
 
     store = ConfigStore.instance()
@@ -172,7 +132,7 @@ def register_configs() -> None:
     store.store(name="train_schema", node=TrainConfig)
     for name, node in MODEL_OPTIONS.items():
         store.store(group="model", name=name, node=node)
-    for name, node in GENERATOR_CONFIGS.items():
-        store.store(group="generator", name=name, node=node)
+    for name in GENERATORS:
+        store.store(group="generator", name=name, node=option_config(name, GENERATORS.get(name).Settings))
     for name in FAMILIES:
-        store.store(group="family", name=name, node=family_config(name, FAMILIES.get(name).Params))
+        store.store(group="family", name=name, node=option_config(name, FAMILIES.get(name).Params))

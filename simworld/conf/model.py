@@ -1,4 +1,5 @@
-"""Structured configs of the bundled model: `simworld train model=NAME` and the `bundled` generator.
+"""Structured configs of the bundled model's training: `simworld train model=NAME` (the `bundled` generator's
+settings are its own `Settings`, in simworld/generators/bundled.py).
 
 Architectures live in one table each (`simworld.model.vae.VAE_SIZES`, `simworld.model.transformer.DIT_SIZES`);
 a `model` option names one and carries its training recipe (steps, learning rate, batch).
@@ -86,17 +87,3 @@ MODEL_OPTIONS = {
     "dit-16m": ModelConfig("dit-16m", "dit", "dit-16m"),
     "dit-tiny": ModelConfig("dit-tiny", "dit", "dit-tiny", steps=20, lr=1e-3, batch=64),
 }
-
-
-@dataclass
-class BundledGen:
-    name: str = "bundled"
-    checkpoint: Optional[str] = None  # a transformer checkpoint; default model/dit-16m.safetensors
-    steps: int = 25  # sampler intervals
-    guidance: float = 4.0  # classifier-free guidance scale
-    sampler: str = "euler"  # euler | heun
-    shift: float = 1.0  # timestep shift towards noise (> 1)
-    partial_strength: float = 0.7  # join time of partly given latent frames (SDEdit strength)
-    precision: str = "auto"  # auto: bf16 where native (CUDA, CPUs with AVX-512 BF16/AMX), else fp32 | bf16 | fp32
-    device: str = "auto"
-    threads: Optional[int] = None  # torch CPU threads for sampling; default: the CPUs the analysis workers leave free

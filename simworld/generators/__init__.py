@@ -3,6 +3,11 @@
 A generator receives a GenerationRequest (prompt, dense caption, size, duration, the conditioning frames
 the probe asks for) and returns frames (T,H,W,3) uint8. `identity()` says what decides its output
 (checkpoint, sampler settings): it goes into the clip cache key.
+
+A generator's knobs are its `Settings` dataclass, declared in its own module (as a scene family's `Params`): it
+is the generator's `generator=NAME` config option, and its fields are the constructor's keyword arguments, so
+adding a generator is one module. An outside package registers one through the `simworld.generators` entry-point
+group (see `simworld.registry.load_plugins`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from simworld.clip import Clip, ClipError, float_frames_to_uint8
-from simworld.registry import Registry
+from simworld.registry import Registry, load_plugins
 
 
 class GenerationError(RuntimeError):
@@ -48,10 +53,17 @@ class GenerationRequest:
     # file it read and how it was resampled), recorded in the clip's json
 
 
+@dataclass
+class NoSettings:
+    """A generator without knobs."""
+
+
 class Generator:
-    """Base class: set `name`, implement `generate` and, when it has settings, `identity`."""
+    """Base class: set `name`, implement `generate` and, when it has settings, declare them in a `Settings`
+    dataclass (the constructor's keyword arguments, the same names and defaults) and put them in `identity`."""
 
     name: ClassVar[str]
+    Settings: ClassVar[type] = NoSettings
     uses_ground_truth: ClassVar[bool] = False
     cacheable: ClassVar[bool] = True  # clips are cached by (identity, probe, seed)
 
@@ -112,3 +124,4 @@ def check_output(frames: Any, request: GenerationRequest, who: str) -> np.ndarra
 for _module in pkgutil.iter_modules(__path__):
     if not _module.name.startswith("_"):
         importlib.import_module(f"{__name__}.{_module.name}")
+load_plugins("simworld.generators")

@@ -6,25 +6,19 @@ ceiling: a score the oracle reaches but `autoencoder` does not is lost in compre
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import numpy as np
 import torch
 
 from simworld.generators import GenerationRequest, Generator, register_generator
 from simworld.generators.baselines import _given
-from simworld.generators.bundled import MODEL_DIR, named_vae, resolve_device, shown_path
-from simworld.model.checkpoint import file_sha256, load_checkpoint, read_card
+from simworld.generators.bundled import shown_path
+from simworld.model.checkpoint import file_sha256, load_checkpoint, vae_path
+from simworld.model.pipeline import resolve_device
 from simworld.model.data import frames_uint8, video_tensor
 from simworld.model.precision import resolve_precision
-
-
-def vae_path(checkpoint: str | Path | None) -> Path:
-    """A VAE checkpoint as given, or the VAE a transformer checkpoint's card names; default model/vae."""
-    path = Path(checkpoint) if checkpoint else MODEL_DIR / "vae.safetensors"
-    card = read_card(path)
-    return named_vae(path, card) if card.get("architecture") == "video-dit" else path
 
 
 @register_generator
@@ -33,6 +27,12 @@ class Autoencoder(Generator):
 
     name = "autoencoder"
     uses_ground_truth = True
+
+    @dataclass
+    class Settings:
+        checkpoint: Optional[str] = None  # a VAE, or a transformer checkpoint whose card names one; default model/vae
+        precision: str = "auto"  # auto: bf16 where native (CUDA, CPUs with AVX-512 BF16/AMX), else fp32 | bf16 | fp32
+        device: str = "auto"
 
     def __init__(self, checkpoint: str | None = None, precision: str = "auto", device: str = "auto"):
         self.path = vae_path(checkpoint)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
+from omegaconf import MISSING
 
 from simworld.clip import VIDEO_SUFFIXES, ClipError, read_frames
 from simworld.generators import GenerationError, GenerationRequest, Generator, register_generator
@@ -24,6 +26,11 @@ from simworld.generators.resample import fit_to_probe
 class Folder(Generator):
     name = "folder"
     cacheable = False  # reading a file is cheap and the file may change: keyed by the file's bytes instead
+
+    @dataclass
+    class Settings:
+        dir: str = MISSING  # DIR/<probe>/<seed>.mp4, or DIR/manifest.csv with probe,seed,path
+        manifest: Optional[str] = None  # a manifest elsewhere
 
     def __init__(self, dir: str, manifest: str | None = None):
         self.dir = Path(dir)

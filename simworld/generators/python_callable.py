@@ -19,10 +19,12 @@ import importlib
 import inspect
 import threading
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
+from omegaconf import MISSING
 
 from simworld.generators import GenerationError, GenerationRequest, Generator, register_generator
 
@@ -92,6 +94,14 @@ def fingerprint(function: Any, kwargs: dict[str, Any]) -> dict[str, str]:
 @register_generator
 class PythonCallable(Generator):
     name = "callable"
+
+    @dataclass
+    class Settings:
+        target: str = MISSING  # module:function taking a GenerationRequest, returning (T,H,W,3) frames
+        kwargs: dict[str, Any] = field(default_factory=dict)  # extra keyword arguments for it
+        version: str = ""  # part of the clip cache key: change it when the model changed in a way the fingerprint
+        # of the function's source file and of the files named in kwargs cannot see
+        timeout: Optional[float] = None  # seconds per clip; a clip that takes longer is an error row, the run goes on
 
     def __init__(self, target: str, kwargs: dict[str, Any] | None = None, version: str = "",
                  timeout: float | None = None):

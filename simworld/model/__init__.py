@@ -7,6 +7,8 @@ flow.py         rectified flow: noising, loss, timestep sampling, conditioning m
 sampler.py      Euler / Heun steps with classifier-free guidance
 data.py         training clips from simworld.world in size buckets, cached
 train.py        the training loop (`simworld train model=NAME`)
-checkpoint.py   safetensors + JSON card, clear errors
-The `bundled` generator (simworld/generators/bundled.py) composes them and owns the sampling loop.
+checkpoint.py   safetensors + JSON card, clear errors, where the bundled checkpoints and their VAE are found
+pipeline.py     the parts composed into caption (+ given frames) -> video, with the sampling loop
+precision.py    the number format a machine runs fast (bf16 only where native)
+The `bundled` generator (simworld/generators/bundled.py) wraps the pipeline; the model never imports a generator.
 """

@@ -21,6 +21,9 @@ from torch import nn
 from simworld.model.transformer import DiTConfig, VideoDiT
 from simworld.model.vae import VAEConfig, VideoVAE
 
+MODEL_DIR = Path(__file__).resolve().parents[2] / "model"  # the bundled checkpoints
+DEFAULT_CHECKPOINT = MODEL_DIR / "dit-16m.safetensors"
+
 ARCHITECTURES: dict[str, tuple[type[nn.Module], Any]] = {
     VideoVAE.architecture: (VideoVAE, VAEConfig),
     VideoDiT.architecture: (VideoDiT, DiTConfig),
@@ -116,3 +119,18 @@ def load_checkpoint(path: str | Path, architecture: str | None = None,
         raise CheckpointError(f"checkpoint {path}: its weights do not fit the {found} its header describes ({detail})")
     model.load_state_dict({k: v.float() for k, v in tensors.items()})
     return model.to(device).eval(), read_card(path)
+
+
+def named_vae(path: str | Path, card: dict) -> Path:
+    """The VAE a transformer checkpoint's card names (card field vae.file, relative to the checkpoint)."""
+    vae_file = card.get("vae", {}).get("file")
+    if not vae_file:
+        raise CheckpointError(f"checkpoint {path}: its card names no VAE (card field vae.file)")
+    return Path(path).parent / vae_file
+
+
+def vae_path(checkpoint: str | Path | None) -> Path:
+    """A VAE checkpoint as given, or the VAE a transformer checkpoint's card names; default model/vae."""
+    path = Path(checkpoint) if checkpoint else MODEL_DIR / "vae.safetensors"
+    card = read_card(path)
+    return named_vae(path, card) if card.get("architecture") == "video-dit" else path

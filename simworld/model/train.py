@@ -215,7 +215,7 @@ class DiTTask:
 
     @torch.no_grad()
     def samples(self, model: VideoDiT, path: Path) -> None:
-        from simworld.generators.bundled import VideoPipeline
+        from simworld.model.pipeline import VideoPipeline
         from simworld.model.sampler import SamplerConfig
 
         pipeline = VideoPipeline(self.vae, model, self.text, SamplerConfig(steps=self.cfg["sample_steps"]),
@@ -285,7 +285,7 @@ def _atomic_torch_save(obj: Any, path: Path) -> None:
 
 def train(cfg: dict) -> Path:
     """Train cfg["model"] (the resolved TrainConfig as a dict); returns the checkpoint path."""
-    from simworld.generators.bundled import resolve_device
+    from simworld.model.pipeline import resolve_device
     from simworld.world.textures import cache_dir
 
     torch.set_num_threads(cfg["threads"])

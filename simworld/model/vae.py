@@ -4,7 +4,7 @@ Encoder: each frame goes through a 2D conv pyramid down to 1/8 of its size; then
 frames is folded into channels ("space-to-depth in time") and mixed into one latent frame. Decoder: the
 mirror, with a temporal convolution across group borders so that decoded groups join smoothly. Groups are
 encoded independently, so a clip's latent frame f depends only on frames 4f .. 4f+3: conditioning frames map
-onto latent frames one group at a time (see `simworld.generators.bundled`). Every resampling step (and the
+onto latent frames one group at a time (see `simworld.model.pipeline`). Every resampling step (and the
 latent bottleneck) has DC-AE's space-to-channel shortcut, which makes a high-compression autoencoder start
 near an average-pooling identity and converge faster.
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from simworld.generators import GENERATORS
-from simworld.generators.autoencoder import vae_path
-from simworld.generators.bundled import MODEL_DIR
+from simworld.model.checkpoint import vae_path
+from simworld.model.checkpoint import MODEL_DIR
 from simworld.model.checkpoint import CheckpointError
 from simworld.probes import Conditioning, ProbeSpec
 from simworld.runner import GroundTruthStore, Job, build_request

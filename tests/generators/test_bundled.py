@@ -135,7 +135,8 @@ def test_eval_with_a_missing_checkpoint_is_one_clear_line(tmp_path):
 
 
 def test_checkpoint_paths_are_shown_relative_to_the_working_directory(tmp_path, monkeypatch):
-    from simworld.generators.bundled import DEFAULT_CHECKPOINT, shown_path
+    from simworld.generators.bundled import shown_path
+    from simworld.model.checkpoint import DEFAULT_CHECKPOINT
 
     monkeypatch.chdir(DEFAULT_CHECKPOINT.parents[1])
     assert shown_path(DEFAULT_CHECKPOINT) == "model/dit-16m.safetensors"  # no build machine's path in a report

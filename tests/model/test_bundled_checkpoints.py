@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simworld.generators.bundled import DEFAULT_CHECKPOINT, MODEL_DIR
+from simworld.model.checkpoint import DEFAULT_CHECKPOINT, MODEL_DIR
 
 FAMILY = ("dit-1m", "dit-4m", "dit-16m")
 pytestmark = pytest.mark.skipif(not DEFAULT_CHECKPOINT.exists(), reason="model/ holds no trained checkpoint")

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 import torch
 
-from simworld.generators.bundled import MODEL_DIR, VideoPipeline
+from simworld.model.checkpoint import MODEL_DIR
+from simworld.model.pipeline import VideoPipeline
 from simworld.model.checkpoint import load_checkpoint
 from simworld.model.data import frames_uint8, video_tensor
 from simworld.model.flow import CONDITION_PATTERNS, condition_mask, sample_condition_mask
