@@ -18,7 +18,7 @@ from typing import Any
 import av
 import numpy as np
 
-from simworld.world.groundtruth import GroundTruth
+from simworld.groundtruth import GroundTruth
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".gif", ".avi", ".mkv", ".mov")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simworld.world.groundtruth import GroundTruth
+from simworld.groundtruth import GroundTruth
 
 PAIRS = {"occlusion_start": ("occlusion_end", "occlusion"), "exit_frame": ("enter_frame", "out_of_frame")}
 KEPT_ROLES = ("object", "character", "food", "occluder", "canvas", "brush")  # things that must persist

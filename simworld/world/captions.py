@@ -8,9 +8,9 @@ import re
 
 import numpy as np
 
+from simworld.groundtruth import Event
 from simworld.world.families import FAMILIES, Description
 from simworld.world.families._common import join_and
-from simworld.world.groundtruth import Event
 from simworld.world.textures import COLORS, MATERIALS
 
 _EVENT_WORDS = {

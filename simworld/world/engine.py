@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pybullet as pb
 
+from simworld.groundtruth import Event, GroundTruth, ObjectInfo
 from simworld.world.camera import Camera, linear_depth, project, pybullet_matrices, ray_elevation
-from simworld.world.groundtruth import Event, GroundTruth, ObjectInfo
 from simworld.world.spec import SceneSpec
 from simworld.world.textures import make_texture, texture_file
 

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simworld.groundtruth import ObjectInfo
 from simworld.world.camera import Camera, intrinsics, look_at
 from simworld.world.engine import Lighting, World
-from simworld.world.groundtruth import ObjectInfo
 from simworld.world.textures import FLOOR_MATERIALS, MATERIALS, OBJECT_COLORS, OBJECT_MATERIALS
 
 SHAPE_NOUNS = {"box": "cube", "sphere": "ball", "cylinder": "cylinder"}
