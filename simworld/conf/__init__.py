@@ -121,7 +121,7 @@ def option_config(name: str, params_cls: type) -> type:
 
 def register_configs() -> None:
     from simworld.generators import GENERATORS
-    from simworld.world.families import FAMILIES
+    from simworld.world import FAMILIES
 
     store = ConfigStore.instance()
     store.store(name="render_schema", node=RenderConfig)

@@ -45,7 +45,7 @@ class TrainingClip:
 
 
 def families(only: list[str] | None = None) -> list[str]:
-    from simworld.world.families import FAMILIES
+    from simworld.world import FAMILIES
 
     names = FAMILIES.names()
     return [n for n in names if only is None or n in only]

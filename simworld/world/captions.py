@@ -9,8 +9,9 @@ import re
 import numpy as np
 
 from simworld.groundtruth import Event
-from simworld.world.families import FAMILIES, Description
 from simworld.world.families._common import join_and
+from simworld.world.family import FAMILIES, Description
+from simworld.world.spec import SceneSpec
 from simworld.world.textures import COLORS, MATERIALS
 
 _EVENT_WORDS = {
@@ -83,8 +84,6 @@ def family_for_prompt(prompt: str) -> str:
 def expand_prompt(prompt: str, seed: int = 0) -> str:
     """Rewrite a short prompt in the dense caption style: the family's layout drawn from `seed`, with the
     colours, materials and shapes the prompt names put in place of the drawn ones."""
-    from simworld.world.spec import SceneSpec  # avoid an import cycle at module load
-
     family_name = family_for_prompt(prompt)
     family = FAMILIES.get(family_name)
     spec = SceneSpec(family_name, seed=seed)

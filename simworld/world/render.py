@@ -7,7 +7,7 @@ import numpy as np
 from simworld.clip import Clip
 from simworld.world.captions import dense_caption
 from simworld.world.engine import World
-from simworld.world.families import FAMILIES
+from simworld.world.family import FAMILIES
 from simworld.world.spec import SceneSpec
 
 

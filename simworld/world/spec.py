@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
+
+from simworld.registry import UnknownNameError
 
 MIN_FRAMES, MAX_FRAMES = 8, 64
 MIN_SIDE, MAX_SIDE = 32, 1024
@@ -51,6 +53,21 @@ class FamilyParams:
         return None
 
 
+def _no_families(family: str) -> type[FamilyParams]:
+    raise RuntimeError("no scene family registry: import simworld.world, which fills it")
+
+
+# family name -> its Params class, raising UnknownNameError for an unknown name. The family registry imports this
+# module, so the spec does not import the registry back: `simworld.world` hands it in (set_params_lookup).
+_params_of: Callable[[str], type[FamilyParams]] = _no_families
+
+
+def set_params_lookup(lookup: Callable[[str], type[FamilyParams]]) -> None:
+    """Tell SceneSpec how to find a family's Params class (and refuse an unknown family)."""
+    global _params_of
+    _params_of = lookup
+
+
 @dataclass
 class SceneSpec:
     """One clip to simulate: family, seed, size, duration and the family's parameters."""
@@ -64,11 +81,8 @@ class SceneSpec:
     params: FamilyParams | dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from simworld.registry import UnknownNameError
-        from simworld.world.families import FAMILIES  # the registry imports every family module
-
         try:
-            family = FAMILIES.get(self.family)
+            params_class = _params_of(self.family)
         except UnknownNameError as err:
             raise SpecError("family", self.family, str(err)) from None
         check(isinstance(self.seed, int) and not isinstance(self.seed, bool) and self.seed >= 0, "seed", self.seed,
@@ -81,7 +95,7 @@ class SceneSpec:
         check(isinstance(self.frames, int) and MIN_FRAMES <= self.frames <= MAX_FRAMES, "frames", self.frames,
               f"must be an integer between {MIN_FRAMES} and {MAX_FRAMES}")
         check(isinstance(self.fps, int) and 1 <= self.fps <= 60, "fps", self.fps, "must be an integer between 1 and 60")
-        self.params = coerce_params(family.Params, self.params, self.family)
+        self.params = coerce_params(params_class, self.params, self.family)
         self.params.validate(self.family)
 
     @property

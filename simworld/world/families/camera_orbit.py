@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import (ObjectLook, Setting, add_floor, add_object, article, camera_at,
                                              lighting_for, orbit_eye, sample_looks, sample_setting)
+from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check_choice, check_range
 
 MOTIONS = ("orbit", "dolly", "pan")

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import Setting, add_floor, camera_at, lighting_for, orbit_eye, sample_setting
+from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check_choice, check_range
 from simworld.world.textures import make_texture
 

@@ -49,8 +49,8 @@ import pybullet as pb
 
 from simworld.world.camera import Camera, intrinsics, yaw_pitch_camera
 from simworld.world.engine import SKY_HORIZON, Lighting
-from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import article
+from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, SceneSpec, SpecError, check, check_choice, check_range
 from simworld.world.textures import fbm
 

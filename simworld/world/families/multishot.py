@@ -34,9 +34,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from simworld.world.camera import intrinsics, look_at, project
-from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import (FOV_Y, Setting, add_floor, article, camera_at, lighting_for,
                                              sample_setting)
+from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check, check_choice, check_range
 from simworld.world.textures import MATERIALS, OBJECT_COLORS, fbm, make_texture
 

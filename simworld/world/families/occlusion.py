@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from simworld.world.camera import intrinsics, look_at, project
-from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import (FOV_Y, ObjectLook, Setting, add_floor, add_object, article, camera_at,
                                              lighting_for, sample_looks, sample_setting)
+from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check_choice, check_range
 from simworld.world.textures import MATERIALS, OBJECT_COLORS, make_texture
 

@@ -16,9 +16,9 @@ import cv2
 import numpy as np
 import pybullet as pb
 
-from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import (Setting, add_floor, article, camera_at, join_and, lighting_for,
                                              sample_setting)
+from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check_choice, check_range
 from simworld.world.textures import COLORS, fbm, make_texture
 

@@ -63,9 +63,9 @@ import pybullet as pb
 
 from simworld.world.camera import Camera, project
 from simworld.world.engine import PHYSICS_HZ
-from simworld.world.families import Description, Family, register_family
 from simworld.world.families._common import (ObjectLook, Setting, add_floor, add_object, article, camera_at, join_and,
                                              lighting_for, orbit_eye, sample_setting)
+from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, SpecError, check_choice, check_range
 from simworld.world.textures import MATERIALS, OBJECT_COLORS, OBJECT_MATERIALS
 

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from simworld.world import SceneSpec, SpecError, render_scene
+from simworld.world import FAMILIES, SceneSpec, SpecError, render_scene
 from simworld.world.camera import project
-from simworld.world.families import FAMILIES
 
 
 def _render(seed, mode, frames=12, width=64, height=64, **params):

@@ -3,8 +3,7 @@
 import numpy as np
 import pytest
 
-from simworld.world import SceneSpec, SpecError, render_scene
-from simworld.world.families import FAMILIES
+from simworld.world import FAMILIES, SceneSpec, SpecError, render_scene
 
 
 def _render(seed, frames=12, width=64, height=64, **params):
