@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from simworld.world import FAMILIES, SceneSpec, SpecError, render_scene
-from simworld.world.families import game
+from simworld.world.families.game import blocks, rules
 
 FPS = 8
 
@@ -81,7 +81,7 @@ def test_hud_scales_with_the_frame(size):
 def test_turns_rotate_the_camera_by_the_turn_rate():
     actions = ["turn_left"] * 5 + ["turn_right"] * 3 + ["look_down"] * 2
     gt = render(seed=3, frames=10, actions=actions).gt
-    step = game.TURN_RATE / FPS
+    step = rules.TURN_RATE / FPS
     yaws = [yaw_of(camera_pose(gt, t)[1]) for t in range(10)]
     for t in range(1, 10):
         expected = {"turn_left": step, "turn_right": -step}.get(actions[t], 0.0)
@@ -90,7 +90,7 @@ def test_turns_rotate_the_camera_by_the_turn_rate():
         eye, previous = camera_pose(gt, t)[0], camera_pose(gt, t - 1)[0]
         assert np.allclose(eye, previous, atol=1e-9)  # turning and looking don't move the eye
     pitches = [math.degrees(math.asin(camera_pose(gt, t)[1][2])) for t in range(10)]
-    assert pitches[8] - pitches[7] == pytest.approx(-game.LOOK_RATE / FPS, abs=1e-6)
+    assert pitches[8] - pitches[7] == pytest.approx(-rules.LOOK_RATE / FPS, abs=1e-6)
     assert pitches[7] == pytest.approx(pitches[0], abs=1e-6)
     # the action events report the same pose the extrinsics hold
     for event in gt.events_of("action"):
@@ -101,7 +101,7 @@ def test_turns_rotate_the_camera_by_the_turn_rate():
 
 def test_forward_moves_the_eye_along_the_view_direction():
     gt = render(seed=0, frames=8, actions=["forward"] * 8, terrain="plains").gt
-    full = game.WALK_SPEED / FPS
+    full = rules.WALK_SPEED / FPS
     steps = 0
     for t in range(1, 8):
         (eye, forward), (previous, _) = camera_pose(gt, t), camera_pose(gt, t - 1)
@@ -146,7 +146,7 @@ def test_place_adds_a_block_under_the_crosshair():
     gt = render(seed=1, frames=8, actions=actions, terrain="plains").gt
     (event,) = gt.events_of("place_block")
     t, cell = event.frame, event.detail["block"]
-    assert t == 2 and event.detail["block_type"] in game.BLOCK_NAMES and event.detail["block_type"] != "air"
+    assert t == 2 and event.detail["block_type"] in blocks.BLOCK_NAMES and event.detail["block_type"] != "air"
     after, enter, _ = cell_pixels(gt, t, cell)
     seen = np.abs(after - enter) < 0.12  # the pixels showing the new block's faces
     assert seen.sum() >= 15
@@ -186,14 +186,14 @@ def test_unknown_or_too_many_actions_are_spec_errors():
         assert err.value.field == f"game.{name}"
 
 
-@pytest.mark.parametrize("policy", game.POLICIES)
+@pytest.mark.parametrize("policy", rules.POLICIES)
 @pytest.mark.parametrize("frames", [8, 32])
 def test_policies_use_blocks_inside_the_clip_and_persist(policy, frames):
     family = FAMILIES.get("game")
     for seed in range(3):
         spec = SceneSpec("game", seed=seed, frames=frames, fps=FPS, params={"policy": policy})
         layout = family.layout(spec, np.random.default_rng(seed))
-        assert len(layout.actions) == frames and set(layout.actions) <= set(game.ACTIONS)
+        assert len(layout.actions) == frames and set(layout.actions) <= set(rules.ACTIONS)
         assert layout.summary["place_block"] + layout.summary["break_block"] >= 1
         if policy == "explore":  # actions come in runs, so the motion reads
             runs = 1 + sum(a != b for a, b in zip(layout.actions, layout.actions[1:]))
@@ -213,24 +213,10 @@ def test_landmarks_are_tracked_and_seen():
         assert i != hud
 
 
-@pytest.mark.parametrize("policy", game.POLICIES)
+@pytest.mark.parametrize("policy", rules.POLICIES)
 def test_a_longer_clip_starts_with_the_same_actions(policy):
     family = FAMILIES.get("game")
     for seed in range(3):
         short, long = (family.layout(SceneSpec("game", seed=seed, frames=frames, fps=FPS, params={"policy": policy}),
                                      np.random.default_rng(seed)).actions for frames in (16, 48))
         assert long[:16] == short
-
-
-def test_meshes_keep_only_faces_open_to_air_except_landmarks_against_others():
-    grid = np.zeros((game.SIZE, game.SIZE, game.DEPTH), np.uint8)
-    grid[5, 5, 3] = game.STONE
-    grid[6, 5, 3] = game.PUMPKIN
-    alone = grid == game.PUMPKIN
-    verts, indices, uvs, normals = game.face_mesh(grid, alone, (0, 0, 0), pumpkin_facing=0)
-    assert len(verts) == 4 * 5 and len(indices) == 6 * 5  # the face against the stone is culled...
-    assert not np.any(np.all(normals == (-1, 0, 0), axis=1))
-    verts, _, uvs, normals = game.face_mesh(grid, alone, (0, 0, 0), pumpkin_facing=0, solid=alone)
-    assert len(verts) == 4 * 6  # ...unless only the object's own blocks hide its faces (a landmark)
-    assert np.all((verts >= (6, 5, 3)) & (verts <= (7, 6, 4)))
-    assert np.all((uvs > 0) & (uvs < 1))
