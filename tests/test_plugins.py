@@ -97,3 +97,24 @@ def test_a_broken_plugin_is_one_line_naming_it(tmp_path):
     assert result.returncode != 0
     assert "plugin 'mine' (mine_plugin, entry point group simworld.generators) failed to load" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+FAMILY_PLUGIN = '''
+"""An outside package's scene family: the camera orbit under another name."""
+from simworld.world import register_family
+from simworld.world.families.camera_orbit import CameraOrbit
+
+
+@register_family
+class Mine(CameraOrbit):
+    name = "mine"
+'''
+
+
+def test_an_installed_scene_family_renders_by_name(tmp_path):
+    (tmp_path / "site").mkdir()
+    env = write_plugin(tmp_path / "site", FAMILY_PLUGIN, group="simworld.families")
+    result = run(env, "render", "family=mine", "seed=1", "frames=8", "width=64", "height=64",
+                 f"out={tmp_path / 'out'}", "family.motion=pan")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "out" / "mine_s1.gt.npz").is_file()
