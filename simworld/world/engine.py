@@ -147,14 +147,6 @@ class World:
         pos, orn = pb.getBasePositionAndOrientation(body, physicsClientId=self.client)
         return np.array(pos), np.array(orn)
 
-    def velocity(self, body: int) -> np.ndarray:
-        return np.array(pb.getBaseVelocity(body, physicsClientId=self.client)[0])
-
-    def contacts(self, body: int, other: int | None = None) -> list:
-        if other is None:
-            return pb.getContactPoints(bodyA=body, physicsClientId=self.client)
-        return pb.getContactPoints(bodyA=body, bodyB=other, physicsClientId=self.client)
-
     def step(self, seconds: float) -> None:
         for _ in range(max(1, round(seconds * PHYSICS_HZ))):
             pb.stepSimulation(physicsClientId=self.client)
@@ -181,10 +173,6 @@ class World:
         """A function (rgb, ids, depth, frame) -> None that draws screen-space things (a HUD) in place after
         each render; it writes the HUD's object id into `ids` where it draws."""
         self._overlay = overlay
-
-    @property
-    def frame_index(self) -> int:
-        return len(self._frames)
 
     def bodies_of(self, object_id: int) -> list[int]:
         return [b for b, info in self.bodies.items() if info.object_id == object_id]

@@ -16,7 +16,6 @@ import numpy as np
 from simworld.world.families._common import Setting, add_floor, camera_at, lighting_for, orbit_eye, sample_setting
 from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check_choice, check_range
-from simworld.world.textures import make_texture
 
 FOODS = {  # name: (footprint, [(layer texture kind, colour, thickness in metres), ...] bottom to top)
     "burger": ("disc", [("speckle", "orange", 0.05), ("wood", "brown", 0.05), ("plain", "yellow", 0.012),

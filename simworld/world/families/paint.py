@@ -16,11 +16,10 @@ import cv2
 import numpy as np
 import pybullet as pb
 
-from simworld.world.families._common import (Setting, add_floor, article, camera_at, join_and, lighting_for,
-                                             sample_setting)
+from simworld.world.families._common import Setting, add_floor, camera_at, join_and, lighting_for, sample_setting
 from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check_choice, check_range
-from simworld.world.textures import COLORS, fbm, make_texture
+from simworld.world.textures import COLORS, make_texture
 
 CANVAS_W, CANVAS_H = 1.0, 0.75  # metres
 TEXTURE_W, TEXTURE_H = 256, 192  # pixels
