@@ -4,12 +4,9 @@ What the simulator knows about a clip (GroundTruth, ObjectInfo, Event) is a cont
 `simworld.groundtruth`.
 """
 
-from simworld.world.family import FAMILIES, Description, Family, params_of, register_family
-from simworld.world.spec import SceneSpec, SpecError, set_params_lookup
-
-set_params_lookup(params_of)  # the spec checks family names and params against the registry, without importing it
-
-import simworld.world.families  # noqa: E402,F401  (fills FAMILIES with the built-in families)
-from simworld.world.render import render_scene  # noqa: E402
+import simworld.world.families  # noqa: F401  (fills FAMILIES: the built-in families, then plugins)
+from simworld.world.family import FAMILIES, Description, Family, register_family
+from simworld.world.render import render_scene
+from simworld.world.spec import SceneSpec, SpecError
 
 __all__ = ["FAMILIES", "Description", "Family", "SceneSpec", "SpecError", "register_family", "render_scene"]

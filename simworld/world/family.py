@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from simworld.registry import Registry
-from simworld.world.spec import FamilyParams, SceneSpec
+from simworld.world.spec import FamilyParams, SceneSpec, set_params_lookup
 
 
 @dataclass
@@ -57,3 +57,6 @@ def register_family(cls: type[Family]) -> type[Family]:
 def params_of(family: str) -> type[FamilyParams]:
     """The Params class of a registered family; UnknownNameError (with "did you mean") for an unknown name."""
     return FAMILIES.get(family).Params
+
+
+set_params_lookup(params_of)  # SceneSpec checks family names and params here, without importing this module

@@ -58,7 +58,7 @@ def _no_families(family: str) -> type[FamilyParams]:
 
 
 # family name -> its Params class, raising UnknownNameError for an unknown name. The family registry imports this
-# module, so the spec does not import the registry back: `simworld.world` hands it in (set_params_lookup).
+# module, so the spec does not import the registry back: the registry hands it in (set_params_lookup).
 _params_of: Callable[[str], type[FamilyParams]] = _no_families
 
 
