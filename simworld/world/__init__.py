@@ -4,9 +4,11 @@ What the simulator knows about a clip (GroundTruth, ObjectInfo, Event) is a cont
 `simworld.groundtruth`.
 """
 
-import simworld.world.families  # noqa: F401  (fills FAMILIES: the built-in families, then plugins)
+# The registry's names first: a plugin family, loaded while `families` is imported, takes them from here.
 from simworld.world.family import FAMILIES, Description, Family, register_family
-from simworld.world.render import render_scene
 from simworld.world.spec import SceneSpec, SpecError
+
+import simworld.world.families  # noqa: F401,I001  (fills FAMILIES: the built-in families, then plugins)
+from simworld.world.render import render_scene
 
 __all__ = ["FAMILIES", "Description", "Family", "SceneSpec", "SpecError", "register_family", "render_scene"]
