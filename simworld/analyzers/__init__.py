@@ -5,7 +5,7 @@ frames, each present only when the analyzer declares it needs it and the clip ha
 It returns Metric values; the one named `score` lies in [0, 1], 1 = consistent with a physical world.
 
 Pictures that explain the metrics: an analyzer may also leave small typed data for the report
-(simworld.analyzers.explanations: Series, Trajectories, Crops, Timeline) through `context.explain(...)`.
+(simworld.explanations: Series, Trajectories, Crops, Timeline) through `context.explain(...)`.
 The runner gives the context a sink and stores what it collects beside the clip's metric rows; without a sink
 (`simworld validate`, `simworld score`, tests) `explain` does nothing, and `context.explaining` lets an analyzer
 skip work nobody reads. A new analyzer adds its pictures in a few lines, e.g. the camera path from above:
@@ -31,12 +31,12 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import yaml
 
-from simworld.analyzers.explanations import Explanation, Explanations
+from simworld.explanations import Explanation, Explanations
 from simworld.clip import Clip
 from simworld.registry import Registry
 
@@ -70,6 +70,19 @@ class AnalysisContext:
         """Leave one explanation (Series, Trajectories, Crops or Timeline) for the report; no-op without a sink."""
         if self.explanations is not None:
             self.explanations.add(item)
+
+
+def weakest_failing(components: dict[str, float], priority: Sequence[str] = (), dead: float | None = None,
+                    fails: float = 0.999) -> str | None:
+    """The component a clip's failure frame should follow: the weakest one (ties broken by `priority`), or
+    "motion" when it is below `dead` (a clip that hardly moves fails every other test for that reason); None when
+    there are no components or the weakest is not below `fails`."""
+    if not components:
+        return None
+    weakest = min(components, key=lambda k: (round(components[k], 6), priority.index(k) if k in priority else 99))
+    if dead is not None and components.get("motion", 1.0) < dead:
+        weakest = "motion"
+    return weakest if components[weakest] < fails else None
 
 
 class NotApplicable(Exception):

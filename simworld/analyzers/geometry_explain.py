@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simworld.analyzers import AnalysisContext
+from simworld.analyzers import AnalysisContext, weakest_failing
 from simworld.analyzers.camera_path import align_path, centers_of, frame_errors
-from simworld.analyzers.explanations import Series, Trajectories, weakest_failing
+from simworld.explanations import Series, Trajectories
 
 DEPARTS = 0.2  # aligned camera centre this far from the commanded one (fraction of the path's extent): departed
 WILD = 1.5  # a recovered step between consecutive frames this many commanded steps away from it: out of order

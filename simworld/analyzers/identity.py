@@ -29,7 +29,7 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.explanations import Crop, Crops
+from simworld.explanations import Crop, Crops
 from simworld.analyzers.object_failures import IDENTITY_FAILURES
 from simworld.analyzers.passages import in_clip_frames, passages, plain_frames
 from simworld.analyzers.segmentation import color_histogram, histogram_similarity, lab_bin_index, to_lab

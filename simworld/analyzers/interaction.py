@@ -31,7 +31,7 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.change import (ChangeScale, blurred, change_against, dilate, exposure_gains, global_shifts,
                                        resize_frames, resize_mask, shifted)
-from simworld.analyzers.explanations import Series
+from simworld.explanations import Series
 from simworld.analyzers.interaction_failures import inject_stray, inject_undone
 from simworld.clip import Clip
 

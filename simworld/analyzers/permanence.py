@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.explanations import Timeline
+from simworld.explanations import Timeline
 from simworld.analyzers.identity import frame_changes, shot_cuts
 from simworld.analyzers.object_failures import PERMANENCE_FAILURES
 from simworld.analyzers.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from simworld.analyzers import AnalysisContext
-from simworld.analyzers.explanations import MAX_ITEMS, Series, Trajectories, weakest_failing
+from simworld.analyzers import AnalysisContext, weakest_failing
 from simworld.analyzers.trajectories import Fit, Path, parabola_curve
+from simworld.explanations import MAX_ITEMS, Series, Trajectories
 
 FAILS = 0.999  # a component below this fails
 DEAD = 0.1  # motion component below this: the clip hardly moves (a third of the ground truth's); explains the rest

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.explanations import Series
+from simworld.explanations import Series
 from simworld.analyzers.flow import compute_flow
 from simworld.clip import Clip
 from simworld.validation import FAILURES, on_frames

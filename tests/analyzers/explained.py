@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.explanations import Explanations, from_json, to_json
+from simworld.explanations import Explanations, from_json, to_json
 from simworld.clip import Clip
 
 

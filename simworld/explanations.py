@@ -256,16 +256,3 @@ def from_json(data: dict) -> Explanation:
     if kind == "trajectories":
         data["axes"] = tuple(data.get("axes", (0, 1)))
     return KINDS[kind](**data)
-
-
-def weakest_failing(components: dict[str, float], priority: Sequence[str] = (), dead: float | None = None,
-                    fails: float = 0.999) -> str | None:
-    """The component a clip's failure frame should follow: the weakest one (ties broken by `priority`), or
-    "motion" when it is below `dead` (a clip that hardly moves fails every other test for that reason); None when
-    there are no components or the weakest is not below `fails`."""
-    if not components:
-        return None
-    weakest = min(components, key=lambda k: (round(components[k], 6), priority.index(k) if k in priority else 99))
-    if dead is not None and components.get("motion", 1.0) < dead:
-        weakest = "motion"
-    return weakest if components[weakest] < fails else None
