@@ -18,12 +18,13 @@ import yaml
 
 from simworld.analyzers import ANALYZERS, analyzers_without_probe, threshold_of
 from simworld.analyzers.analyze import Analysis, analyze_clip, check_analyzers, probe_context
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip, atomic_write_bytes
 from simworld.progress import Progress
 from simworld.probes import Suite
 from simworld.results import write_table
 from simworld.runner import GroundTruthStore, Job
-from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 
 VALIDITY_COLUMNS = ["analyzer", "failure", "auroc", "clips", "detected", "false_alarm_ground_truth",
                     "false_alarm_nuisance", "threshold", "probe"]  # probe: the analyzer was given the probe (or not)

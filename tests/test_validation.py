@@ -9,7 +9,8 @@ import yaml
 
 from simworld.probes import load_suite
 from simworld.validate import VALIDITY_COLUMNS, run_validate
-from simworld.validation import FAILURES, NUISANCES, auroc, calibrate_threshold
+from simworld.analyzers.failures import FAILURES, NUISANCES
+from simworld.calibration import auroc, calibrate_threshold
 from tests.conftest import rendered
 
 

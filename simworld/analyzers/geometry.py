@@ -42,7 +42,7 @@ from simworld.analyzers.sfm import SfmResult, default_intrinsics, run_sfm
 from simworld.analyzers.correspondences import PairHomographies, correspondences, pair_homographies
 from simworld.analyzers.twoview import PairFit, track_gaps
 from simworld.clip import Clip
-from simworld.validation import inject_swaps, on_frames
+from simworld.analyzers.failures import inject_swaps, on_frames
 
 MIN_SFM_SIZE = 96  # px: smaller frames give COLMAP too few SIFT features to register frames reliably
 PARALLAX = 1.0  # px: coherent homography residual over the longest gap above which a camera translates

@@ -30,7 +30,7 @@ from skimage.metrics import structural_similarity
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.explanations import Crop, Crops
-from simworld.analyzers.object_failures import IDENTITY_FAILURES
+from simworld.analyzers.failures import IDENTITY_FAILURES
 from simworld.analyzers.passages import in_clip_frames, passages, plain_frames
 from simworld.analyzers.segmentation import color_histogram, histogram_similarity, lab_bin_index, to_lab
 from simworld.analyzers.tracking import (Track, compare_tracks, find_objects, ground_truth_tracks, match_exposure,

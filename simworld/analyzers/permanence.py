@@ -23,7 +23,7 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.explanations import Timeline
 from simworld.analyzers.identity import frame_changes, shot_cuts
-from simworld.analyzers.object_failures import PERMANENCE_FAILURES
+from simworld.analyzers.failures import PERMANENCE_FAILURES
 from simworld.analyzers.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames
 from simworld.analyzers.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity, lab_bin_index,
                                              min_object_area, segment_foreground, to_lab)

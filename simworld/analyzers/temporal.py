@@ -26,7 +26,7 @@ from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analy
 from simworld.explanations import Series
 from simworld.analyzers.flow import compute_flow
 from simworld.clip import Clip
-from simworld.validation import FAILURES, on_frames
+from simworld.analyzers.failures import FAILURES, on_frames
 
 TILE = 16  # pixels; flow is averaged over tiles for the smoothness measure
 BORDER = 2  # pixels at each edge left out of the local-jump measure

@@ -14,7 +14,8 @@ from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.analyzers import identity as identity_module
 from simworld.analyzers.passages import passages
 from simworld.clip import Clip
-from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.calibration import auroc, calibrate_threshold
 from tests.analyzers.object_cases import analyze, truth, validity_scores
 from tests.analyzers.validity_cases import DEAD, dead
 from tests.conftest import rendered

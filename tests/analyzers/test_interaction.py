@@ -13,7 +13,8 @@ import pytest
 from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.clip import Clip
 from simworld.probes import Conditioning, ProbeSpec
-from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.calibration import auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
 from tests.analyzers.validity_cases import DEAD, condition_scores, dead

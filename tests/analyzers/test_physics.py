@@ -14,7 +14,8 @@ from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.analyzers.physics_failures import FAILURES
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
-from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.calibration import auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
 from tests.analyzers.explained import explained as explained_by

@@ -14,7 +14,8 @@ from simworld.analyzers.physics_iq import (mse, motion_masks, spatial_iou, spati
                                            weighted_spatial_iou)
 from simworld.clip import Clip
 from simworld.probes import Conditioning, ProbeSpec
-from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.calibration import auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
 from tests.analyzers.validity_cases import DEAD, condition_scores

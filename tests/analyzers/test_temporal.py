@@ -9,7 +9,8 @@ import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.clip import Clip
-from simworld.validation import FAILURES, NUISANCES, auroc
+from simworld.analyzers.failures import FAILURES, NUISANCES
+from simworld.calibration import auroc
 from simworld.world import FAMILIES
 from tests.conftest import rendered
 

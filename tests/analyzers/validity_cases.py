@@ -9,7 +9,7 @@ import numpy as np
 
 from simworld.analyzers import ANALYZERS
 from simworld.clip import Clip
-from simworld.validation import CLIP_NUISANCES
+from simworld.analyzers.failures import CLIP_NUISANCES
 
 DEAD = ("frozen", "shuffled", "noise")
 

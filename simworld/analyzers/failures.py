@@ -1,5 +1,11 @@
-"""Failure injections for the identity and permanence analyzers: (clip, rng) -> frames, deterministic.
+"""The failure injections and nuisances the analyzers share, for `simworld validate` and the validity tests.
 
+An injection is a pure function (clip, rng) -> frames: deterministic, it may read the clip's ground truth
+(masks, tracks, events) to decide where to damage the frames. Each analyzer lists its own in `failures` (its
+family package's failures.py); the frame-level ones and the object ones below are shared. A nuisance is a change
+an analyzer must ignore (exposure, compression, shake).
+
+Object failures, for the identity and permanence analyzers:
 Each reads the clip's ground truth (masks, visibility, events) to damage an object where anyone would see it:
 - identity_swap: after a passage (occlusion, leaving the frame, a shot cut) the object comes back recoloured;
 - vanish: the object is erased (inpainted) from a frame where it is in plain view to the end;
@@ -11,11 +17,112 @@ Clips without a passage get the same damage from a random frame where the object
 
 from __future__ import annotations
 
+import functools
+import io
+from typing import Callable
+
+import av
 import cv2
 import numpy as np
 
 from simworld.analyzers.passages import KEPT_ROLES, passages, plain_view
 
+Injection = Callable[..., np.ndarray]  # (clip: Clip, rng: np.random.Generator) -> frames (T,H,W,3) uint8
+
+
+def on_frames(function: Callable[[np.ndarray, np.random.Generator], np.ndarray]) -> Injection:
+    """Lift a frames-only injection to the (clip, rng) signature."""
+
+    @functools.wraps(function)
+    def injection(clip, rng: np.random.Generator) -> np.ndarray:
+        return function(clip.frames, rng)
+
+    return injection
+
+
+# ---------------------------------------------------------------- frame failures
+def inject_flicker(frames: np.ndarray, rng: np.random.Generator, strength: float = 0.25) -> np.ndarray:
+    """Every other frame's brightness jumps by +-strength for a random third of the frames."""
+    gains = np.ones(len(frames))
+    picks = rng.choice(np.arange(1, len(frames)), size=max(2, len(frames) // 3), replace=False)
+    gains[picks] += rng.choice([-1, 1], size=len(picks)) * strength
+    return np.clip(frames.astype(np.float32) * gains[:, None, None, None], 0, 255).astype(np.uint8)
+
+
+def inject_swaps(frames: np.ndarray, rng: np.random.Generator, pairs: int = 2) -> np.ndarray:
+    """Swap `pairs` pairs of frames at least a quarter of the clip apart, chosen among the pairs that differ
+    most (a swap of two identical frames, say while the object is hidden, is no failure anyone could see)."""
+    out = frames.copy()
+    T = len(frames)
+    flat = frames.reshape(T, -1).astype(np.float32)
+    gap = max(T // 4, 2)
+    candidates = [(a, b) for a in range(T) for b in range(a + gap, T)]
+    diffs = np.array([np.abs(flat[a] - flat[b]).mean() for a, b in candidates])
+    top = np.argsort(-diffs)[: max(4, len(candidates) // 4)]
+    used: set[int] = set()
+    for index in rng.permutation(top):
+        a, b = candidates[index]
+        if a in used or b in used:
+            continue
+        out[[a, b]] = out[[b, a]]
+        used |= {a, b}
+        if len(used) >= 2 * pairs:
+            break
+    return out
+
+
+def inject_freeze(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """The clip stops moving from a random point in its first half, chosen among the points after which the
+    world still visibly changes (freezing a clip that has come to rest is no failure anyone could see)."""
+    flat = frames.reshape(len(frames), -1).astype(np.int16)
+    candidates = [s for s in range(1, max(2, len(frames) // 2))
+                  if np.abs(flat[s:] - flat[s]).mean(axis=1).max() > 2.0]
+    start = int(rng.choice(candidates)) if candidates else int(rng.integers(1, max(2, len(frames) // 2)))
+    out = frames.copy()
+    out[start:] = frames[start]
+    return out
+
+
+# ---------------------------------------------------------------- nuisances
+def nuisance_brightness_ramp(frames: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A smooth exposure change of up to +-20% over the clip."""
+    end = rng.choice([-1, 1]) * rng.uniform(0.1, 0.2)
+    gains = 1.0 + np.linspace(0, end, len(frames))
+    return np.clip(frames.astype(np.float32) * gains[:, None, None, None], 0, 255).astype(np.uint8)
+
+
+def nuisance_compression(frames: np.ndarray, rng: np.random.Generator, crf: int = 35) -> np.ndarray:
+    """Heavy H.264 compression (CRF 35, yuv420p), decoded back."""
+    buffer = io.BytesIO()
+    with av.open(buffer, "w", format="mp4") as container:
+        stream = container.add_stream("libx264", rate=8)
+        stream.width, stream.height, stream.pix_fmt = frames.shape[2], frames.shape[1], "yuv420p"
+        stream.options = {"crf": str(crf), "threads": "1"}
+        for frame in frames:
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode())
+    buffer.seek(0)
+    with av.open(buffer) as container:
+        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
+
+
+def nuisance_shake(frames: np.ndarray, rng: np.random.Generator, pixels: int = 1) -> np.ndarray:
+    """Camera shake: each frame shifted by up to `pixels` in x and y (edges replicated)."""
+    out = np.empty_like(frames)
+    for t, frame in enumerate(frames):
+        dy, dx = rng.integers(-pixels, pixels + 1, size=2)
+        padded = np.pad(frame, ((pixels, pixels), (pixels, pixels), (0, 0)), mode="edge")
+        out[t] = padded[pixels + dy: pixels + dy + frame.shape[0], pixels + dx: pixels + dx + frame.shape[1]]
+    return out
+
+
+FAILURES = {"flicker": inject_flicker, "frame_swap": inject_swaps, "freeze": inject_freeze}
+NUISANCES = {"brightness_ramp": nuisance_brightness_ramp, "compression": nuisance_compression,
+             "shake": nuisance_shake}
+CLIP_NUISANCES: dict[str, Injection] = {name: on_frames(f) for name, f in NUISANCES.items()}
+
+
+# ---------------------------------------------------------------- object failures
 PALETTE = np.array([[200, 30, 30], [30, 170, 40], [30, 60, 200], [230, 210, 30], [140, 40, 170], [240, 130, 20],
                     [235, 235, 235], [30, 30, 30], [30, 200, 210], [240, 120, 180]], np.float32)
 
