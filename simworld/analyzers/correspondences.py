@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from simworld.analyzers.flow import dense_flow
+from simworld.analyzers.measure.flow import dense_flow
 
 cv2.setNumThreads(1)  # scores must be bit-reproducible
 MIN_MATCHES = 12  # SIFT inliers below which SIFT gives no homography

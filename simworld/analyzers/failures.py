@@ -25,7 +25,7 @@ import av
 import cv2
 import numpy as np
 
-from simworld.analyzers.passages import KEPT_ROLES, passages, plain_view
+from simworld.analyzers.measure.passages import KEPT_ROLES, passages, plain_view
 
 Injection = Callable[..., np.ndarray]  # (clip: Clip, rng: np.random.Generator) -> frames (T,H,W,3) uint8
 

@@ -7,7 +7,7 @@ Three checks (full definitions in simworld/analyzers/metrics/game.yaml), all aga
   allowing a gain (exposure) and a shift of up to 2 pixels (shake): mean abs change and fraction of changed pixels.
 - Camera motion follows the actions: per frame pair, the yaw and pitch of the pure camera rotation whose
   homography best aligns the frames outside the HUD (the yaw axis is the world vertical, tilted by the commanded
-  pitch), then DIS optical flow (simworld.analyzers.flow) between the first frame and the rotation-compensated
+  pitch), then DIS optical flow (simworld.analyzers.measure.flow) between the first frame and the rotation-compensated
   second one, whose expansion about the image centre (divergence) measures forward / backward motion. Each pair
   is classed by its commanded pose change (turn, look, walk forward/back, strafe, still; mixed pairs are not
   checked) and agrees when the measured motion has the commanded sign and, for turns and looks, roughly the
@@ -31,17 +31,13 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.explanations import Series
-from simworld.analyzers.flow import dense_flow
+from simworld.analyzers.measure.flow import dense_flow
+from simworld.analyzers.measure.tolerance import tolerant
 from simworld.clip import Clip
+from simworld.explanations import Series
 
 COARSE_SIZE, FINE_SIZE = 48, 96  # pixels on the long side of the frames the rotation search works on
 TRUNCATE = 0.1  # gray error (of [0, 1]) beyond which a pixel counts as a plain mismatch in the rotation search
-
-
-def _tolerant(value: float, tolerance: float, scale: float) -> float:
-    """1 up to `tolerance`, then decays exponentially with `scale`."""
-    return float(np.exp(-max(0.0, value - tolerance) / scale))
 
 
 # ------------------------------------------------------------------------------------------------ action log
@@ -675,7 +671,7 @@ class Game(Analyzer):
             metrics += [Metric("hud_change", float(change.mean()), higher_is_better=False),
                         Metric("hud_changed_fraction", float(changed.mean()), higher_is_better=False),
                         Metric("hud_worst_changed_fraction", float(changed.max()), higher_is_better=False)]
-            components["hud"] = _tolerant(float(changed.max()), *self.HUD)
+            components["hud"] = tolerant(float(changed.max()), *self.HUD)
         else:
             metrics += [Metric(n, None, higher_is_better=False, error="the scene has no HUD")
                         for n in ("hud_change", "hud_changed_fraction", "hud_worst_changed_fraction")]
@@ -701,9 +697,9 @@ class Game(Analyzer):
         metrics.append(Metric("agreement_fraction", float(np.mean(list(agree.values()))) if agree else None,
                               error=None if agree else "no pair has a checkable action"))
         if moving:
-            components["motion"] = _tolerant(1.0 - float(np.mean(moving)), *self.MOTION)
+            components["motion"] = tolerant(1.0 - float(np.mean(moving)), *self.MOTION)
         if still:
-            components["still"] = _tolerant(1.0 - float(np.mean(still)), *self.STILL)
+            components["still"] = tolerant(1.0 - float(np.mean(still)), *self.STILL)
         disagree = [p for p, a in agree.items() if not a]
         for key, is_still in (("motion", False), ("still", True)):
             wrong = [p for p in disagree if (classes[p] == "still") == is_still]
@@ -734,7 +730,7 @@ class Game(Analyzer):
                                   error=None if peaks else missing))
             worst += peaks
         if worst:
-            components["world"] = _tolerant(max(worst)[0], *self.WORLD)
+            components["world"] = tolerant(max(worst)[0], *self.WORLD)
             where["world"] = max(worst)[1]
         metrics += [Metric(f"{k}_component", v) for k, v in components.items()]
         weakest = min(components, key=components.get) if components else None

@@ -29,21 +29,18 @@ import numpy as np
 from skimage.metrics import structural_similarity
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.explanations import Crop, Crops
 from simworld.analyzers.failures import IDENTITY_FAILURES
-from simworld.analyzers.passages import in_clip_frames, passages, plain_frames
-from simworld.analyzers.segmentation import color_histogram, histogram_similarity, lab_bin_index, to_lab
-from simworld.analyzers.tracking import (Track, compare_tracks, find_objects, ground_truth_tracks, match_exposure,
-                                         reference_frames, reference_index, track_objects)
+from simworld.analyzers.measure.cuts import shot_cuts
+from simworld.analyzers.measure.passages import in_clip_frames, passages, plain_frames
+from simworld.analyzers.measure.segmentation import color_histogram, histogram_similarity, lab_bin_index, to_lab
+from simworld.analyzers.measure.tolerance import tolerant
+from simworld.analyzers.measure.tracking import (Track, compare_tracks, find_objects, ground_truth_tracks,
+                                                 match_exposure, reference_frames, reference_index, track_objects)
 from simworld.clip import Clip
+from simworld.explanations import Crop, Crops
 
 CROP = 32  # pixels: crops are compared at this size
 NEAREST = 3  # frames on each side of a passage that are compared
-
-
-def _tolerant(value: float, tolerance: float, scale: float) -> float:
-    """1 up to `tolerance`, then decays exponentially with `scale`."""
-    return float(np.exp(-max(0.0, value - tolerance) / scale))
 
 
 def _ramp(value: float, low: float, high: float) -> float:
@@ -97,28 +94,6 @@ def coherence(found: Track, truth: Track, cut_pairs: set[int]) -> tuple[float, i
     calm = jumps(found) <= jumps(truth) + 0.5
     breaks = np.flatnonzero(both & ~calm)
     return float(np.mean(calm[both])), (int(breaks[0]) if len(breaks) else None)
-
-
-def frame_changes(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per consecutive pair (T-1,): mean absolute difference of the frames blurred and 32 pixels wide (0-255), and
-    the fraction of those 32x32 cells that change by more than 12: most of them at cuts and fast camera moves,
-    few when only an object changes."""
-    small = np.stack([cv2.resize(cv2.GaussianBlur(f, (0, 0), 1.5), (32, 32), interpolation=cv2.INTER_AREA)
-                      for f in frames]).astype(np.float32)
-    difference = np.abs(np.diff(small, axis=0)).mean(axis=3)
-    return difference.mean(axis=(1, 2)), (difference > 12.0).mean(axis=(1, 2))
-
-
-def shot_cuts(frames: np.ndarray) -> list[int]:
-    """Frames t where a shot cut falls between t and t+1: the picture and its colours change far more than usual."""
-    difference = frame_changes(frames)[0]
-    histograms = [color_histogram(b) for b in lab_bin_index(to_lab(frames[:, ::2, ::2]))]
-    change = np.array([1.0 - histogram_similarity(a, b) for a, b in zip(histograms[:-1], histograms[1:])])
-    if not len(change):
-        return []
-    cut = (difference > max(20.0, 5.0 * float(np.median(difference)))) & (
-        change > max(0.05, 3.0 * float(np.median(change))))
-    return [int(t) for t in np.flatnonzero(cut)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -267,10 +242,10 @@ class Identity(Analyzer):
     def _components(self, row: dict) -> dict[str, float]:
         """The score components of one passage alone."""
         return {
-            "colour_component": _tolerant(row["colour_excess"], *self.COLOUR)
-            * _tolerant(row["mean_colour_shift_excess"], *self.MEAN_SHIFT),
-            "shape_component": _tolerant(row["shape_excess"], *self.SHAPE),
-            "ssim_component": _tolerant(row["ssim_drop"], *self.SSIM),
+            "colour_component": tolerant(row["colour_excess"], *self.COLOUR)
+            * tolerant(row["mean_colour_shift_excess"], *self.MEAN_SHIFT),
+            "shape_component": tolerant(row["shape_excess"], *self.SHAPE),
+            "ssim_component": tolerant(row["ssim_drop"], *self.SSIM),
             # the probe's story: the object where the ground truth has it, back after, gone in between
             "presence_component": _ramp(min(row["located"], row["reappeared"]), 0.5, 0.85),
             "departed_component": _ramp(row["departed"], 0.5, 0.85),
@@ -327,7 +302,7 @@ class Identity(Analyzer):
                 gaps.append(1.0 - histogram_similarity(ha, hb))
         colour_change = float(max(gaps)) if gaps else 0.0
         components = {"swap_component": float(np.exp(-swaps)),
-                      "colour_component": _tolerant(colour_change, 0.25, self.COLOUR[1])}
+                      "colour_component": tolerant(colour_change, 0.25, self.COLOUR[1])}
         metrics = [Metric("tracks", float(len(tracks.tracks))), Metric("reidentified", float(len(gaps))),
                    Metric("swaps", float(swaps), higher_is_better=False),
                    Metric("colour_change", colour_change, higher_is_better=False)]

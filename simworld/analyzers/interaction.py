@@ -2,7 +2,7 @@
 
 The `paint` family lays strokes on a canvas (`stroke` events), the `eat` family takes bites out of a food (`bite`
 events); the camera stands still. Change is measured in the clip itself: per frame, where the picture differs from
-its first frame (blurred, exposure-matched, a pixel of shake taken out: simworld.analyzers.change). The same
+its first frame (blurred, exposure-matched, a pixel of shake taken out: simworld.analyzers.measure.change). The same
 measure on the ground truth's frames says where and when the world changes (strokes along the brush's path,
 bites at their centres, the brush passing by). When the clip shows the world's layout (its first frame looks like
 the ground truth's where the canvas or food is and where things change: given frames, or the oracle), the world's
@@ -29,20 +29,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.change import (ChangeScale, blurred, change_against, dilate, exposure_gains, global_shifts,
-                                       resize_frames, resize_mask, shifted)
-from simworld.explanations import Series
 from simworld.analyzers.interaction_failures import inject_stray, inject_undone
+from simworld.analyzers.measure.change import (ChangeScale, blurred, change_against, dilate, exposure_gains,
+                                               global_shifts, resize_frames, resize_mask, shifted)
+from simworld.analyzers.measure.tolerance import tolerant
 from simworld.clip import Clip
+from simworld.explanations import Series
 
 HIGH, LOW = 0.16, 0.07  # change (largest channel difference in [0, 1]) that counts as changed / as unchanged
 LAYOUT_MATCH = 0.95  # share of the first frame that must look like the world's for the world's places to apply
 FAMILIES = {"canvas": ("paint", "stroke", "painted_area"), "food": ("eat", "bite", "bitten_area")}
-
-
-def _tolerant(value: float, tolerance: float, scale: float) -> float:
-    """1 up to `tolerance`, then decays exponentially with `scale`."""
-    return float(np.exp(-max(0.0, value - tolerance) / scale))
 
 
 @dataclass
@@ -251,15 +247,15 @@ class Interaction(Analyzer):
                    Metric("undone_fraction", m["undone_fraction"], higher_is_better=False),
                    Metric("stray_fraction", m.get("stray_fraction"), higher_is_better=False, error=elsewhere),
                    Metric("early_fraction", m["early_fraction"], higher_is_better=False)]
-        components = {"undone": _tolerant(m["undone_fraction"], *self.UNDONE),
-                      "early": _tolerant(m["early_fraction"], *self.EARLY)}
+        components = {"undone": tolerant(m["undone_fraction"], *self.UNDONE),
+                      "early": tolerant(m["early_fraction"], *self.EARLY)}
         if anchored:
-            components["stray"] = _tolerant(m["stray_fraction"], *self.STRAY)
+            components["stray"] = tolerant(m["stray_fraction"], *self.STRAY)
             if m["recall"] is not None:
-                components["recall"] = _tolerant(1.0 - m["recall"], *self.RECALL)
+                components["recall"] = tolerant(1.0 - m["recall"], *self.RECALL)
         else:  # the change must happen, and not (much) more than the world's
-            components["amount"] = _tolerant(max(0.0, 1.0 - m["change_ratio"]), *self.AMOUNT)
-            components["excess"] = _tolerant(m["change_ratio"], *self.EXCESS)
+            components["amount"] = tolerant(max(0.0, 1.0 - m["change_ratio"]), *self.AMOUNT)
+            components["excess"] = tolerant(m["change_ratio"], *self.EXCESS)
         metrics += [Metric(f"{k}_component", v) for k, v in components.items()]
         frame = failure_frame(components, m["per_frame"])
         metrics.append(Metric("failure_frame", None if frame is None else float(frame),

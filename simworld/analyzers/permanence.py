@@ -21,21 +21,17 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.explanations import Timeline
-from simworld.analyzers.identity import frame_changes, shot_cuts
 from simworld.analyzers.failures import PERMANENCE_FAILURES
-from simworld.analyzers.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames
-from simworld.analyzers.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity, lab_bin_index,
-                                             min_object_area, segment_foreground, to_lab)
-from simworld.analyzers.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
-                                         ground_truth_tracks, match_exposure, reference_frames, reference_index,
-                                         track_objects)
+from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
+from simworld.analyzers.measure.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames
+from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
+                                                     lab_bin_index, min_object_area, segment_foreground, to_lab)
+from simworld.analyzers.measure.tolerance import tolerant
+from simworld.analyzers.measure.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
+                                                 ground_truth_tracks, match_exposure, reference_frames, reference_index,
+                                                 track_objects)
 from simworld.clip import Clip
-
-
-def _tolerant(value: float, tolerance: float, scale: float) -> float:
-    """1 up to `tolerance`, then decays exponentially with `scale`."""
-    return float(np.exp(-max(0.0, value - tolerance) / scale))
+from simworld.explanations import Timeline
 
 
 def _touches_edge(track: Track, t: int, margin: int = 2) -> bool:
@@ -131,9 +127,9 @@ class Permanence(Analyzer):
         spawned_frames, duplicates, first_spawn = self._spawns(clip, reference, truth, found, index)
         spawned = float(spawned_frames.mean())
         components = {
-            "vanish_component": _tolerant(max(vanish), *self.VANISH),
-            "linger_component": _tolerant(max(linger), *self.LINGER),
-            "spawn_component": _tolerant(spawned, *self.SPAWN),
+            "vanish_component": tolerant(max(vanish), *self.VANISH),
+            "linger_component": tolerant(max(linger), *self.LINGER),
+            "spawn_component": tolerant(spawned, *self.SPAWN),
         }
         metrics = [Metric("objects", float(len(judged))),
                    Metric("vanished_fraction", max(vanish), higher_is_better=False),

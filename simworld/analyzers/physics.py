@@ -32,21 +32,17 @@ from __future__ import annotations
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.measure.tolerance import tolerant
+from simworld.analyzers.measure.tracking import reference_frames
 from simworld.analyzers.physics_explain import Pictures, explain, failure_frame
 from simworld.analyzers.physics_failures import FAILURES, collisions
 from simworld.analyzers.physics_objects import ProbeObjects, clip_paths, probe_objects, unexplained_events
-from simworld.analyzers.tracking import reference_frames
 from simworld.analyzers.trajectories import (Path, bounces, fit_parabola, fit_path, flight_windows, jump_ratios,
                                              motion_arcs, parabola_curve)
 from simworld.clip import Clip
 
 NEEDS_PROBE = "needs the probe's ground truth"
 WITHOUT_PROBE = "judged with the probe's ground truth instead"
-
-
-def _tolerant(value: float, tolerance: float, scale: float) -> float:
-    """1 up to `tolerance`, then decays exponentially with `scale`."""
-    return float(np.exp(-max(0.0, value - tolerance) / scale))
 
 
 def path_length(path: Path) -> float:
@@ -173,7 +169,7 @@ class Physics(Analyzer):
         report.add("teleport_ratio", jump, "no object large enough to judge", False)
         if jump is not None:
             pictures.jump_tolerance = max(self.TELEPORT[0], 1.5 * float(pictures.truth_jumps.max()))
-            report.components["teleport"] = _tolerant(jump, pictures.jump_tolerance, self.TELEPORT[1])
+            report.components["teleport"] = tolerant(jump, pictures.jump_tolerance, self.TELEPORT[1])
             report.where["teleport"] = int(np.argmax(pictures.jumps))
         self._gravity(objects, reference, report)
         self._pass_through(objects, reference, report)
@@ -185,7 +181,7 @@ class Physics(Analyzer):
         ratio = float(pictures.change.mean()) / truth_motion if truth_motion > 1e-3 else None
         report.add("motion_ratio", ratio, "nothing moves in the ground truth")
         if ratio is not None:
-            report.components["motion"] = _tolerant(1.0 - min(ratio, 1.0), *self.MOTION)
+            report.components["motion"] = tolerant(1.0 - min(ratio, 1.0), *self.MOTION)
             # the first pair changing much less than the ground truth's (else the one lagging most)
             change, truth_change = pictures.change, pictures.truth_change
             pair = _first((change < (1.0 - self.MOTION[0]) * truth_change) & (truth_change > 1e-3))
@@ -195,12 +191,12 @@ class Physics(Analyzer):
         travel = sum(path_length(p) for p in objects.paths) / truth_travel if truth_travel > still else None
         report.add("travel_ratio", travel, "the ground truth's objects barely move", False)
         if travel is not None:
-            report.components["travel"] = _tolerant(travel, *self.TRAVEL)
+            report.components["travel"] = tolerant(travel, *self.TRAVEL)
             report.where["travel"] = 1 + int(np.argmax(steps(objects.paths) - steps(objects.truth)))
         hit, shown = objects.fragments_found
         report.add("fragments_found", hit / shown if shown else None, "nothing shatters in the ground truth")
         if shown:
-            report.components["shatter"] = _tolerant(1.0 - hit / shown, *self.FRAGMENTS)
+            report.components["shatter"] = tolerant(1.0 - hit / shown, *self.FRAGMENTS)
             found, expected = objects.fragment_frames
             first = _first((expected > 0) & (found < (1.0 - self.FRAGMENTS[0]) * expected))
             report.where["shatter"] = first if first is not None else int(np.argmax(expected - found))
@@ -218,7 +214,7 @@ class Physics(Analyzer):
         extra = int(copied.sum())
         report.add("objects_lost", lost, higher_is_better=False)
         report.add("extra_object_frames", extra, higher_is_better=False)
-        report.components["count"] = _tolerant(max(missing), *self.LOST) * _tolerant(extra, *self.EXTRA)
+        report.components["count"] = tolerant(max(missing), *self.LOST) * tolerant(extra, *self.EXTRA)
         # the first frame an object is missing while clearly shown (from where its absence begins) or has a copy
         firsts = [_first(copied)]
         for p, truth, w in zip(objects.paths, objects.truth, objects.well_visible):
@@ -258,7 +254,7 @@ class Physics(Analyzer):
             worst = max(ratios, key=lambda r: abs(np.log(r)) if r > 0 else np.inf)
             report.add("gravity_ratio", worst)
             report.add("gravity_sign_fraction", float(np.mean(np.array(ratios) > 0)))
-            report.components["gravity"] = min(_tolerant(abs(np.log(r)), *self.GRAVITY) if r > 0 else 0.0
+            report.components["gravity"] = min(tolerant(abs(np.log(r)), *self.GRAVITY) if r > 0 else 0.0
                                                for r in ratios)
             report.where["gravity"] = flights[ratios.index(worst)]
         else:
@@ -292,7 +288,7 @@ class Physics(Analyzer):
         report.add("pass_through", max(fractions) if fractions else None,
                    "no collision between two objects seen in the ground truth and the clip", False)
         if fractions:
-            report.components["solid"] = _tolerant(max(fractions), *self.PASS)
+            report.components["solid"] = tolerant(max(fractions), *self.PASS)
             report.where["solid"] = crossings[int(np.argmax(fractions))]
 
     # ------------------------------------------------------------------ without a probe
@@ -319,7 +315,7 @@ class Physics(Analyzer):
             jump = float(report.pictures.jumps.max())
             report.pictures.jump_tolerance = self.TELEPORT[0]
             report.add("teleport_ratio", jump, higher_is_better=False)
-            report.components["teleport"] = _tolerant(jump, *self.TELEPORT)
+            report.components["teleport"] = tolerant(jump, *self.TELEPORT)
             report.where["teleport"] = int(np.argmax(report.pictures.jumps))
             self._flights(clip, paths, report)
             self._bounce(report, bounce_gains(paths), None)
@@ -351,7 +347,7 @@ class Physics(Analyzer):
         report.add("flights", float(len(upward)))
         if upward:
             report.add("gravity_sign_fraction", 1.0 - float(np.mean(upward)))
-            report.components["gravity"] = _tolerant(float(np.mean(upward)), *self.SIGN)
+            report.components["gravity"] = tolerant(float(np.mean(upward)), *self.SIGN)
             report.where["gravity"] = min(rising, default=None)  # the first flight accelerating upward
         else:
             report.add("gravity_sign_fraction", None, "no motion shaped by its acceleration for 3 frames or more")
@@ -362,7 +358,7 @@ class Physics(Analyzer):
         """`fitted`: the (path, fit, times) of each residual, for the frame farthest from its parabola."""
         report.add("parabola_residual", max(residuals) if residuals else None, why, False)
         if residuals:
-            report.components["residual"] = _tolerant(max(residuals), *self.RESIDUAL)
+            report.components["residual"] = tolerant(max(residuals), *self.RESIDUAL)
             path, fit, times = fitted[int(np.argmax(residuals))]
             report.where["residual"] = int(fit.frames[np.argmax(parabola_curve(fit, path, times)[1])])
 
@@ -372,5 +368,5 @@ class Physics(Analyzer):
         report.add("bounce_gain", gain, "nothing bounces twice", False)
         if gain is not None:
             tolerance = self.BOUNCE[0] if gain_truth is None else max(self.BOUNCE[0], gain_truth + 0.1)
-            report.components["bounce"] = _tolerant(gain, tolerance, self.BOUNCE[1])
+            report.components["bounce"] = tolerant(gain, tolerance, self.BOUNCE[1])
             report.where["bounce"] = frame

@@ -23,7 +23,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from simworld.analyzers.segmentation import min_object_area
+from simworld.analyzers.measure.segmentation import min_object_area
 from simworld.analyzers.trajectories import GRAVITY, fit_parabola, flight_windows
 from simworld.clip import Clip
 

@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from simworld.analyzers.segmentation import to_lab
-from simworld.analyzers.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
-                                         ground_truth_tracks, match_exposure, reference_frames, reference_index,
-                                         track_objects)
+from simworld.analyzers.measure.segmentation import to_lab
+from simworld.analyzers.measure.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
+                                                 ground_truth_tracks, match_exposure, reference_frames, reference_index,
+                                                 track_objects)
 from simworld.analyzers.trajectories import Path, camera_shake
 from simworld.clip import Clip
 

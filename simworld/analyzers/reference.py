@@ -27,10 +27,10 @@ import numpy as np
 import torch
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
-from simworld.explanations import Series
+from simworld.analyzers.measure.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
 from simworld.analyzers.physics_iq import iou, mse, motion_masks, spatial_iou, spatiotemporal_iou, weighted_spatial_iou
 from simworld.clip import Clip
+from simworld.explanations import Series
 
 
 

@@ -23,18 +23,15 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.explanations import Series
-from simworld.analyzers.flow import compute_flow
-from simworld.clip import Clip
 from simworld.analyzers.failures import FAILURES, on_frames
+from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
+from simworld.analyzers.measure.flow import compute_flow
+from simworld.analyzers.measure.tolerance import tolerant
+from simworld.clip import Clip
+from simworld.explanations import Series
 
 TILE = 16  # pixels; flow is averaged over tiles for the smoothness measure
 BORDER = 2  # pixels at each edge left out of the local-jump measure
-
-
-def _tolerant(value: float, tolerance: float, scale: float) -> float:
-    """1 up to `tolerance`, then decays exponentially with `scale`."""
-    return float(np.exp(-max(0.0, value - tolerance) / scale))
 
 
 def _luma(frames: np.ndarray) -> np.ndarray:
@@ -82,11 +79,9 @@ def order_violations(frames: np.ndarray, cut_pairs: set[int] = frozenset()) -> n
 
 
 def detected_cuts(frames: np.ndarray) -> set[int]:
-    """Without a probe: pairs t (frames t, t+1) at a shot cut read from the frames (identity.shot_cuts: the picture
-    and its colours change far more than usual) between two stretches that change at most half as much: a frame out
-    of place breaks the pairs on both its sides and is no cut."""
-    from simworld.analyzers.identity import frame_changes, shot_cuts
-
+    """Without a probe: pairs t (frames t, t+1) at a shot cut read from the frames (measure.cuts.shot_cuts: the
+    picture and its colours change far more than usual) between two stretches that change at most half as much: a
+    frame out of place breaks the pairs on both its sides and is no cut."""
     difference = frame_changes(frames)[0]
     calm = np.concatenate([[0.0], difference, [0.0]])  # calm[t] is pair t - 1
     return {t for t in shot_cuts(frames) if max(calm[t], calm[t + 2]) < 0.5 * difference[t]}
@@ -225,11 +220,11 @@ class Temporal(Analyzer):
         metrics.append(Metric("first_jump", None if np.isnan(m["first_jump"]) else m["first_jump"],
                               higher_is_better=True, error=None if not np.isnan(m["first_jump"]) else "no jump"))
         # dead clips: without a reference, more than half the pairs still; with one, stiller than the world
-        dynamics = _tolerant(m["frozen_fraction"], 0.5, 0.15)
+        dynamics = tolerant(m["frozen_fraction"], 0.5, 0.15)
         if reference is not None:
             excess = max(0.0, m["frozen_fraction"] - reference["frozen_fraction"])
             metrics.append(Metric("excess_frozen_fraction", excess, higher_is_better=False))
-            dynamics = _tolerant(excess, 0.1, 0.15)
+            dynamics = tolerant(excess, 0.1, 0.15)
             if reference["motion"] > 0.2:
                 ratio = m["motion"] / reference["motion"]
                 metrics.append(Metric("motion_ratio", ratio, higher_is_better=True))
@@ -244,10 +239,10 @@ class Temporal(Analyzer):
             return 1.25 * reference[key] + margin, absolute[1]
 
         components = {
-            "warp": _tolerant(m["warp_error"], *tolerance("warp_error", self.WARP, 0.01)),
-            "flicker": _tolerant(m["flicker"], *tolerance("flicker", self.FLICKER, 0.01)),
-            "smooth": _tolerant(m["smoothness_error"], *tolerance("smoothness_error", self.SMOOTH, 0.25)),
-            "jumps": _tolerant(m["jump_fraction"] + m["local_jump_fraction"] + m["order_violations"], 0.0, 0.1),
+            "warp": tolerant(m["warp_error"], *tolerance("warp_error", self.WARP, 0.01)),
+            "flicker": tolerant(m["flicker"], *tolerance("flicker", self.FLICKER, 0.01)),
+            "smooth": tolerant(m["smoothness_error"], *tolerance("smoothness_error", self.SMOOTH, 0.25)),
+            "jumps": tolerant(m["jump_fraction"] + m["local_jump_fraction"] + m["order_violations"], 0.0, 0.1),
             "dynamics": dynamics,
         }
         metrics += [Metric(f"{k}_component", v) for k, v in components.items()]

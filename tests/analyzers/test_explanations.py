@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.explanations import (CROP_SIDE, Crop, Crops, Explanations, Series, Timeline, Trajectories,
-                                  decode_png, from_json, to_json)
 from simworld.clip import Clip
+from simworld.explanations import (CROP_SIDE, Crop, Crops, Explanations, Series, Timeline, Trajectories, decode_png,
+                                   from_json, to_json)
 from simworld.probes import ProbeSpec
 from tests.analyzers.explained import explained
 from tests.conftest import rendered

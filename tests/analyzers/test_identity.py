@@ -12,10 +12,10 @@ import yaml
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.analyzers import identity as identity_module
-from simworld.analyzers.passages import passages
-from simworld.clip import Clip
 from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.analyzers.measure.passages import passages
 from simworld.calibration import auroc, calibrate_threshold
+from simworld.clip import Clip
 from tests.analyzers.object_cases import analyze, truth, validity_scores
 from tests.analyzers.validity_cases import DEAD, dead
 from tests.conftest import rendered

@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from simworld.analyzers.tracking import (TrackSet, compare_tracks, find_objects, ground_truth_tracks, measure,
-                                         reference_index, track_objects)
-from simworld.clip import Clip
 from simworld.analyzers.failures import NUISANCES
+from simworld.analyzers.measure.tracking import (TrackSet, compare_tracks, find_objects, ground_truth_tracks, measure,
+                                                 reference_index, track_objects)
+from simworld.clip import Clip
 from tests.conftest import rendered
 
 FAMILIES = [("occlusion", 0), ("occlusion", 1), ("permanence", 0), ("multishot", 0), ("physics", 0)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from simworld.analyzers.segmentation import min_object_area, to_lab
+from simworld.analyzers.measure.segmentation import min_object_area, to_lab
 from simworld.clip import Clip
 
 

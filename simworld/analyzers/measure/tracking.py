@@ -42,11 +42,11 @@ import cv2
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from simworld.analyzers.flow import dense_flow, gray
-from simworld.analyzers.segmentation import (color_histogram, histogram_similarity, lab_bin_index, min_object_area,
-                                             segment_foreground, to_lab)
-from simworld.analyzers.tracks import (Track, TrackComparison, TrackSet, compare_tracks, ground_truth_tracks,
-                                       measure, reference_frames, reference_index, tracked_object_ids)
+from simworld.analyzers.measure.flow import dense_flow, gray
+from simworld.analyzers.measure.segmentation import (color_histogram, histogram_similarity, lab_bin_index,
+                                                     min_object_area, segment_foreground, to_lab)
+from simworld.analyzers.measure.tracks import (Track, TrackComparison, TrackSet, compare_tracks, ground_truth_tracks,
+                                               measure, reference_frames, reference_index, tracked_object_ids)
 from simworld.clip import Clip
 
 __all__ = ["Track", "TrackSet", "TrackComparison", "track_objects", "find_objects", "ground_truth_tracks",
