@@ -1,4 +1,7 @@
-"""Analyzers score clips. Each module registers one analyzer family with `@register_analyzer`.
+"""Analyzers score clips. Each family package (simworld/analyzers/<family>/: analyzer.py, failures.py, explain.py,
+metrics.yaml) registers one analyzer with `@register_analyzer`; the measurement they share lives in
+simworld.analyzers.measure (no registry), the shared failure injections in simworld.analyzers.failures, and an
+outside package registers its own through the `simworld.analyzers` entry-point group (simworld.registry.load_plugins).
 
 An analyzer sees a Clip and an AnalysisContext (the probe, the ground-truth clip and the conditioning
 frames, each present only when the analyzer declares it needs it and the clip has it), never a model.
@@ -21,7 +24,7 @@ or an object's trajectory with its fitted parabola (image coordinates, y down):
                                  xlabel="x (px)", ylabel="y (px)", invert_y=True))
 
 The frame where a clip fails, when an analyzer can tell, is a metric named `failure_frame` (documented in its
-metrics YAML): the report's failure gallery marks it.
+family's metrics.yaml): the report's failure gallery marks it.
 """
 
 from __future__ import annotations
@@ -36,9 +39,9 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 import yaml
 
-from simworld.explanations import Explanation, Explanations
 from simworld.clip import Clip
-from simworld.registry import Registry
+from simworld.explanations import Explanation, Explanations
+from simworld.registry import Registry, load_plugins
 
 
 @dataclass
@@ -83,10 +86,6 @@ def weakest_failing(components: dict[str, float], priority: Sequence[str] = (), 
     if dead is not None and components.get("motion", 1.0) < dead:
         weakest = "motion"
     return weakest if components[weakest] < fails else None
-
-
-class NotApplicable(Exception):
-    """Raised by an analyzer when the clip cannot be scored by it (e.g. too few features); becomes `error`."""
 
 
 class Analyzer:
@@ -140,6 +139,15 @@ def analyzers_without_probe() -> list[str]:
     return [n for n in ANALYZERS.names() if not ANALYZERS.get(n).needs_probe and not ANALYZERS.get(n).needs_ground_truth]
 
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+SHARED = ("measure",)  # sub-packages every family uses, with no analyzer of their own
+
+
+def families() -> list[str]:
+    """The analyzer families: the sub-packages of simworld.analyzers (each registers one analyzer), in name order."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__)
+                  if m.ispkg and not m.name.startswith("_") and m.name not in SHARED)
+
+
+for _family in families():
+    importlib.import_module(f"{__name__}.{_family}")
+load_plugins("simworld.analyzers")

@@ -9,8 +9,8 @@ import numpy as np
 from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
-from tests.analyzers.validity_cases import condition_scores
 from simworld.world import SceneSpec, render_scene
+from tests.analyzers.validity_cases import condition_scores
 
 PROBES = {
     "pass_behind": ("occlusion", {"mode": "pass_behind"}),

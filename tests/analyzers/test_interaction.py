@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.clip import Clip
-from simworld.probes import Conditioning, ProbeSpec
 from simworld.analyzers.failures import CLIP_NUISANCES
 from simworld.calibration import auroc, calibrate_threshold
+from simworld.clip import Clip
+from simworld.probes import Conditioning, ProbeSpec
 from simworld.world import SceneSpec, render_scene
 
 from tests.analyzers.validity_cases import DEAD, condition_scores, dead

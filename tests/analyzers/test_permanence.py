@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.clip import Clip
 from simworld.analyzers.failures import CLIP_NUISANCES
 from simworld.calibration import auroc, calibrate_threshold
+from simworld.clip import Clip
 from tests.analyzers.object_cases import analyze, truth, validity_scores
 from tests.analyzers.validity_cases import DEAD, dead
 from tests.conftest import rendered

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.physics_failures import FAILURES
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.analyzers.physics.failures import FAILURES
+from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
-from simworld.analyzers.failures import CLIP_NUISANCES
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
 from tests.analyzers.explained import explained as explained_by

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.physics_iq import (mse, motion_masks, spatial_iou, spatiotemporal_iou,
-                                           weighted_spatial_iou)
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.analyzers.reference.physics_iq import (mse, motion_masks, spatial_iou, spatiotemporal_iou,
+                                                     weighted_spatial_iou)
+from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
 from simworld.probes import Conditioning, ProbeSpec
-from simworld.analyzers.failures import CLIP_NUISANCES
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.world import SceneSpec, render_scene
 
 from tests.analyzers.validity_cases import DEAD, condition_scores

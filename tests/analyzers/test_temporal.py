@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.clip import Clip
 from simworld.analyzers.failures import FAILURES, NUISANCES
 from simworld.calibration import auroc
+from simworld.clip import Clip
 from simworld.world import FAMILIES
 from tests.conftest import rendered
 
@@ -84,7 +84,7 @@ def test_cuts_in_the_probe_are_not_jumps():
 
 
 def test_without_a_probe_cuts_are_read_from_the_frames_and_a_frame_out_of_place_is_none():
-    from simworld.analyzers.temporal import detected_cuts
+    from simworld.analyzers.temporal.analyzer import detected_cuts
 
     clip = rendered("multishot", 0)
     truth = {e.frame - 1 for e in clip.gt.events if e.kind == "cut"}

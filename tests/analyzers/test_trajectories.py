@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simworld.analyzers.trajectories import (GRAVITY, Path, ballistic_runs, bounce_heights, camera_shake,
-                                             fit_parabola, jump_ratios, motion_arcs)
+from simworld.analyzers.physics.trajectories import (GRAVITY, Path, ballistic_runs, bounce_heights, camera_shake,
+                                                     fit_parabola, jump_ratios, motion_arcs)
 from tests.conftest import rendered
 
 

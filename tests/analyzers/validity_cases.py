@@ -8,8 +8,8 @@ from typing import Callable
 import numpy as np
 
 from simworld.analyzers import ANALYZERS
-from simworld.clip import Clip
 from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.clip import Clip
 
 DEAD = ("frozen", "shuffled", "noise")
 

@@ -6,7 +6,7 @@ its first frame (blurred, exposure-matched, a pixel of shake taken out: simworld
 measure on the ground truth's frames says where and when the world changes (strokes along the brush's path,
 bites at their centres, the brush passing by). When the clip shows the world's layout (its first frame looks like
 the ground truth's where the canvas or food is and where things change: given frames, or the oracle), the world's
-places and times apply (full definitions in metrics/interaction.yaml):
+places and times apply (full definitions in interaction/metrics.yaml):
 - painted_area / bitten_area: the share of the canvas (of the food's initial silhouette) changed at the end;
 - recall: the share of the world's lasting change, frame by frame, that the clip shows nearby (nothing happens: 0);
 - undone_fraction: change the clip showed that is gone again while the world still shows it (paint erased, a bite
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.interaction_failures import inject_stray, inject_undone
+from simworld.analyzers.interaction.failures import inject_stray, inject_undone
 from simworld.analyzers.measure.change import (ChangeScale, blurred, change_against, dilate, exposure_gains,
                                                global_shifts, resize_frames, resize_mask, shifted)
 from simworld.analyzers.measure.tolerance import tolerant

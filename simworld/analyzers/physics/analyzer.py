@@ -2,7 +2,7 @@
 
 Objects come from the shared object layer (physics_objects.py): segmentation tracks without a probe; with one, the
 probe's ground-truth objects found in the clip (carried on by segmentation where they go their own way). Checks
-(full definitions in simworld/analyzers/metrics/physics.yaml):
+(full definitions in simworld/analyzers/physics/metrics.yaml):
 - count conservation: objects must not vanish (with a probe: frames in which the ground truth shows an object
   clearly and the clip has it nowhere) nor appear from nothing (with a probe: a second copy of an object's look;
   without: objects popping in or out in the open, away from the border and other objects).
@@ -23,7 +23,7 @@ score = product of the components that apply, each in [0, 1].
 failure_frame: where the weakest component fails (the motion's first when the clip hardly moves): the first frame an
 object is missing or copied (or pops in or out), the teleport, the start of the flight whose gravity is wrong, the frame
 farthest from its parabola, the first frame two objects have passed through each other, ... Pictures for the report
-(simworld.analyzers.physics_explain): each judged object's path with its fitted parabolas and the ground truth's path,
+(simworld.analyzers.physics.explain): each judged object's path with its fitted parabolas and the ground truth's path,
 and per frame the object count, the largest step ratio and the pixels that change, clip against ground truth.
 """
 
@@ -34,11 +34,11 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.measure.tolerance import tolerant
 from simworld.analyzers.measure.tracking import reference_frames
-from simworld.analyzers.physics_explain import Pictures, explain, failure_frame
-from simworld.analyzers.physics_failures import FAILURES, collisions
-from simworld.analyzers.physics_objects import ProbeObjects, clip_paths, probe_objects, unexplained_events
-from simworld.analyzers.trajectories import (Path, bounces, fit_parabola, fit_path, flight_windows, jump_ratios,
-                                             motion_arcs, parabola_curve)
+from simworld.analyzers.physics.explain import Pictures, explain, failure_frame
+from simworld.analyzers.physics.failures import FAILURES, collisions
+from simworld.analyzers.physics.objects import ProbeObjects, clip_paths, probe_objects, unexplained_events
+from simworld.analyzers.physics.trajectories import (Path, bounces, fit_parabola, fit_path, flight_windows, jump_ratios,
+                                                     motion_arcs, parabola_curve)
 from simworld.clip import Clip
 
 NEEDS_PROBE = "needs the probe's ground truth"
@@ -63,10 +63,6 @@ def changed_per_pair(frames: np.ndarray) -> np.ndarray:
 def jumps(paths: list[Path], area_change: float | None = None) -> np.ndarray:
     """(T,) per frame, the largest step ratio (jump_ratios) over the objects; zeros without objects."""
     return np.max([jump_ratios(p, area_change) for p in paths], axis=0) if paths else np.zeros(0)
-
-
-def max_jump(paths: list[Path], area_change: float | None = None) -> float:
-    return float(jumps(paths, area_change).max()) if paths else 0.0
 
 
 def bounce_gains(paths: list[Path]) -> list[tuple[float, int]]:

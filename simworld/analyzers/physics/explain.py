@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, weakest_failing
-from simworld.analyzers.trajectories import Fit, Path, parabola_curve
+from simworld.analyzers.physics.trajectories import Fit, Path, parabola_curve
 from simworld.explanations import MAX_ITEMS, Series, Trajectories
 
 FAILS = 0.999  # a component below this fails

@@ -10,7 +10,7 @@ ground truth shows there (its own foreground or its objects) are spawns; a spawn
 objects is a duplicate. Without ground truth: a segmentation track that ends or begins mid-clip away from
 the frame's edge and from every other object (nothing could hide it or let it out) is a vanish or a spawn.
 
-Metrics are documented in simworld/analyzers/metrics/permanence.yaml. failure_frame: with ground truth, the first
+Metrics are documented in simworld/analyzers/permanence/metrics.yaml. failure_frame: with ground truth, the first
 frame of the weakest component's failure (an object missing in plain view, showing while it should be gone, or
 something new from nothing). Pictures for the report: each object's presence over time, clip against ground truth.
 """

@@ -25,7 +25,7 @@ from simworld.analyzers.measure.segmentation import to_lab
 from simworld.analyzers.measure.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
                                                  ground_truth_tracks, match_exposure, reference_frames, reference_index,
                                                  track_objects)
-from simworld.analyzers.trajectories import Path, camera_shake
+from simworld.analyzers.physics.trajectories import Path, camera_shake
 from simworld.clip import Clip
 
 FRAGMENT = "fragment"
@@ -152,12 +152,6 @@ def second_match(frames: np.ndarray, reference: np.ndarray, truth: list[Track], 
             rms[max(0, by - int(0.7 * h)):by + int(0.7 * h) + 1, max(0, bx - int(0.7 * w)):bx + int(0.7 * w) + 1] = np.inf
             out[o, t] = float(rms.min())
     return out
-
-
-def unexplained_changes(segments: TrackSet, frames: np.ndarray) -> tuple[int, int]:
-    """Without a probe: (objects appearing, objects disappearing) from nothing (see unexplained_events)."""
-    events = unexplained_events(segments, frames)
-    return sum(birth for _, birth in events), sum(not birth for _, birth in events)
 
 
 def unexplained_events(segments: TrackSet, frames: np.ndarray) -> list[tuple[int, bool]]:

@@ -11,7 +11,7 @@ gone during it (a frozen clip keeps it in view). Without ground truth: segmentat
 track_objects); an identity change is a track that ends where another of a different colour begins, and
 re-identified tracks are compared across their gaps.
 
-Metrics are documented in simworld/analyzers/metrics/identity.yaml. failure_frame: with ground truth, the frame
+Metrics are documented in simworld/analyzers/identity/metrics.yaml. failure_frame: with ground truth, the frame
 where the weakest component fails (the first frame after the passage whose change is worst, the first frame the
 object is missing or showing while it should be gone, the first jump). Pictures for the report: the object's crops
 and masks just before and just after each passage, clip against ground truth.

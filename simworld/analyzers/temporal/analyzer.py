@@ -1,6 +1,6 @@
 """temporal: is the clip coherent in time, and alive?
 
-Metrics (the full definitions live in simworld/analyzers/metrics.yaml):
+Metrics (the full definitions live in simworld/analyzers/temporal/metrics.yaml):
 - warp_error: mean flow-compensated residual between consecutive frames over non-occluded pixels, after
   removing each pair's global brightness offset (so smooth exposure changes are not penalised).
 - flicker: mean |second difference| of global luma over time (a steady ramp has none).

@@ -1,13 +1,13 @@
 """geometry: is the clip a rigid 3D scene seen by a camera that moves as the probe commands?
 
-Evidence (metric definitions in simworld/analyzers/metrics/geometry.yaml):
-- two-view tests on dense tracks (simworld.analyzers.correspondences, simworld.analyzers.twoview): over consecutive
+Evidence (metric definitions in simworld/analyzers/geometry/metrics.yaml):
+- two-view tests on dense tracks (simworld.analyzers.geometry.correspondences, simworld.analyzers.geometry.twoview): over consecutive
   frames and over a quarter of the clip, how far correspondences stray from the best fundamental matrix (kornia Sampson
   distance) in a spatially coherent way: a scene that deforms, not pixel noise. They still say something
   where full structure from motion fails. For a camera that only turns the homography is the stricter test.
-- structure from motion (COLMAP through pycolmap, simworld.analyzers.sfm): registered-frame fraction,
+- structure from motion (COLMAP through pycolmap, simworld.analyzers.geometry.sfm): registered-frame fraction,
   reprojection error, track length, points per frame.
-- with a probe, the recovered camera path against the commanded one (simworld.analyzers.camera_path): SfM
+- with a probe, the recovered camera path against the commanded one (simworld.analyzers.geometry.camera_path): SfM
   cameras, or for a camera that only turns the rotations of the SIFT homographies between frames.
 
 Every tolerance is relative to what the probe's own ground-truth clip achieves under the same measurement,
@@ -18,7 +18,7 @@ the frames (parallax: what a homography cannot explain) and a default camera is 
 parallax (a still camera, or one that only turns: a pan cannot be told from a flat picture sliding by)
 gets no score.
 
-failure_frame: where the weakest component fails (simworld.analyzers.geometry_explain: the worst pair for rigidity,
+failure_frame: where the weakest component fails (simworld.analyzers.geometry.explain: the worst pair for rigidity,
 the first frame not registered, the first frame where the camera path departs, ...). Pictures for the report: the
 structure-from-motion camera path against the commanded one from above (a turning camera: its heading), and per pair
 of consecutive frames the two-view residual, the tracked fraction and the motion, clip against ground truth.
@@ -34,15 +34,15 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.camera_path import (commanded_motion, path_agreement, resample,
-                                            rotations_from_homographies)
-from simworld.analyzers.geometry_explain import Evidence, explain, failure_frame
-from simworld.analyzers.geometry_score import score_components
-from simworld.analyzers.sfm import SfmResult, default_intrinsics, run_sfm
-from simworld.analyzers.correspondences import PairHomographies, correspondences, pair_homographies
-from simworld.analyzers.twoview import PairFit, track_gaps
-from simworld.clip import Clip
 from simworld.analyzers.failures import inject_swaps, on_frames
+from simworld.analyzers.geometry.camera_path import (commanded_motion, path_agreement, resample,
+                                                     rotations_from_homographies)
+from simworld.analyzers.geometry.correspondences import PairHomographies, correspondences, pair_homographies
+from simworld.analyzers.geometry.explain import Evidence, explain, failure_frame
+from simworld.analyzers.geometry.score import score_components
+from simworld.analyzers.geometry.sfm import SfmResult, default_intrinsics, run_sfm
+from simworld.analyzers.geometry.twoview import PairFit, track_gaps
+from simworld.clip import Clip
 
 MIN_SFM_SIZE = 96  # px: smaller frames give COLMAP too few SIFT features to register frames reliably
 PARALLAX = 1.0  # px: coherent homography residual over the longest gap above which a camera translates

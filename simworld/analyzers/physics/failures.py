@@ -24,7 +24,7 @@ import cv2
 import numpy as np
 
 from simworld.analyzers.measure.segmentation import min_object_area
-from simworld.analyzers.trajectories import GRAVITY, fit_parabola, flight_windows
+from simworld.analyzers.physics.trajectories import GRAVITY, fit_parabola, flight_windows
 from simworld.clip import Clip
 
 NO_PASTE = "fragment"  # role of objects never moved, removed or copied on their own (shards are judged as a whole)

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import torch
 
-from simworld.analyzers.correspondences import Correspondences
+from simworld.analyzers.geometry.correspondences import Correspondences
 
 MAX_POINTS = 4000  # grid points tracked per start frame
 MIN_TRACKS = 30  # fewer surviving tracks: no fit

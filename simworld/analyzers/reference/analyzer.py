@@ -3,9 +3,9 @@
 For probes that give the model frames (extend forward or backward, interpolate, an image), the world's own clip is
 the continuation those frames imply. On the generated frames only (not the given ones), after taking out each
 frame's global exposure gain and a pixel or two of shake against the ground truth's frame (full definitions in
-metrics/reference.yaml):
+reference/metrics.yaml):
 - PSNR and SSIM (kornia, Gaussian window as Wang et al. 2004) against the ground truth's frames;
-- the Physics-IQ metrics (simworld.analyzers.physics_iq): spatial, spatiotemporal and weighted spatial IoU of the
+- the Physics-IQ metrics (simworld.analyzers.reference.physics_iq): spatial, spatiotemporal and weighted spatial IoU of the
   motion masks, and MSE.
 What the ground truth allows: the same metrics for the do-nothing continuation (each generated frame replaced by
 the nearest given frame, "persistence") say how much there is to get right. Each metric becomes a skill: 0 = no
@@ -28,7 +28,8 @@ import torch
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.measure.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
-from simworld.analyzers.physics_iq import iou, mse, motion_masks, spatial_iou, spatiotemporal_iou, weighted_spatial_iou
+from simworld.analyzers.reference.physics_iq import (iou, mse, motion_masks, spatial_iou, spatiotemporal_iou,
+                                                     weighted_spatial_iou)
 from simworld.clip import Clip
 from simworld.explanations import Series
 

@@ -1,6 +1,6 @@
 """game: does a first-person game clip behave like a game world driven by its actions?
 
-Three checks (full definitions in simworld/analyzers/metrics/game.yaml), all against the probe's action log (the
+Three checks (full definitions in simworld/analyzers/game/metrics.yaml), all against the probe's action log (the
 `action` events of the ground truth: per frame the action name, yaw, pitch and eye position after it):
 - HUD stability: the HUD (the pixels of the ground truth's object with role "hud", resized to the clip) must stay
   identical from frame to frame. Each frame's HUD is compared with the clip's most typical HUD frame, after

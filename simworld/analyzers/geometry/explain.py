@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, weakest_failing
-from simworld.analyzers.camera_path import align_path, centers_of, frame_errors
+from simworld.analyzers.geometry.camera_path import align_path, centers_of, frame_errors
 from simworld.explanations import Series, Trajectories
 
 DEPARTS = 0.2  # aligned camera centre this far from the commanded one (fraction of the path's extent): departed
