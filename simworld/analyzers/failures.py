@@ -274,8 +274,3 @@ def inject_duplicate(clip, rng: np.random.Generator) -> np.ndarray:
     pixels, mask = _appearance(clip, object_id, start)
     ys, xs = np.nonzero((clip.gt.masks[start:] == object_id).any(axis=0))
     return _paste(clip, pixels, mask, start, rng, (xs.mean(), ys.mean()) if xs.size else None)
-
-
-IDENTITY_FAILURES = {"identity_swap": inject_identity_swap}
-PERMANENCE_FAILURES = {"vanish": inject_vanish, "spawn": inject_spawn, "fail_to_reappear": inject_fail_to_reappear,
-                       "duplicate": inject_duplicate}

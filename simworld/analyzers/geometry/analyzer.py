@@ -1,13 +1,13 @@
 """geometry: is the clip a rigid 3D scene seen by a camera that moves as the probe commands?
 
 Evidence (metric definitions in simworld/analyzers/geometry/metrics.yaml):
-- two-view tests on dense tracks (simworld.analyzers.geometry.correspondences, simworld.analyzers.geometry.twoview): over consecutive
-  frames and over a quarter of the clip, how far correspondences stray from the best fundamental matrix (kornia Sampson
+- two-view tests on dense tracks (correspondences.py, twoview.py): over consecutive frames and over a quarter of
+  the clip, how far correspondences stray from the best fundamental matrix (kornia Sampson
   distance) in a spatially coherent way: a scene that deforms, not pixel noise. They still say something
   where full structure from motion fails. For a camera that only turns the homography is the stricter test.
-- structure from motion (COLMAP through pycolmap, simworld.analyzers.geometry.sfm): registered-frame fraction,
+- structure from motion (COLMAP through pycolmap, sfm.py): registered-frame fraction,
   reprojection error, track length, points per frame.
-- with a probe, the recovered camera path against the commanded one (simworld.analyzers.geometry.camera_path): SfM
+- with a probe, the recovered camera path against the commanded one (camera_path.py): SfM
   cameras, or for a camera that only turns the rotations of the SIFT homographies between frames.
 
 Every tolerance is relative to what the probe's own ground-truth clip achieves under the same measurement,
@@ -18,7 +18,7 @@ the frames (parallax: what a homography cannot explain) and a default camera is 
 parallax (a still camera, or one that only turns: a pan cannot be told from a flat picture sliding by)
 gets no score.
 
-failure_frame: where the weakest component fails (simworld.analyzers.geometry.explain: the worst pair for rigidity,
+failure_frame: where the weakest component fails (explain.py: the worst pair for rigidity,
 the first frame not registered, the first frame where the camera path departs, ...). Pictures for the report: the
 structure-from-motion camera path against the commanded one from above (a turning camera: its heading), and per pair
 of consecutive frames the two-view residual, the tracked fraction and the motion, clip against ground truth.
@@ -34,11 +34,11 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.failures import inject_swaps, on_frames
 from simworld.analyzers.geometry.camera_path import (commanded_motion, path_agreement, resample,
                                                      rotations_from_homographies)
 from simworld.analyzers.geometry.correspondences import PairHomographies, correspondences, pair_homographies
 from simworld.analyzers.geometry.explain import Evidence, explain, failure_frame
+from simworld.analyzers.geometry.failures import FAILURES
 from simworld.analyzers.geometry.score import score_components
 from simworld.analyzers.geometry.sfm import SfmResult, default_intrinsics, run_sfm
 from simworld.analyzers.geometry.twoview import PairFit, track_gaps
@@ -221,42 +221,13 @@ def _reference_frames(gt: Clip, size: tuple[int, int]) -> np.ndarray | None:
     return np.stack([cv2.resize(f, size, interpolation=cv2.INTER_AREA) for f in gt.frames])
 
 
-# ------------------------------------------------------------------ failure for validation
-def inject_scene_morph(clip: Clip, rng: np.random.Generator) -> np.ndarray:
-    """The scene deforms non-rigidly: a smooth elastic warp (per axis, three random plane waves of
-    displacement, wavelength half to most of the frame, drifting in phase) whose RMS displacement grows from
-    0 at the first frame to 6-8% of the frame size at the last. Both axes are displaced alike: a warp only
-    along the camera's motion would be indistinguishable from a rigid scene of another shape."""
-    frames = clip.frames
-    T, H, W = frames.shape[:3]
-    size = float(min(H, W))
-    ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
-    amplitude = rng.uniform(0.06, 0.08) * size
-    waves = []
-    for axis in range(2):
-        for _ in range(3):
-            angle = rng.uniform(0, 2 * np.pi)
-            k = 2 * np.pi / (rng.uniform(0.5, 0.9) * size)
-            waves.append((axis, k * np.cos(angle), k * np.sin(angle), rng.uniform(0, 2 * np.pi),
-                          rng.uniform(0.5, 1.5) * np.pi))
-    out = frames.copy()
-    for t in range(1, T):
-        s = t / max(T - 1, 1)
-        shift = np.zeros((2, H, W), np.float32)
-        for axis, kx, ky, phase, speed in waves:
-            # 3 waves of amplitude a per axis: RMS a * sqrt(3/2) per axis, amplitude * s over both
-            shift[axis] += np.sin(kx * xs + ky * ys + phase + speed * s) * (amplitude * s / np.sqrt(6.0))
-        out[t] = cv2.remap(frames[t], xs + shift[0], ys + shift[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    return out
-
-
 @register_analyzer
 class Geometry(Analyzer):
     name = "geometry"
     version = "3"
     uses_ground_truth = True
     threshold = 0.5
-    failures = {"scene_morph": inject_scene_morph, "frame_swap": on_frames(inject_swaps)}
+    failures = FAILURES
     cost = 2.5  # structure from motion: the slowest analyzer, started first when several are ready
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.interaction.failures import inject_stray, inject_undone
+from simworld.analyzers.interaction.explain import explain, failure_frame
+from simworld.analyzers.interaction.failures import FAILURES
 from simworld.analyzers.measure.change import (ChangeScale, blurred, change_against, dilate, exposure_gains,
                                                global_shifts, resize_frames, resize_mask, shifted)
 from simworld.analyzers.measure.tolerance import tolerant
 from simworld.clip import Clip
-from simworld.explanations import Series
 
 HIGH, LOW = 0.16, 0.07  # change (largest channel difference in [0, 1]) that counts as changed / as unchanged
 LAYOUT_MATCH = 0.95  # share of the first frame that must look like the world's for the world's places to apply
@@ -176,27 +176,6 @@ def interaction_metrics(frames: np.ndarray, expect: Expectation, scale: ChangeSc
     return out
 
 
-# which per-frame measure localises each component's failure, and whether its worst is its largest
-LOCATED_BY = {"undone": ("undone", max), "stray": ("stray", max), "early": ("early", max), "recall": ("recall", min)}
-
-
-def failure_frame(components: dict[str, float], per_frame: dict[str, np.ndarray]) -> int | None:
-    """The frame where the weakest component below 1 is worst; for a clip framed its own way that changes too
-    little or too much, the first frame where its lasting change falls below 30% (exceeds 3 times) the world's."""
-    weakest = min(components, key=components.get)
-    if components[weakest] >= 0.999:
-        return None
-    if weakest in LOCATED_BY:
-        key, worst = LOCATED_BY[weakest]
-        values = per_frame[key]
-        if np.all(np.isnan(values)):
-            return None
-        return int(np.nanargmax(values) if worst is max else np.nanargmin(values))
-    clip, world = per_frame["clip_change"], per_frame["world_change"]
-    wrong = (world >= 1.0) & (clip < 0.3 * world) if weakest == "amount" else clip > 3.0 * np.maximum(world, 1.0)
-    return int(np.flatnonzero(wrong)[0]) if wrong.any() else None
-
-
 @register_analyzer
 class Interaction(Analyzer):
     name = "interaction"
@@ -207,7 +186,7 @@ class Interaction(Analyzer):
     # calm clips (ground truth and nuisances) score 1.0, injected failures <= 0.21 (simworld validate suite=full); the
     # calibrated threshold would be 0.98: this one leaves generated clips room short of perfection
     threshold = 0.5
-    failures = {"undone": inject_undone, "stray": inject_stray}
+    failures = FAILURES
 
     # (tolerance, scale): no penalty up to the tolerance, then exp(-(x - tolerance) / scale)
     UNDONE = (0.08, 0.05)  # in strokes' or bites' worth of change
@@ -262,23 +241,5 @@ class Interaction(Analyzer):
                               error=None if frame is not None else "no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
         if context.explaining:
-            self._explain(context, m, area_name, expect.events, frame)
+            explain(context, m, area_name, expect.events, frame)
         return metrics
-
-    @staticmethod
-    def _explain(context: AnalysisContext, m: dict, area_name: str, events: list[int], frame: int | None) -> None:
-        per_frame, marks = m["per_frame"], [] if frame is None else [frame]
-        x = np.arange(len(per_frame["clip_change"]))
-        what = area_name.split("_")[0]  # painted / bitten
-        if m["anchored"]:
-            context.explain(Series(area_name, f"{what.capitalize()} area over time", x,
-                                   {"clip": per_frame["clip_area"], "world": per_frame["world_area"]},
-                                   ylabel=f"share of the {'canvas' if what == 'painted' else 'food'}", marks=marks,
-                                   events=events))
-        else:
-            context.explain(Series("lasting_change", "Lasting change over time (clip framed its own way)", x,
-                                   {"clip": per_frame["clip_change"], "world": per_frame["world_change"]},
-                                   ylabel="events' worth of change", marks=marks, events=events))
-        wrong = {k: per_frame[k] for k in ("undone", "stray", "early") if k in per_frame}
-        context.explain(Series("wrong_change", "Change undone, astray or early", x, wrong,
-                               ylabel="events' worth of change", marks=marks, events=events))

@@ -185,3 +185,6 @@ def inject_stray(clip: Clip, rng: np.random.Generator) -> np.ndarray:
     if _ids(clip, "food"):
         return _stray_bite(clip, rng)
     return clip.frames.copy()
+
+
+FAILURES = {"undone": inject_undone, "stray": inject_stray}

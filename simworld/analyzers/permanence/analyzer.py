@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
-from simworld.analyzers.failures import PERMANENCE_FAILURES
 from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
 from simworld.analyzers.measure.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames
 from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
@@ -30,8 +29,9 @@ from simworld.analyzers.measure.tolerance import tolerant
 from simworld.analyzers.measure.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
                                                  ground_truth_tracks, match_exposure, reference_frames, reference_index,
                                                  track_objects)
+from simworld.analyzers.permanence.explain import explain_presence
+from simworld.analyzers.permanence.failures import FAILURES
 from simworld.clip import Clip
-from simworld.explanations import Timeline
 
 
 def _touches_edge(track: Track, t: int, margin: int = 2) -> bool:
@@ -83,7 +83,7 @@ class Permanence(Analyzer):
     version = "2"
     uses_ground_truth = True
     threshold = 0.5
-    failures = PERMANENCE_FAILURES
+    failures = FAILURES
 
     VANISH = (0.1, 0.1)  # (tolerance, scale) on the fraction of plain-view frames an object is missing
     LINGER = (0.2, 0.15)  # ... of frames it shows while it should be gone
@@ -149,18 +149,7 @@ class Permanence(Analyzer):
                        Metric("failure_frame", None, error="no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
         if context.explaining:
-            rows = {}
-            for t, f in zip(truth.tracks, found.tracks):
-                if t.object_id in judged:
-                    label = f"{t.name or 'object'} {t.object_id}"
-                    rows[f"{label}: clip"] = f.present
-                    rows[f"{label}: ground truth"] = t.area > 0
-            rows["something new: clip"] = spawned_frames
-            events = sorted({e.frame for e in gt.events if e.kind in ("occlusion_start", "occlusion_end", "exit_frame",
-                                                                      "enter_frame", "cut")})
-            context.explain(Timeline("presence", "Each object in view, clip against ground truth", rows,
-                                     marks=[] if frame >= T else [frame],
-                                     events=[int(np.searchsorted(index, e)) for e in events]))
+            explain_presence(context, gt, truth, found, judged, spawned_frames, frame, T, index)
         return metrics
 
     @staticmethod
