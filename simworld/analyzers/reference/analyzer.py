@@ -5,8 +5,8 @@ the continuation those frames imply. On the generated frames only (not the given
 frame's global exposure gain and a pixel or two of shake against the ground truth's frame (full definitions in
 reference/metrics.yaml):
 - PSNR and SSIM (kornia, Gaussian window as Wang et al. 2004) against the ground truth's frames;
-- the Physics-IQ metrics (simworld.analyzers.reference.physics_iq): spatial, spatiotemporal and weighted spatial IoU of the
-  motion masks, and MSE.
+- the Physics-IQ metrics (physics_iq.py): spatial, spatiotemporal and weighted spatial IoU of the motion masks,
+  and MSE.
 What the ground truth allows: the same metrics for the do-nothing continuation (each generated frame replaced by
 the nearest given frame, "persistence") say how much there is to get right. Each metric becomes a skill: 0 = no
 better than persistence, 1 = as the ground truth. MSE and SSIM enter the score where things move, at half the
@@ -19,7 +19,6 @@ report: PSNR and motion-mask IoU per generated frame, the clip against persisten
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 
 import kornia
@@ -27,11 +26,13 @@ import numpy as np
 import torch
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.reference.explain import explain
+from simworld.analyzers.reference.failures import FAILURES
+from simworld.analyzers.reference.given import nearest_given
 from simworld.analyzers.measure.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
 from simworld.analyzers.reference.physics_iq import (iou, mse, motion_masks, spatial_iou, spatiotemporal_iou,
                                                      weighted_spatial_iou)
 from simworld.clip import Clip
-from simworld.explanations import Series
 
 
 
@@ -47,12 +48,6 @@ def ssim_maps(frames: np.ndarray, reference: np.ndarray, padding: str = "same") 
     with torch.no_grad():
         maps = kornia.metrics.ssim(to_tensor(frames), to_tensor(reference), 11, max_val=1.0, padding=padding)
     return maps.mean(dim=1).numpy()
-
-
-def nearest_given(generated: np.ndarray, given: np.ndarray) -> np.ndarray:
-    """For each generated frame index, the index of the nearest given frame (the later one on ties)."""
-    distance = np.abs(generated[:, None] - given[None, :]) - 0.1 * (given[None, :] > generated[:, None])
-    return given[np.argmin(distance, axis=1)]
 
 
 @dataclass
@@ -107,70 +102,6 @@ def skill(value: float, baseline: float, perfect: float, floor: float) -> float:
     return float(1.0 - abs(perfect - value) / max(abs(perfect - baseline), floor))
 
 
-# ------------------------------------------------------------------------------------------------ injections
-# Wrong continuations: the given frames stay, the generated ones are replaced. Which frames were given comes from
-# clip.meta["conditioning"] (the probe's, which `simworld validate` records there); without it, the first frame.
-def _split(clip: Clip) -> tuple[np.ndarray, np.ndarray]:
-    """(given, generated) frame indices."""
-    from simworld.probes import Conditioning
-
-    raw = clip.meta.get("conditioning") or {"kind": "image"}
-    given = np.unique(Conditioning(**raw).indices(clip.num_frames)[0])
-    return given, np.setdiff1d(np.arange(clip.num_frames), given)
-
-
-def _inject_frozen(clip: Clip, rng: np.random.Generator) -> np.ndarray:
-    """The continuation stands still: every generated frame repeats the nearest given frame."""
-    given, generated = _split(clip)
-    frames = clip.frames.copy()
-    frames[generated] = clip.frames[nearest_given(generated, given)]
-    return frames
-
-
-def _inject_reversed(clip: Clip, rng: np.random.Generator) -> np.ndarray:
-    """The continuation runs backwards: the generated frames of the ground truth in reverse order."""
-    _, generated = _split(clip)
-    frames = clip.frames.copy()
-    frames[generated] = clip.frames[generated[::-1]]
-    return frames
-
-
-def _inject_time_shift(clip: Clip, rng: np.random.Generator) -> np.ndarray:
-    """The continuation lags or runs ahead by 2 or 3 frames (held at the clip's ends)."""
-    _, generated = _split(clip)
-    frames = clip.frames.copy()
-    lag = int(rng.choice([-3, -2, 2, 3]))
-    frames[generated] = clip.frames[np.clip(generated + lag, 0, clip.num_frames - 1)]
-    return frames
-
-
-@functools.lru_cache(maxsize=8)
-def _render_other(spec: str, seed: int) -> np.ndarray:
-    import json
-
-    from simworld.world import SceneSpec, render_scene
-
-    raw = json.loads(spec)
-    raw["seed"] = seed
-    return render_scene(SceneSpec(**raw)).frames
-
-
-def _inject_other_seed(clip: Clip, rng: np.random.Generator) -> np.ndarray:
-    """The continuation of another scene: the same probe's ground truth for another seed, from the first generated
-    frame on (a clip without a scene spec continues with its own frames mirrored)."""
-    import json
-
-    _, generated = _split(clip)
-    frames = clip.frames.copy()
-    spec = clip.meta.get("spec")
-    if spec is None:
-        frames[generated] = clip.frames[generated][:, :, ::-1]
-        return frames
-    other = _render_other(json.dumps(spec, sort_keys=True), int(spec.get("seed", 0)) + 1 + int(rng.integers(0, 3)))
-    frames[generated] = resize_frames(other[:clip.num_frames], clip.size[0], clip.size[1])[generated]
-    return frames
-
-
 @register_analyzer
 class Reference(Analyzer):
     name = "reference"
@@ -181,8 +112,7 @@ class Reference(Analyzer):
     # calm clips (ground truth and nuisances) score >= 0.94, wrong continuations <= 0.33 (simworld validate
     # suite=full); the calibrated threshold would be 0.98: this one leaves generated clips room short of perfection
     threshold = 0.5
-    failures = {"frozen_continuation": _inject_frozen, "reversed": _inject_reversed, "time_shift": _inject_time_shift,
-                "other_seed": _inject_other_seed}
+    failures = FAILURES
 
     # skill from which each metric counts fully: what the nuisances (compression, a brightness ramp, shake) cost
     # on ground-truth clips, with a margin; see tests/analyzers/test_reference.py
@@ -238,10 +168,5 @@ class Reference(Analyzer):
                               error=None if frame is not None else "no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(components), 0.0, 1.0))))
         if context.explaining:
-            marks = [] if frame is None else [frame]
-            for key, title, label in (("psnr", "PSNR per generated frame against the ground truth", "PSNR (dB)"),
-                                      ("iou", "Motion-mask IoU per generated frame", "IoU")):
-                context.explain(Series(key, title, generated, {"clip": measured.per_frame[key],
-                                                               "persistence": baseline.per_frame[key]},
-                                       ylabel=label, marks=marks, events=given))
+            explain(context, measured, baseline, generated, given, frame)
         return metrics
