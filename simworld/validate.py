@@ -67,8 +67,10 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
         bar = Progress(len(jobs), f"validate {name}", "clip", enabled=progress)
         for job in jobs:
             gt = store.get(job)
-            # injections that replace what a model generates need to know which frames the probe gives it
-            gt.meta["conditioning"] = {"kind": job.probe.conditioning.kind, "k": job.probe.conditioning.k}
+            # injections that replace what a model generates need to know which frames the probe gives it: recorded
+            # as the runner records them in a generated clip's meta (the kind, and where the given frames go)
+            gt.meta["conditioning"] = job.probe.conditioning.kind
+            gt.meta["given_indices"] = [int(i) for i in job.probe.conditioning.indices(job.probe.frames)[0]]
             for index, (condition, inject) in enumerate(conditions.items()):
                 rng = np.random.default_rng([job.seed, index, 1234])
                 frames = gt.frames if inject is None else inject(gt, rng)

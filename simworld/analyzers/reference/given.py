@@ -15,10 +15,9 @@ def nearest_given(generated: np.ndarray, given: np.ndarray) -> np.ndarray:
 
 
 def split(clip: Clip) -> tuple[np.ndarray, np.ndarray]:
-    """(given, generated) frame indices. Which frames were given comes from clip.meta["conditioning"] (the probe's,
-    which `simworld validate` records there); without it, the first frame."""
-    from simworld.probes import Conditioning
-
-    raw = clip.meta.get("conditioning") or {"kind": "image"}
-    given = np.unique(Conditioning(**raw).indices(clip.num_frames)[0])
+    """(given, generated) frame indices. Which frames were given comes from clip.meta["given_indices"] (where the
+    runner put the probe's given frames, and what `simworld validate` records in a ground-truth clip); without it,
+    the first frame."""
+    given = np.asarray(clip.meta.get("given_indices", [0]), int)
+    given = np.unique(given[given < clip.num_frames])
     return given, np.setdiff1d(np.arange(clip.num_frames), given)
