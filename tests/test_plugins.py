@@ -97,3 +97,25 @@ def test_a_broken_plugin_is_one_line_naming_it(tmp_path):
     assert result.returncode != 0
     assert "plugin 'mine' (mine_plugin, entry point group simworld.generators) failed to load" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+ANALYZER_PLUGIN = """
+from simworld.analyzers import Analyzer, Metric, register_analyzer
+
+
+@register_analyzer
+class Mine(Analyzer):
+    name = "mine"
+
+    def analyze(self, clip, context):
+        return [Metric("score", 1.0)]
+"""
+
+
+def test_an_installed_analyzer_is_registered_beside_the_families(tmp_path):
+    (tmp_path / "site").mkdir()
+    env = write_plugin(tmp_path / "site", ANALYZER_PLUGIN, group="simworld.analyzers")
+    code = "from simworld.analyzers import ANALYZERS; print(' '.join(ANALYZERS.names()))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert {"mine", "geometry", "temporal"} <= set(result.stdout.split())

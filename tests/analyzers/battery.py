@@ -1,8 +1,10 @@
-"""What every analyzer's validity test scores: ground truth, each injected failure, each nuisance and the degenerate
-baselines, with the same conditions and random streams as `simworld validate`."""
+"""What every analyzer's validity test scores (tests/analyzers/test_validity.py): ground truth, each injected
+failure, each nuisance and the degenerate baselines, with the same conditions and random streams as `simworld
+validate`; and each analyzer's Battery: its cases and the bars its scores must clear."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -47,3 +49,22 @@ def condition_scores(name: str, cases, truth: Callable[..., Clip], score: Callab
             indices = given(case, gt.num_frames) if given is not None else None
             out[kind].append(score(dead(kind, gt.frames, np.random.default_rng(seed), indices), gt, case))
     return out
+
+
+@dataclass(frozen=True)
+class Battery:
+    """One analyzer's validity cases (tests/analyzers/<family>/cases.py) and the bars its scores must clear."""
+
+    cases: list[tuple[str, int]]  # (case, seed) pairs
+    truth: Callable[[str, int], Clip]  # the ground truth of a case
+    score: Callable[[np.ndarray, Clip, str], float | None]  # the analyzer's score of frames against a case's truth
+    given: Callable[[str, int], tuple[np.ndarray, np.ndarray]] | None = None  # frames the dead baselines keep
+    auroc: float = 0.95  # ground truth against each injected failure
+    flagged: float = 0.85  # share of each failure's clips below the analyzer's threshold
+    flagged_together: tuple[str, ...] = ()  # instead: these failures' clips pooled (temporal: flicker and freeze)
+    min_clips: int = 1  # clips each failure must find something to act on in
+    calibrated: bool = True  # the class threshold is no stricter than calibration on the calm clips allows
+    dead_below: float | None = 0.2  # every frozen, shuffled and noise clip scores below this (None: not checked)
+
+    def scores(self, name: str) -> dict[str, list[float]]:
+        return condition_scores(name, self.cases, self.truth, self.score, self.given)

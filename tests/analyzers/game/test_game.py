@@ -1,90 +1,20 @@
 """game: separates ground truth from an unstable HUD, a camera that disobeys its actions and a world that changes
-behind the player's back; ignores nuisances; dead, shuffled and noise clips score low with a probe."""
+behind the player's back; ignores nuisances; dead, shuffled and noise clips score low with a probe.
+The validity battery (each injected failure, the nuisances, dead clips) runs in tests/analyzers/test_validity.py
+on this folder's cases.py."""
 
 from __future__ import annotations
-
-import functools
 
 import cv2
 import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.failures import CLIP_NUISANCES
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
-from simworld.probes import ProbeSpec
 from simworld.world import SceneSpec, render_scene
 
-from tests.analyzers.validity_cases import DEAD, condition_scores, dead
-
-LOOK_BACK = ["idle", *["turn_left"] * 4, *["turn_right"] * 4, "idle", "look_down", "look_down", "look_up", "look_up",
-             "idle", "idle"]
-BUILD_BACK = ["place", *["turn_right"] * 3, *["turn_left"] * 3, "break", *["turn_left"] * 3, *["turn_right"] * 3,
-              "idle", "idle"]
-TURN_AND_WALK = [*["turn_left"] * 3, *["forward"] * 4, *["turn_right"] * 3, *["forward"] * 3, "idle", "idle", "idle"]
-
-
-def probe(probe_id: str, params: dict) -> ProbeSpec:
-    return ProbeSpec(id=probe_id, family="game", params=params, analyzers={"game": {}})
-
-
-PROBES = {
-    "explore": probe("explore", {"policy": "explore"}),
-    "builder": probe("builder", {"policy": "builder"}),
-    "turn_and_walk": probe("turn_and_walk", {"actions": TURN_AND_WALK}),
-    "look_away_and_back": probe("look_away_and_back", {"actions": LOOK_BACK}),
-    "build_and_look_back": probe("build_and_look_back", {"actions": BUILD_BACK}),
-}
-CASES = [("explore", 0), ("explore", 1), ("builder", 0), ("builder", 1), ("turn_and_walk", 0),
-         ("look_away_and_back", 0), ("look_away_and_back", 1), ("build_and_look_back", 0)]
-
-
-@functools.lru_cache(maxsize=None)
-def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
-    p = PROBES[probe_id]
-    params = dict(p.params)
-    if "actions" in params:
-        params["actions"] = params["actions"][:frames]
-    return render_scene(SceneSpec("game", seed=seed, width=width, height=height, frames=frames, params=params))
-
-
-def analyze(frames: np.ndarray, gt: Clip, probe_id: str = "explore") -> dict[str, float | None]:
-    analyzer = ANALYZERS.get("game")()
-    context = AnalysisContext(probe=PROBES[probe_id], ground_truth=gt, params={})
-    return {m.name: m.value for m in analyzer.analyze(Clip(frames, gt.fps), context)}
-
-
-@functools.lru_cache(maxsize=None)
-def scores() -> dict[str, list[float]]:
-    return condition_scores("game", CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"])
-
-
-@pytest.mark.parametrize("failure", ["hud_flicker", "action_mismatch", "world_change"])
-def test_separates_ground_truth_from_injected_failures(failure):
-    s = scores()
-    assert auroc(s["ground_truth"], s[failure]) >= 0.95
-
-
-def test_no_false_alarms_on_ground_truth_and_nuisances():
-    s = scores()
-    threshold = ANALYZERS.get("game").threshold
-    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
-    assert np.mean(np.array(calm) < threshold) <= 0.05
-    # the class threshold is no stricter than what calibration on these calm clips allows
-    assert threshold <= calibrate_threshold(calm) + 1e-6
-
-
-def test_failures_are_flagged():
-    s = scores()
-    threshold = ANALYZERS.get("game").threshold
-    for failure in ANALYZERS.get("game").failures:
-        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
-
-
-@pytest.mark.parametrize("kind", DEAD)
-def test_dead_shuffled_and_noise_clips_score_low(kind):
-    assert max(scores()[kind]) < 0.2
+from tests.analyzers.battery import dead
+from tests.analyzers.game.cases import analyze, truth
 
 
 def test_injections_are_visible():

@@ -1,85 +1,22 @@
 """geometry: separates ground truth from a scene that morphs and from swapped frames, ignores nuisances, scores
 frozen, shuffled and noise clips low under a probe that commands camera motion, and says honestly when it
-does not apply (a still camera, no parallax without a probe, frames too small for structure from motion)."""
+does not apply (a still camera, no parallax without a probe, frames too small for structure from motion).
+The validity battery (each injected failure, the nuisances, dead clips) runs in tests/analyzers/test_validity.py
+on this folder's cases.py."""
 
 from __future__ import annotations
-
-import functools
 
 import cv2
 import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.failures import CLIP_NUISANCES
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
-from simworld.probes import ProbeSpec
 from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.battery import dead
 from tests.analyzers.explained import explained as explained_by
-from tests.analyzers.validity_cases import DEAD, condition_scores, dead
-
-
-def probe(probe_id: str, family: str, params: dict) -> ProbeSpec:
-    return ProbeSpec(id=probe_id, family=family, params=params, analyzers={"geometry": {}})
-
-
-PROBES = {
-    "orbit": probe("orbit", "camera_orbit", {"motion": "orbit"}),
-    "pan": probe("pan", "camera_orbit", {"motion": "pan"}),
-    "dolly": probe("dolly", "camera_orbit", {"motion": "dolly"}),
-    "pan_away": probe("pan_away", "permanence", {"mode": "pan"}),
-}
-CASES = [("orbit", 0), ("orbit", 1), ("pan", 0), ("pan", 1), ("dolly", 0), ("pan_away", 0)]
-
-
-@functools.lru_cache(maxsize=None)
-def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
-    p = PROBES[probe_id]
-    return render_scene(SceneSpec(p.family, seed=seed, width=width, height=height, frames=frames, params=p.params))
-
-
-def analyze(frames: np.ndarray, gt: Clip | None, probe_id: str | None = "orbit") -> dict:
-    context = AnalysisContext() if gt is None else AnalysisContext(probe=PROBES[probe_id], ground_truth=gt)
-    return {m.name: m for m in ANALYZERS.get("geometry")().analyze(Clip(frames, 8), context)}
-
-
-def score(frames: np.ndarray, gt: Clip | None, probe_id: str | None = "orbit") -> float | None:
-    return analyze(frames, gt, probe_id)["score"].value
-
-
-@functools.lru_cache(maxsize=None)
-def scores() -> dict[str, list[float]]:
-    return condition_scores("geometry", CASES, truth, score)
-
-
-@pytest.mark.parametrize("failure", ["scene_morph", "frame_swap"])
-def test_separates_ground_truth_from_injected_failures(failure):
-    s = scores()
-    assert auroc(s["ground_truth"], s[failure]) >= 0.95
-
-
-def test_no_false_alarms_on_ground_truth_and_nuisances():
-    s = scores()
-    threshold = ANALYZERS.get("geometry").threshold
-    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
-    assert None not in calm
-    assert np.mean(np.array(calm) < threshold) <= 0.05
-    assert threshold <= calibrate_threshold(calm) + 1e-6  # no stricter than calibration on these clips allows
-
-
-def test_failures_are_flagged():
-    s = scores()
-    threshold = ANALYZERS.get("geometry").threshold
-    for failure in ANALYZERS.get("geometry").failures:
-        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
-
-
-@pytest.mark.parametrize("kind", DEAD)
-def test_frozen_shuffled_and_noise_clips_score_low_with_a_probe(kind):
-    values = scores()[kind]
-    assert None not in values and max(values) < 0.1
+from tests.analyzers.geometry.cases import PROBES, analyze, probe, score, truth
 
 
 def test_measures_the_commanded_orbit():
@@ -161,7 +98,7 @@ def test_score_in_unit_interval_and_deterministic():
     gt = truth("orbit", 1)
     frames = ANALYZERS.get("geometry").failures["scene_morph"](gt, np.random.default_rng(1))
     first = ANALYZERS.get("geometry")().analyze(Clip(frames), AnalysisContext(probe=PROBES["orbit"], ground_truth=gt))
-    from simworld.analyzers import geometry
+    from simworld.analyzers.geometry import analyzer as geometry
 
     geometry._CACHE.clear()  # measured again from scratch
     second = ANALYZERS.get("geometry")().analyze(Clip(frames), AnalysisContext(probe=PROBES["orbit"], ground_truth=gt))

@@ -1,5 +1,7 @@
 """identity: separates ground truth from objects that come back as something else after an occlusion, an exit or
-a shot cut; ignores nuisances; frozen, shuffled and noise clips score low with a probe; works without one."""
+a shot cut; ignores nuisances; frozen, shuffled and noise clips score low with a probe; works without one.
+The validity battery (each injected failure, the nuisances, dead clips) runs in tests/analyzers/test_validity.py
+on this folder's cases.py."""
 
 from __future__ import annotations
 
@@ -11,44 +13,14 @@ import pytest
 import yaml
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers import identity as identity_module
-from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.analyzers.identity import analyzer as identity_module
 from simworld.analyzers.measure.passages import passages
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
-from tests.analyzers.object_cases import analyze, truth, validity_scores
-from tests.analyzers.validity_cases import DEAD, dead
+from tests.analyzers.battery import dead
+from tests.analyzers.object_cases import analyze, truth
 from tests.conftest import rendered
 
-DOCS = Path(__file__).resolve().parents[2] / "simworld" / "analyzers" / "metrics" / "identity.yaml"
-
-
-def scores():
-    return validity_scores("identity")
-
-
-def test_separates_ground_truth_from_identity_swaps():
-    s = scores()
-    assert auroc(s["ground_truth"], s["identity_swap"]) >= 0.95
-
-
-def test_no_false_alarms_on_ground_truth_and_nuisances():
-    s = scores()
-    threshold = ANALYZERS.get("identity").threshold
-    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
-    assert None not in calm
-    assert np.mean(np.array(calm) < threshold) <= 0.05
-    assert threshold <= calibrate_threshold(calm) + 1e-6
-
-
-def test_swaps_are_flagged():
-    s = scores()
-    assert np.mean(np.array(s["identity_swap"]) < ANALYZERS.get("identity").threshold) >= 0.9
-
-
-@pytest.mark.parametrize("kind", DEAD)
-def test_frozen_shuffled_and_noise_clips_score_low(kind):
-    assert max(scores()[kind]) < 0.2
+DOCS = Path(__file__).resolve().parents[3] / "simworld" / "analyzers" / "identity" / "metrics.yaml"
 
 
 def test_the_swap_recolours_the_object_after_a_passage():

@@ -1,10 +1,10 @@
 """interaction: separates ground truth from strokes and bites that un-happen and from paint or bites where the probe
 says none happen; ignores nuisances; frozen, shuffled and noise clips score low with a probe; clips framed their own
-way are judged without the world's places."""
+way are judged without the world's places.
+The validity battery (each injected failure, the nuisances, dead clips) runs in tests/analyzers/test_validity.py
+on this folder's cases.py."""
 
 from __future__ import annotations
-
-import functools
 
 import cv2
 import numpy as np
@@ -12,74 +12,11 @@ import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.analyzers.failures import CLIP_NUISANCES
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
-from simworld.probes import Conditioning, ProbeSpec
 from simworld.world import SceneSpec, render_scene
 
-from tests.analyzers.validity_cases import DEAD, condition_scores, dead
-
-NAME = "interaction"
-PROBES = {
-    "strokes": ProbeSpec("strokes", "paint", analyzers={NAME: {}}),
-    "zigzag": ProbeSpec("zigzag", "paint", params={"shape": "zigzag", "strokes": 4}, analyzers={NAME: {}}),
-    "bites": ProbeSpec("bites", "eat", analyzers={NAME: {}}),
-    "burger": ProbeSpec("burger", "eat", params={"food": "burger", "bites": 4}, analyzers={NAME: {}}),
-    "cake_from_image": ProbeSpec("cake_from_image", "eat", params={"food": "cake"},
-                                 conditioning=Conditioning("image"), analyzers={NAME: {}}),
-}
-CASES = [("strokes", 0), ("strokes", 1), ("strokes", 2), ("zigzag", 3), ("bites", 0), ("bites", 1), ("bites", 2),
-         ("burger", 3), ("cake_from_image", 4)]
-
-
-@functools.lru_cache(maxsize=None)
-def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
-    p = PROBES[probe_id]
-    return render_scene(SceneSpec(p.family, seed=seed, width=width, height=height, frames=frames, params=p.params))
-
-
-def analyze(frames: np.ndarray, gt: Clip, probe_id: str = "strokes") -> dict[str, float | None]:
-    context = AnalysisContext(probe=PROBES[probe_id], ground_truth=gt,
-                              conditioning_indices=PROBES[probe_id].conditioning.indices(gt.num_frames)[0])
-    return {m.name: m.value for m in ANALYZERS.get(NAME)().analyze(Clip(frames, gt.fps), context)}
-
-
-def given(probe_id: str, frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """The probe's conditioning frames (target, source indices): the baselines keep them, as the generators do."""
-    return PROBES[probe_id].conditioning.indices(frames)
-
-
-@functools.lru_cache(maxsize=None)
-def scores() -> dict[str, list[float]]:
-    return condition_scores(NAME, CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"],
-                            given=given)
-
-
-@pytest.mark.parametrize("failure", ["undone", "stray"])
-def test_separates_ground_truth_from_injected_failures(failure):
-    s = scores()
-    assert auroc(s["ground_truth"], s[failure]) >= 0.95
-
-
-def test_no_false_alarms_on_ground_truth_and_nuisances():
-    s = scores()
-    threshold = ANALYZERS.get(NAME).threshold
-    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
-    assert np.mean(np.array(calm) < threshold) <= 0.05
-    # the class threshold is no stricter than what calibration on these calm clips allows
-    assert threshold <= calibrate_threshold(calm) + 1e-6
-
-
-def test_failures_are_flagged():
-    s = scores()
-    threshold = ANALYZERS.get(NAME).threshold
-    for failure in ANALYZERS.get(NAME).failures:
-        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
-
-
-@pytest.mark.parametrize("kind", DEAD)
-def test_frozen_shuffled_and_noise_clips_score_low(kind):
-    assert max(scores()[kind]) < 0.2
+from tests.analyzers.battery import dead
+from tests.analyzers.interaction.cases import NAME, analyze, given, truth
 
 
 @pytest.mark.parametrize("probe_id", ["strokes", "bites"])

@@ -1,74 +1,22 @@
 """physics: separates ground truth from teleports, anti-gravity, vanishing and duplicated objects, a glass that does
 not shatter and objects that pass through each other; ignores nuisances; dead, shuffled and noise clips score low with a probe; works at other sizes and
-lengths and without a probe."""
+lengths and without a probe.
+The validity battery (each injected failure, the nuisances, dead clips) runs in tests/analyzers/test_validity.py
+on this folder's cases.py."""
 
 from __future__ import annotations
-
-import functools
 
 import cv2
 import numpy as np
 import pytest
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.failures import CLIP_NUISANCES
 from simworld.analyzers.physics.failures import FAILURES
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
-from simworld.probes import ProbeSpec
-from simworld.world import SceneSpec, render_scene
 
+from tests.analyzers.battery import dead
 from tests.analyzers.explained import explained as explained_by
-from tests.analyzers.validity_cases import DEAD, condition_scores, dead
-
-SCENARIOS = ("fall", "bounce", "roll", "collide", "topple", "shatter")
-PROBES = {s: ProbeSpec(id=s, family="physics", params={"scenario": s}, analyzers={"physics": {}}) for s in SCENARIOS}
-CASES = [("fall", 0), ("fall", 1), ("bounce", 0), ("roll", 1), ("collide", 0), ("topple", 0), ("topple", 1),
-         ("shatter", 0), ("shatter", 1)]
-
-
-@functools.lru_cache(maxsize=None)
-def truth(scenario: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
-    return render_scene(SceneSpec("physics", seed=seed, width=width, height=height, frames=frames,
-                                  params={"scenario": scenario}))
-
-
-def analyze(frames: np.ndarray, gt: Clip | None, scenario: str = "fall") -> dict[str, float | None]:
-    context = AnalysisContext(probe=PROBES[scenario], ground_truth=gt) if gt is not None else AnalysisContext()
-    return {m.name: m.value for m in ANALYZERS.get("physics")().analyze(Clip(frames, 8.0), context)}
-
-
-@functools.lru_cache(maxsize=None)
-def scores() -> dict[str, list[float]]:
-    return condition_scores("physics", CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"])
-
-
-@pytest.mark.parametrize("failure", list(FAILURES))
-def test_separates_ground_truth_from_injected_failures(failure):
-    s = scores()
-    assert len(s[failure]) >= 2
-    assert auroc(s["ground_truth"], s[failure]) >= 0.95
-
-
-def test_no_false_alarms_on_ground_truth_and_nuisances():
-    s = scores()
-    threshold = ANALYZERS.get("physics").threshold
-    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
-    assert np.mean(np.array(calm) < threshold) <= 0.05
-    # the class threshold is no stricter than what calibration on these calm clips allows
-    assert threshold <= calibrate_threshold(calm) + 1e-6
-
-
-def test_failures_are_flagged():
-    s = scores()
-    threshold = ANALYZERS.get("physics").threshold
-    for failure in FAILURES:
-        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
-
-
-@pytest.mark.parametrize("kind", DEAD)
-def test_dead_shuffled_and_noise_clips_score_low(kind):
-    assert max(scores()[kind]) < 0.2
+from tests.analyzers.physics.cases import CASES, PROBES, analyze, truth
 
 
 def test_injections_move_the_object_and_apply_only_where_they_can():

@@ -1,9 +1,9 @@
 """reference: separates the ground-truth continuation from a frozen, reversed, time-shifted or another scene's one;
-ignores nuisances; frozen, shuffled and noise clips score low; the Physics-IQ metrics follow their definitions."""
+ignores nuisances; frozen, shuffled and noise clips score low; the Physics-IQ metrics follow their definitions.
+The validity battery (each injected failure, the nuisances, dead clips) runs in tests/analyzers/test_validity.py
+on this folder's cases.py."""
 
 from __future__ import annotations
-
-import functools
 
 import cv2
 import numpy as np
@@ -13,85 +13,9 @@ from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.analyzers.failures import CLIP_NUISANCES
 from simworld.analyzers.reference.physics_iq import (mse, motion_masks, spatial_iou, spatiotemporal_iou,
                                                      weighted_spatial_iou)
-from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip
-from simworld.probes import Conditioning, ProbeSpec
-from simworld.world import SceneSpec, render_scene
-
-from tests.analyzers.validity_cases import DEAD, condition_scores
-
-NAME = "reference"
-PROBES = {
-    "fall_extend_forward": ProbeSpec("fall_extend_forward", "physics", params={"scenario": "fall"},
-                                     conditioning=Conditioning("extend_forward", 4), analyzers={NAME: {}}),
-    "fall_extend_forward_k2": ProbeSpec("fall_extend_forward_k2", "physics", params={"scenario": "fall"},
-                                        conditioning=Conditioning("extend_forward", 2), analyzers={NAME: {}}),
-    "strokes_extend_forward": ProbeSpec("strokes_extend_forward", "paint",
-                                        conditioning=Conditioning("extend_forward", 4), analyzers={NAME: {}}),
-    "pan_extend_backward": ProbeSpec("pan_extend_backward", "permanence", params={"mode": "pan"},
-                                     conditioning=Conditioning("extend_backward", 4), analyzers={NAME: {}}),
-    "pass_behind_interpolate": ProbeSpec("pass_behind_interpolate", "occlusion", params={"mode": "pass_behind"},
-                                         conditioning=Conditioning("interpolate", 2), analyzers={NAME: {}}),
-}
-CASES = [("fall_extend_forward", 0), ("fall_extend_forward", 1), ("fall_extend_forward", 2),
-         ("strokes_extend_forward", 0), ("strokes_extend_forward", 1), ("pan_extend_backward", 0),
-         ("pan_extend_backward", 1), ("pass_behind_interpolate", 0), ("pass_behind_interpolate", 1)]
-
-
-@functools.lru_cache(maxsize=None)
-def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames: int = 16) -> Clip:
-    p = PROBES[probe_id]
-    clip = render_scene(SceneSpec(p.family, seed=seed, width=width, height=height, frames=frames, params=p.params))
-    # as `simworld validate` does: injections replace what the model generates, so they need the given frames
-    clip.meta["conditioning"] = {"kind": p.conditioning.kind, "k": p.conditioning.k}
-    return clip
-
-
-def context(gt: Clip, probe_id: str) -> AnalysisContext:
-    probe = PROBES[probe_id]
-    return AnalysisContext(probe=probe, ground_truth=gt,
-                           conditioning_indices=probe.conditioning.indices(gt.num_frames)[0])
-
-
-def analyze(frames: np.ndarray, gt: Clip, probe_id: str) -> dict[str, float | None]:
-    return {m.name: m.value for m in ANALYZERS.get(NAME)().analyze(Clip(frames, gt.fps), context(gt, probe_id))}
-
-
-def given(probe_id: str, frames: int) -> tuple[np.ndarray, np.ndarray]:
-    """The probe's conditioning frames (target, source indices): the baselines keep them, as the generators do."""
-    return PROBES[probe_id].conditioning.indices(frames)
-
-
-@functools.lru_cache(maxsize=None)
-def scores() -> dict[str, list[float]]:
-    return condition_scores(NAME, CASES, truth, lambda frames, gt, case: analyze(frames, gt, case)["score"],
-                            given=given)
-
-
-@pytest.mark.parametrize("failure", ["frozen_continuation", "reversed", "time_shift", "other_seed"])
-def test_separates_ground_truth_from_wrong_continuations(failure):
-    s = scores()
-    assert auroc(s["ground_truth"], s[failure]) >= 0.95
-
-
-def test_no_false_alarms_on_ground_truth_and_nuisances():
-    s = scores()
-    threshold = ANALYZERS.get(NAME).threshold
-    calm = s["ground_truth"] + [v for k in CLIP_NUISANCES for v in s[k]]
-    assert np.mean(np.array(calm) < threshold) <= 0.05
-    assert threshold <= calibrate_threshold(calm) + 1e-6
-
-
-def test_failures_are_flagged():
-    s = scores()
-    threshold = ANALYZERS.get(NAME).threshold
-    for failure in ANALYZERS.get(NAME).failures:
-        assert np.mean(np.array(s[failure]) < threshold) >= 0.85, failure
-
-
-@pytest.mark.parametrize("kind", DEAD)
-def test_frozen_shuffled_and_noise_clips_score_low(kind):
-    assert max(scores()[kind]) < 0.2
+from simworld.probes import ProbeSpec
+from tests.analyzers.reference.cases import NAME, analyze, context, truth
 
 
 def test_injections_keep_the_given_frames_and_change_the_generated_ones():
