@@ -27,7 +27,7 @@ def _log_ratio(value: float) -> float:
 
 
 # Without a reference, the worst a ground-truth clip of that kind shows (16-frame 128x128 camera_orbit and
-# permanence clips, every seed measured; see tests/analyzers/test_geometry.py): the same rules then apply.
+# permanence clips, every seed measured; see tests/analyzers/geometry/): the same rules then apply.
 TYPICAL = {
     "translation": {"coherent_epipolar_error": 0.15, "tracked_fraction": 0.75, "worst_pair_error": 0.2,
                     "worst_pair_tracked": 0.5, "registered_fraction": 0.9, "reprojection_error": 0.7,

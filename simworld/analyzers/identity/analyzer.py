@@ -1,7 +1,7 @@
 """identity: does an object that goes out of sight (behind an occluder, out of the frame, across a shot cut)
 come back as itself?
 
-With ground truth (a probe): for every passage of the ground truth (passages.py) the object is found in the
+With ground truth (a probe): for every passage of the ground truth (measure/passages.py) the object is found in the
 clip (tracking.find_objects) in the frames just before and just after it, and its appearance compared:
 colour (Lab histogram and mean), shape (Hu moments, area, aspect), SSIM of the aligned crops, and LPIPS where
 its ImageNet weights are present. Each change is measured against the ground truth's own change across the

@@ -1,6 +1,6 @@
 """physics: do the clip's objects move as bodies under gravity do?
 
-Objects come from the shared object layer (physics_objects.py): segmentation tracks without a probe; with one, the
+Objects come from the shared object layer (objects.py): segmentation tracks without a probe; with one, the
 probe's ground-truth objects found in the clip (carried on by segmentation where they go their own way). Checks
 (full definitions in simworld/analyzers/physics/metrics.yaml):
 - count conservation: objects must not vanish (with a probe: frames in which the ground truth shows an object

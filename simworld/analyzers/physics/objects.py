@@ -1,4 +1,4 @@
-"""The objects the physics analyzer judges, as `Path`s, from the shared object layer (tracking.py).
+"""The objects the physics analyzer judges, as `Path`s, from the shared object layer (measure/tracking.py).
 
 Without a probe: the clip's segmentation tracks. With one: each ground-truth object as `find_objects` finds it in
 the clip; in the frames where the ground truth shows it but the search (which looks near where the ground truth

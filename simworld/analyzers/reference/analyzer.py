@@ -115,7 +115,7 @@ class Reference(Analyzer):
     failures = FAILURES
 
     # skill from which each metric counts fully: what the nuisances (compression, a brightness ramp, shake) cost
-    # on ground-truth clips, with a margin; see tests/analyzers/test_reference.py
+    # on ground-truth clips, with a margin; see tests/analyzers/reference/
     FULL = {"mse": 0.7, "ssim": 0.6, "spatial_iou": 0.5, "spatiotemporal_iou": 0.6, "weighted_spatial_iou": 0.4}
     FLOOR = {"mse": 2e-4, "ssim": 0.01, "spatial_iou": 0.05, "spatiotemporal_iou": 0.05, "weighted_spatial_iou": 0.05}
 
