@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from simworld.explanations import Crops, Series, Timeline, Trajectories, decode_png, from_json
 from simworld.clip import atomic_write_bytes
+from simworld.explanations import Crops, Series, Timeline, Trajectories, decode_png, from_json
 
 DRAWING_VERSION = "4"  # bump when the drawing changes: cached pictures are then redrawn
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"

@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.measure.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
 from simworld.analyzers.reference.explain import explain
 from simworld.analyzers.reference.failures import FAILURES
 from simworld.analyzers.reference.given import nearest_given
-from simworld.analyzers.measure.change import ChangeScale, aligned_to, blurred, dilate, resize_frames
 from simworld.analyzers.reference.physics_iq import (iou, mse, motion_masks, spatial_iou, spatiotemporal_iou,
                                                      weighted_spatial_iou)
 from simworld.clip import Clip
