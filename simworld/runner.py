@@ -9,7 +9,7 @@ any point and started again redoes nothing that finished:
   <out>/clips/<probe>_s<seed>.mp4     the clip as browsers play it, for the report
   <out>/clips/ground_truth/<probe>_s<seed>.mp4   the simulator's clip beside it, for the report
   <out>/rows/<probe>/s<seed>/<analyzer>.json   one analyzer's metrics for one clip, and the data of the pictures
-                                               that explain them (simworld.analyzers.explanations)
+                                               that explain them (simworld.explanations)
 """
 
 from __future__ import annotations

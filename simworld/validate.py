@@ -18,12 +18,13 @@ import yaml
 
 from simworld.analyzers import ANALYZERS, analyzers_without_probe, threshold_of
 from simworld.analyzers.analyze import Analysis, analyze_clip, check_analyzers, probe_context
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.calibration import auroc, calibrate_threshold
 from simworld.clip import Clip, atomic_write_bytes
 from simworld.progress import Progress
 from simworld.probes import Suite
 from simworld.results import write_table
 from simworld.runner import GroundTruthStore, Job
-from simworld.validation import CLIP_NUISANCES, auroc, calibrate_threshold
 
 VALIDITY_COLUMNS = ["analyzer", "failure", "auroc", "clips", "detected", "false_alarm_ground_truth",
                     "false_alarm_nuisance", "threshold", "probe"]  # probe: the analyzer was given the probe (or not)
@@ -66,8 +67,10 @@ def validity_scores(suite: Suite, analyzers: list[str], cache: Path, progress: b
         bar = Progress(len(jobs), f"validate {name}", "clip", enabled=progress)
         for job in jobs:
             gt = store.get(job)
-            # injections that replace what a model generates need to know which frames the probe gives it
-            gt.meta["conditioning"] = {"kind": job.probe.conditioning.kind, "k": job.probe.conditioning.k}
+            # injections that replace what a model generates need to know which frames the probe gives it: recorded
+            # as the runner records them in a generated clip's meta (the kind, and where the given frames go)
+            gt.meta["conditioning"] = job.probe.conditioning.kind
+            gt.meta["given_indices"] = [int(i) for i in job.probe.conditioning.indices(job.probe.frames)[0]]
             for index, (condition, inject) in enumerate(conditions.items()):
                 rng = np.random.default_rng([job.seed, index, 1234])
                 frames = gt.frames if inject is None else inject(gt, rng)

@@ -118,3 +118,25 @@ def test_an_installed_scene_family_renders_by_name(tmp_path):
                  f"out={tmp_path / 'out'}", "family.motion=pan")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "out" / "mine_s1.gt.npz").is_file()
+
+
+ANALYZER_PLUGIN = """
+from simworld.analyzers import Analyzer, Metric, register_analyzer
+
+
+@register_analyzer
+class Mine(Analyzer):
+    name = "mine"
+
+    def analyze(self, clip, context):
+        return [Metric("score", 1.0)]
+"""
+
+
+def test_an_installed_analyzer_is_registered_beside_the_families(tmp_path):
+    (tmp_path / "site").mkdir()
+    env = write_plugin(tmp_path / "site", ANALYZER_PLUGIN, group="simworld.analyzers")
+    code = "from simworld.analyzers import ANALYZERS; print(' '.join(ANALYZERS.names()))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert {"mine", "geometry", "temporal"} <= set(result.stdout.split())

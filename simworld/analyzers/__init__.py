@@ -1,11 +1,14 @@
-"""Analyzers score clips. Each module registers one analyzer family with `@register_analyzer`.
+"""Analyzers score clips. Each family package (simworld/analyzers/<family>/: analyzer.py, failures.py, explain.py,
+metrics.yaml) registers one analyzer with `@register_analyzer`; the measurement they share lives in
+simworld.analyzers.measure (no registry), the shared failure injections in simworld.analyzers.failures, and an
+outside package registers its own through the `simworld.analyzers` entry-point group (simworld.registry.load_plugins).
 
 An analyzer sees a Clip and an AnalysisContext (the probe, the ground-truth clip and the conditioning
 frames, each present only when the analyzer declares it needs it and the clip has it), never a model.
 It returns Metric values; the one named `score` lies in [0, 1], 1 = consistent with a physical world.
 
 Pictures that explain the metrics: an analyzer may also leave small typed data for the report
-(simworld.analyzers.explanations: Series, Trajectories, Crops, Timeline) through `context.explain(...)`.
+(simworld.explanations: Series, Trajectories, Crops, Timeline) through `context.explain(...)`.
 The runner gives the context a sink and stores what it collects beside the clip's metric rows; without a sink
 (`simworld validate`, `simworld score`, tests) `explain` does nothing, and `context.explaining` lets an analyzer
 skip work nobody reads. A new analyzer adds its pictures in a few lines, e.g. the camera path from above:
@@ -21,7 +24,7 @@ or an object's trajectory with its fitted parabola (image coordinates, y down):
                                  xlabel="x (px)", ylabel="y (px)", invert_y=True))
 
 The frame where a clip fails, when an analyzer can tell, is a metric named `failure_frame` (documented in its
-metrics YAML): the report's failure gallery marks it.
+family's metrics.yaml): the report's failure gallery marks it.
 """
 
 from __future__ import annotations
@@ -31,14 +34,14 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import yaml
 
-from simworld.analyzers.explanations import Explanation, Explanations
 from simworld.clip import Clip
-from simworld.registry import Registry
+from simworld.explanations import Explanation, Explanations
+from simworld.registry import Registry, load_plugins
 
 
 @dataclass
@@ -72,8 +75,17 @@ class AnalysisContext:
             self.explanations.add(item)
 
 
-class NotApplicable(Exception):
-    """Raised by an analyzer when the clip cannot be scored by it (e.g. too few features); becomes `error`."""
+def weakest_failing(components: dict[str, float], priority: Sequence[str] = (), dead: float | None = None,
+                    fails: float = 0.999) -> str | None:
+    """The component a clip's failure frame should follow: the weakest one (ties broken by `priority`), or
+    "motion" when it is below `dead` (a clip that hardly moves fails every other test for that reason); None when
+    there are no components or the weakest is not below `fails`."""
+    if not components:
+        return None
+    weakest = min(components, key=lambda k: (round(components[k], 6), priority.index(k) if k in priority else 99))
+    if dead is not None and components.get("motion", 1.0) < dead:
+        weakest = "motion"
+    return weakest if components[weakest] < fails else None
 
 
 class Analyzer:
@@ -127,6 +139,15 @@ def analyzers_without_probe() -> list[str]:
     return [n for n in ANALYZERS.names() if not ANALYZERS.get(n).needs_probe and not ANALYZERS.get(n).needs_ground_truth]
 
 
-for _module in pkgutil.iter_modules(__path__):
-    if not _module.name.startswith("_"):
-        importlib.import_module(f"{__name__}.{_module.name}")
+SHARED = ("measure",)  # sub-packages every family uses, with no analyzer of their own
+
+
+def families() -> list[str]:
+    """The analyzer families: the sub-packages of simworld.analyzers (each registers one analyzer), in name order."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__)
+                  if m.ispkg and not m.name.startswith("_") and m.name not in SHARED)
+
+
+for _family in families():
+    importlib.import_module(f"{__name__}.{_family}")
+load_plugins("simworld.analyzers")

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from simworld.analyzers import ANALYZERS, AnalysisContext, Metric, threshold_of
-from simworld.analyzers.explanations import Explanations
 from simworld.clip import Clip
+from simworld.explanations import Explanations
 
 
 @dataclass

@@ -20,7 +20,7 @@ from simworld.report.data import (BASELINES, Run, headline, load_run, paired_dif
                                   unique_labels)
 from simworld.report.pictures import differences_chart, headline_chart, run_colors, scaling_chart
 
-METRIC_DOCS = Path(__file__).resolve().parents[1] / "analyzers" / "metrics"
+METRIC_DOCS = Path(__file__).resolve().parents[1] / "analyzers"  # <family>/metrics.yaml, read as files
 MARK_METRICS = ("failure_frame", "first_failure", "first_jump")  # a metric naming the frame where it fails
 GALLERY_SIZE = 6  # worst clips shown per analyzer
 CARD_FIELDS = (("parameters", "parameters"), ("training_flops", "training FLOPs"), ("steps", "steps"),
@@ -29,7 +29,8 @@ CARD_FIELDS = (("parameters", "parameters"), ("training_flops", "training FLOPs"
 
 
 def metric_docs() -> dict[str, dict]:
-    return {p.stem: yaml.safe_load(p.read_text()) or {} for p in sorted(METRIC_DOCS.glob("*.yaml"))}
+    """{analyzer family: its metrics.yaml}."""
+    return {p.parent.name: yaml.safe_load(p.read_text()) or {} for p in sorted(METRIC_DOCS.glob("*/metrics.yaml"))}
 
 
 def _value(v) -> float | None:

@@ -1,4 +1,4 @@
-"""Draw the explanations an analyzer left for one clip (simworld.analyzers.explanations) as one small SVG: a panel
+"""Draw the explanations an analyzer left for one clip (simworld.explanations) as one small SVG: a panel
 per explanation, side by side. Files are named by a hash of what they show, so rebuilding a report draws only
 what changed.
 
@@ -20,8 +20,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from simworld.analyzers.explanations import Crops, Series, Timeline, Trajectories, decode_png, from_json
 from simworld.clip import atomic_write_bytes
+from simworld.explanations import Crops, Series, Timeline, Trajectories, decode_png, from_json
 
 DRAWING_VERSION = "4"  # bump when the drawing changes: cached pictures are then redrawn
 FONT = "DejaVu Sans, Helvetica, Arial, sans-serif"

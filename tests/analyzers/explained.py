@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
-from simworld.analyzers.explanations import Explanations, from_json, to_json
 from simworld.clip import Clip
+from simworld.explanations import Explanations, from_json, to_json
 
 
 def explained(name: str, clip: Clip, **context) -> tuple[dict, list[dict]]:

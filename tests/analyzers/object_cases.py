@@ -1,4 +1,4 @@
-"""Ground-truth clips and validity scores shared by the identity and permanence tests (rendered once)."""
+"""Probes and ground-truth clips shared by the identity and permanence tests (rendered once)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import numpy as np
 from simworld.analyzers import ANALYZERS, AnalysisContext
 from simworld.clip import Clip
 from simworld.probes import ProbeSpec
-from tests.analyzers.validity_cases import condition_scores
 from simworld.world import SceneSpec, render_scene
 
 PROBES = {
@@ -39,9 +38,3 @@ def truth(probe_id: str, seed: int, width: int = 128, height: int = 128, frames:
 def analyze(name: str, frames: np.ndarray, gt: Clip | None, probe_id: str = "pass_behind") -> dict[str, float | None]:
     context = AnalysisContext(probe=probe(probe_id, name), ground_truth=gt) if gt is not None else AnalysisContext()
     return {m.name: m.value for m in ANALYZERS.get(name)().analyze(Clip(frames, 8.0), context)}
-
-
-@functools.lru_cache(maxsize=None)
-def validity_scores(name: str) -> dict[str, list[float]]:
-    """Scores of ground truth, each failure, each nuisance and the dead clips (tests.analyzers.validity_cases)."""
-    return condition_scores(name, CASES, truth, lambda frames, gt, case: analyze(name, frames, gt, case)["score"])

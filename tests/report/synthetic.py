@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simworld.analyzers.explanations import Explanations, Series, Timeline
+from simworld.explanations import Explanations, Series, Timeline
 from simworld.clip import Clip, write_clip
 from simworld.results import results_frame, write_table
 

@@ -1,0 +1,270 @@
+"""permanence: objects do not vanish in plain view, do not spawn from nothing, come back after an occlusion or
+when the camera returns, and come back once.
+
+With ground truth (a probe): every tracked object is looked for in the clip (tracking.find_objects) and its
+presence compared frame by frame with the ground truth's: in plain view but not found where it should be is
+a vanish (or, after a passage, a failure to reappear); found while the ground truth has it hidden or out of
+view is lingering (a clip that does not move keeps it in view). New things: segmentation tracks of the clip
+(tracking.track_objects) that begin mid-clip away from the frame's edge and are not explained by what the
+ground truth shows there (its own foreground or its objects) are spawns; a spawn that looks like one of the
+objects is a duplicate. Without ground truth: a segmentation track that ends or begins mid-clip away from
+the frame's edge and from every other object (nothing could hide it or let it out) is a vanish or a spawn.
+
+Metrics are documented in simworld/analyzers/permanence/metrics.yaml. failure_frame: with ground truth, the first
+frame of the weakest component's failure (an object missing in plain view, showing while it should be gone, or
+something new from nothing). Pictures for the report: each object's presence over time, clip against ground truth.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
+from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
+from simworld.analyzers.measure.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames
+from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
+                                                     lab_bin_index, min_object_area, segment_foreground, to_lab)
+from simworld.analyzers.measure.tolerance import tolerant
+from simworld.analyzers.measure.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
+                                                 ground_truth_tracks, match_exposure, reference_frames, reference_index,
+                                                 track_objects)
+from simworld.analyzers.permanence.explain import explain_presence
+from simworld.analyzers.permanence.failures import FAILURES
+from simworld.clip import Clip
+
+
+def _touches_edge(track: Track, t: int, margin: int = 2) -> bool:
+    W, H = track.masks.shape[2], track.masks.shape[1]
+    x0, y0, x1, y1 = track.bbox[t]
+    return bool(x0 <= margin or y0 <= margin or x1 >= W - margin or y1 >= H - margin)
+
+
+def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, found: TrackSet,
+                      explained: np.ndarray) -> list[np.ndarray]:
+    """Per object, (T,) bool: frames where, besides the object itself, the clip shows its ground-truth appearance
+    a second time somewhere the ground truth shows nothing (masked template matching over the whole frame)."""
+    smooth, ref_smooth = (np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in x]) for x in (lab, ref_lab))
+    out = []
+    for t, f in zip(truth.tracks, found.tracks):
+        twice = np.zeros(len(t.area), bool)
+        for u in np.flatnonzero(plain_frames(t) & f.present):
+            x0, y0, x1, y1 = t.bbox[u].astype(int)
+            mask = t.masks[u, y0:y1, x0:x1].astype(np.float32)
+            weight = np.repeat(mask[..., None], 3, axis=2)
+            cost = cv2.matchTemplate(smooth[u], np.ascontiguousarray(ref_smooth[u, y0:y1, x0:x1]), cv2.TM_SQDIFF,
+                                     mask=weight)
+            rms = np.sqrt(np.maximum(cost, 0) / weight.sum())
+            # only where the ground truth shows nothing: not the object itself, nor another object
+            covered = cv2.matchTemplate(explained[u].astype(np.float32), mask, cv2.TM_CCORR) / mask.sum()
+            rms[covered > 0.3] = np.inf
+            allowed = np.isfinite(rms)
+            if not allowed.any():
+                continue
+            y, x = np.unravel_index(np.argmin(rms), rms.shape)
+            # a second instance stands out: far closer to the object than the rest of the frame is
+            if not rms[y, x] < min(TEMPLATE_TOLERANCE, 0.5 * float(np.median(rms[allowed]))):
+                continue
+            at = np.zeros(t.masks.shape[1:], bool)
+            at[y:y + y1 - y0, x:x + x1 - x0] = mask > 0
+            ring = (cv2.dilate(at.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & ~at
+            fill = np.sqrt(np.mean((smooth[u][at] - smooth[u][ring].mean(axis=0)) ** 2)) if ring.any() else np.inf
+            there = np.sqrt(np.mean((smooth[u][at] - ref_smooth[u][at]) ** 2))
+            # the object's look explains it better than a plain fill, and clearly better than what the ground truth
+            # shows there (an object much like its floor matches the floor everywhere)
+            twice[u] = rms[y, x] < fill and rms[y, x] < 0.5 * there
+        out.append(twice)
+    return out
+
+
+@register_analyzer
+class Permanence(Analyzer):
+    name = "permanence"
+    version = "2"
+    uses_ground_truth = True
+    threshold = 0.5
+    failures = FAILURES
+
+    VANISH = (0.1, 0.1)  # (tolerance, scale) on the fraction of plain-view frames an object is missing
+    LINGER = (0.2, 0.15)  # ... of frames it shows while it should be gone
+    SPAWN = (0.02, 0.05)  # ... of frames with something new from nothing
+
+    def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
+        if clip.num_frames < 3:
+            return [Metric("score", None, error="permanence needs at least 3 frames")]
+        reference = context.ground_truth
+        if reference is not None and reference.gt is not None:
+            return self._with_ground_truth(clip, reference, context)
+        return self._without_ground_truth(clip)
+
+    def _with_ground_truth(self, clip: Clip, reference: Clip, context: AnalysisContext) -> list[Metric]:
+        gt = reference.gt
+        ids = [int(i) for i in gt.track_ids if gt.object(int(i)).role in KEPT_ROLES]
+        if not ids:
+            return [Metric("score", None, error="the ground truth tracks no object that must persist")]
+        T, size = clip.num_frames, clip.size
+        index = reference_index(T, reference.num_frames)
+        truth = ground_truth_tracks(reference, T, size, ids)
+        found = find_objects(clip.frames, reference, ids)
+        vanish, linger, judged = [], [], []
+        first_vanish = first_linger = T
+        for t, f in zip(truth.tracks, found.tracks):
+            plain = plain_frames(t)
+            if not plain.any():
+                continue
+            judged.append(t.object_id)
+            missing = plain & ~compare_tracks(f, t).located
+            vanish.append(float(missing.sum() / plain.sum()))
+            if missing.any():
+                first_vanish = min(first_vanish, int(np.flatnonzero(missing)[0]))
+            gone = t.area == 0
+            linger.append(float((gone & f.present).sum() / gone.sum()) if gone.any() else 0.0)
+            if (gone & f.present).any():
+                first_linger = min(first_linger, int(np.flatnonzero(gone & f.present)[0]))
+        if not judged:
+            return [Metric("score", None, error="no object is ever in plain view in the ground truth")]
+        reappeared = self._reappeared(truth, found, in_clip_frames(passages(gt, reference.num_frames), index))
+        spawned_frames, duplicates, first_spawn = self._spawns(clip, reference, truth, found, index)
+        spawned = float(spawned_frames.mean())
+        components = {
+            "vanish_component": tolerant(max(vanish), *self.VANISH),
+            "linger_component": tolerant(max(linger), *self.LINGER),
+            "spawn_component": tolerant(spawned, *self.SPAWN),
+        }
+        metrics = [Metric("objects", float(len(judged))),
+                   Metric("vanished_fraction", max(vanish), higher_is_better=False),
+                   Metric("lingering_fraction", max(linger), higher_is_better=False),
+                   Metric("spawned_fraction", spawned, higher_is_better=False),
+                   Metric("duplicates", float(duplicates), higher_is_better=False)]
+        metrics.append(Metric("reappeared", reappeared) if reappeared is not None else
+                       Metric("reappeared", None, error="no occlusion, exit and re-entry or shot cut to come back from"))
+        first = min(first_vanish, first_spawn)
+        metrics.append(Metric("first_failure", float(first)) if first < T else
+                       Metric("first_failure", None, error="nothing vanished or spawned"))
+        metrics += [Metric(k, v) for k, v in components.items()]
+        weakest = min(components, key=components.get)
+        frame = {"vanish_component": first_vanish, "linger_component": first_linger,
+                 "spawn_component": first_spawn}[weakest] if components[weakest] < 0.999 else T
+        metrics.append(Metric("failure_frame", float(frame)) if frame < T else
+                       Metric("failure_frame", None, error="no failure localised"))
+        metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        if context.explaining:
+            explain_presence(context, gt, truth, found, judged, spawned_frames, frame, T, index)
+        return metrics
+
+    @staticmethod
+    def _reappeared(truth: TrackSet, found: TrackSet, items) -> float | None:
+        """Worst fraction, over passages, of plain-view frames after it where the object is back in place."""
+        fractions = []
+        for p in items:
+            t, f = truth.by_object(p.object_id), found.by_object(p.object_id)
+            if t is None:
+                continue
+            after = np.zeros(len(t.area), bool)
+            after[p.end:p.after] = True
+            after &= plain_frames(t)
+            if after.any():
+                fractions.append(float(compare_tracks(f, t).located[after].mean()))
+        return min(fractions) if fractions else None
+
+    @staticmethod
+    def _spawns(clip: Clip, reference: Clip, truth: TrackSet, found: TrackSet,
+                index: np.ndarray) -> tuple[np.ndarray, int, int]:
+        """((T,) bool frames with something from nothing, how many look like a known object, first frame).
+
+        Something from nothing: a region the clip's segmentation calls foreground, where the ground truth shows
+        nothing (neither its own foreground nor an object other than the ground), that was not there in the
+        frame before (no shot cut between) and is still there in the next."""
+        T, (W, H) = clip.num_frames, clip.size
+        ref = reference_frames(reference, T, (W, H))
+        frames = match_exposure(clip.frames, ref)
+        gt = reference.gt
+        ground = [o.id for o in gt.objects if o.role in ("ground", "terrain")] + [0]
+        labels = gt.masks[index]
+        if (W, H) != reference.size:
+            labels = np.stack([cv2.resize(m, (W, H), interpolation=cv2.INTER_NEAREST) for m in labels])
+        things = (segment_foreground(ref).foreground > FOREGROUND_RATIO) | ~np.isin(labels, ground)
+        grow, kernel = np.ones((5, 5), np.uint8), np.ones((3, 3), np.uint8)
+        explained = np.stack([cv2.dilate(m.astype(np.uint8), grow) > 0 for m in things])
+        foreground = segment_foreground(frames).foreground > FOREGROUND_RATIO
+        new = np.stack([cv2.morphologyEx((f & ~e).astype(np.uint8), cv2.MORPH_OPEN, kernel) > 0
+                        for f, e in zip(foreground, explained)])
+        cuts = {int(c) for c in shot_cuts(ref)}
+        bins = lab_bin_index(to_lab(frames))
+        ref_bins = lab_bin_index(to_lab(ref))
+        models = [color_histogram(ref_bins[t.masks]) for t in truth.tracks if t.masks.any()]
+        min_area = 2 * min_object_area(H, W)
+        spawned = np.zeros(T, bool)
+        duplicates, first = 0, T
+        for t in range(1, T - 1):
+            if t - 1 in cuts:
+                continue
+            count, comps, stats, _ = cv2.connectedComponentsWithStats(new[t].astype(np.uint8), connectivity=8)
+            before = cv2.dilate(new[t - 1].astype(np.uint8), grow) > 0
+            for c in range(1, count):
+                region = comps == c
+                area = stats[c, cv2.CC_STAT_AREA]
+                if area < min_area or (region & before).sum() > 0.2 * area or (region & new[t + 1]).sum() < 0.5 * area:
+                    continue
+                # born here: mark the frames it stays
+                spawned[t] = True
+                first = min(first, t)
+                for u in range(t + 1, T):
+                    if (region & new[u]).sum() < 0.5 * area:
+                        break
+                    spawned[u] = True
+                look = color_histogram(bins[t][region])
+                duplicates += any(histogram_similarity(look, model) >= 0.7 for model in models)
+        twice = _second_instances(to_lab(frames), to_lab(ref), truth, found, explained)
+        for frames_twice in twice:
+            if frames_twice.sum() >= 2:
+                duplicates += 1
+                spawned |= frames_twice
+                first = min(first, int(np.flatnonzero(frames_twice)[0]))
+        return spawned, duplicates, first
+
+    def _without_ground_truth(self, clip: Clip) -> list[Metric]:
+        tracks = track_objects(clip.frames)
+        if not tracks.tracks:
+            return [Metric("score", None, error="no objects found by segmentation")]
+        T, (W, H) = clip.num_frames, clip.size
+        lab = to_lab(clip.frames)
+        # pairs where most of the picture changes (a cut, a fast camera move) carry objects off without a trace
+        moving = frame_changes(clip.frames)[1]
+        jumps = set(shot_cuts(clip.frames)) | {int(t) for t in np.flatnonzero(moving > 0.4)}
+        # everything segmented in each frame, a little wider: what could hide an object or let one out
+        occupied = np.zeros(clip.frames.shape[:3], bool)
+        for track in tracks.tracks:
+            occupied |= track.masks
+        kernel = np.ones((5, 5), np.uint8)
+        min_area = 2 * min_object_area(H, W)
+        vanished = spawned = 0
+        for track in tracks.tracks:
+            present = track.frames_present
+            if len(present) < 3:
+                continue
+            typical = float(np.median(track.area[present]))
+            others = occupied & ~track.masks
+            for t, step, boundary in ((int(present[-1]), 1, T - 1), (int(present[0]), -1, 0)):
+                if t == boundary or (t if step == 1 else t - 1) in jumps or _touches_edge(track, t):
+                    continue
+                mask = track.masks[t]
+                if track.area[t] < max(min_area, 0.5 * typical):
+                    continue  # faded out or in over several frames: segmentation, not an event
+                ring = cv2.dilate(mask.astype(np.uint8), kernel) > 0
+                if (ring & others[t + step]).any() or (ring & others[t]).any():
+                    continue  # beside something that could hide it or let it out
+                # the picture really changes there (a segmentation dropout leaves the pixels as they were), and on
+                # the side without it the place looks like its surroundings (background, not the object moved on)
+                inside, around = lab[t + step][mask].mean(axis=0), lab[t + step][ring & ~mask].mean(axis=0)
+                if np.abs(lab[t + step][mask] - lab[t][mask]).mean() < 8.0 or np.linalg.norm(inside - around) > 10.0:
+                    continue
+                vanished += step == 1
+                spawned += step == -1
+        components = {"vanish_component": float(np.exp(-vanished)), "spawn_component": float(np.exp(-spawned))}
+        metrics = [Metric("tracks", float(len(tracks.tracks))),
+                   Metric("vanished", float(vanished), higher_is_better=False),
+                   Metric("spawned", float(spawned), higher_is_better=False)]
+        metrics += [Metric(k, v) for k, v in components.items()]
+        metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+        return metrics

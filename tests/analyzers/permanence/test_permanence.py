@@ -1,0 +1,107 @@
+"""permanence: separates ground truth from objects that vanish, spawn, fail to come back or come back twice;
+ignores nuisances; frozen, shuffled and noise clips score low with a probe; works without one.
+The validity battery (each injected failure, the nuisances, dead clips) runs in tests/analyzers/test_validity.py
+on this folder's cases.py."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import yaml
+
+from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.clip import Clip
+from tests.analyzers.battery import dead
+from tests.analyzers.object_cases import analyze, truth
+from tests.conftest import rendered
+
+DOCS = Path(__file__).resolve().parents[3] / "simworld" / "analyzers" / "permanence" / "metrics.yaml"
+FAILURES = ["vanish", "spawn", "fail_to_reappear", "duplicate"]
+
+
+@pytest.mark.parametrize("failure", FAILURES)
+def test_injections_are_visible_and_start_mid_clip(failure):
+    gt = truth("pan_away_and_back", 0)
+    frames = ANALYZERS.get("permanence").failures[failure](gt, np.random.default_rng(0))
+    assert frames.shape == gt.frames.shape and frames.dtype == np.uint8
+    changed = (np.abs(frames.astype(int) - gt.frames.astype(int)).max(axis=3) > 40).sum(axis=(1, 2))
+    assert changed[0] == 0 and changed.max() >= 50
+
+
+def test_names_what_failed_and_when():
+    gt = truth("pass_behind", 1)
+    vanished = analyze("permanence", ANALYZERS.get("permanence").failures["vanish"](gt, np.random.default_rng(0)), gt)
+    assert vanished["vanished_fraction"] > 0.3 and vanished["first_failure"] >= 1
+    duplicated = analyze("permanence", ANALYZERS.get("permanence").failures["duplicate"](gt, np.random.default_rng(0)),
+                         gt)
+    assert duplicated["duplicates"] >= 1 and duplicated["spawned_fraction"] > 0.1
+    frozen = analyze("permanence", dead("frozen", truth("pan_away_and_back", 0).frames, None),
+                     truth("pan_away_and_back", 0), "pan_away_and_back")
+    assert frozen["lingering_fraction"] > 0.5  # the objects never leave the picture
+    back = analyze("permanence", gt.frames, gt)
+    assert back["reappeared"] == 1.0 and back["first_failure"] is None
+
+
+@pytest.mark.parametrize("width, height, frames, probe_id", [(160, 96, 16, "pass_behind"), (96, 160, 16, "walk_out_and_back"),
+                                                              (64, 64, 8, "pass_behind"), (256, 144, 24, "three_shots"),
+                                                              (128, 128, 48, "pan_away_and_back")])
+def test_other_sizes_aspects_and_lengths(width, height, frames, probe_id):
+    gt = truth(probe_id, 0, width, height, frames)
+    threshold = ANALYZERS.get("permanence").threshold
+    assert analyze("permanence", gt.frames, gt, probe_id)["score"] >= threshold
+    assert analyze("permanence", dead("noise", gt.frames, np.random.default_rng(0)), gt, probe_id)["score"] < 0.2
+    vanished = ANALYZERS.get("permanence").failures["vanish"](gt, np.random.default_rng(0))
+    assert analyze("permanence", vanished, gt, probe_id)["score"] < threshold
+
+
+def test_clip_of_another_size_than_the_ground_truth():
+    gt = truth("pan_away_and_back", 1)
+    threshold = ANALYZERS.get("permanence").threshold
+    resized = np.stack([cv2.resize(f, (160, 96), interpolation=cv2.INTER_AREA) for f in gt.frames])
+    assert analyze("permanence", resized, gt, "pan_away_and_back")["score"] >= threshold
+    spawned = ANALYZERS.get("permanence").failures["spawn"](gt, np.random.default_rng(0))
+    small = np.stack([cv2.resize(f, (96, 64), interpolation=cv2.INTER_AREA) for f in spawned])
+    assert analyze("permanence", small, gt, "pan_away_and_back")["score"] < threshold
+
+
+def test_score_in_unit_interval_and_deterministic():
+    gt = truth("three_shots", 1)
+    a, b = analyze("permanence", gt.frames, gt, "three_shots"), analyze("permanence", gt.frames, gt, "three_shots")
+    assert a == b
+    for name, value in a.items():
+        if name.endswith("component") or name == "score":
+            assert 0.0 <= value <= 1.0, name
+
+
+def test_not_applicable_paths():
+    gt = truth("pass_behind", 0)
+    short = ANALYZERS.get("permanence")().analyze(Clip(gt.frames[:2]), AnalysisContext(ground_truth=gt))
+    assert short[-1].value is None and short[-1].error
+    walls = [dataclasses.replace(o, role="wall") for o in gt.gt.objects]
+    nothing_kept = Clip(gt.frames, gt.fps, gt.meta, dataclasses.replace(gt.gt, objects=walls))
+    metrics = ANALYZERS.get("permanence")().analyze(nothing_kept, AnalysisContext(ground_truth=nothing_kept))
+    assert [(m.name, m.value) for m in metrics] == [("score", None)] and metrics[0].error
+    constant = ANALYZERS.get("permanence")().analyze(Clip(np.full((8, 64, 64, 3), 90, np.uint8)), AnalysisContext())
+    assert constant[-1].value is None and "segmentation" in constant[-1].error
+
+
+def test_without_a_probe():
+    threshold = ANALYZERS.get("permanence").threshold
+    for family in ("occlusion", "permanence", "multishot", "camera_orbit"):
+        clip = rendered(family, 0)
+        assert analyze("permanence", clip.frames, None)["score"] >= threshold, family
+    gt = truth("pass_behind", 1)  # still camera: an object erased in the open is an abrupt end
+    vanished = ANALYZERS.get("permanence").failures["vanish"](gt, np.random.default_rng([1, 1, 1234]))
+    m = analyze("permanence", vanished, None)
+    assert m["vanished"] >= 1 and m["score"] < threshold
+
+
+def test_every_metric_is_documented_with_and_without_ground_truth():
+    docs = yaml.safe_load(DOCS.read_text())
+    gt = truth("pass_behind", 1)
+    names = set(analyze("permanence", gt.frames, gt)) | set(analyze("permanence", gt.frames, None))
+    assert names <= set(docs), sorted(names - set(docs))
