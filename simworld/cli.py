@@ -17,6 +17,8 @@ commands:
   render   render one scene's ground truth: simworld render family=NAME seed=N out=DIR [family.PARAM=VALUE ...]
   eval     run a probe suite with a generator and score it: simworld eval generator=oracle suite=core seeds=3
   score    score videos that have no probe: simworld score videos=DIR out=DIR
+  knowledge does the model know the world: ground truth against impossible twins, by the model's surprise:
+           simworld knowledge generator=bundled generator.checkpoint=model/dit-1m.safetensors
   validate how far to trust each analyzer: AUROC on injected failures, calibrated thresholds
   report   one HTML report comparing runs: simworld report runs=[DIR,DIR] out=report.html
   train    train the bundled model: simworld train model=vae, then model=dit-1m|dit-4m|dit-16m (resumable)
@@ -105,6 +107,19 @@ def score_command(cfg: DictConfig) -> None:
         _fail("score", err)
 
 
+def knowledge_command(cfg: DictConfig) -> None:
+    from simworld.knowledge.command import CannotScore, run_knowledge
+    from simworld.probes import ProbeError
+    from simworld.registry import UnknownNameError
+
+    try:
+        run_knowledge(OmegaConf.to_container(cfg, resolve=True))
+    except CannotScore as err:
+        print(f"simworld knowledge: skipped: {err}", file=sys.stderr)
+    except (ProbeError, UnknownNameError, FileNotFoundError, ValueError) as err:
+        _fail("knowledge", err)
+
+
 def validate_command(cfg: DictConfig) -> None:
     import dataclasses
 
@@ -169,7 +184,7 @@ def _check_overrides(command: str, config_name: str, overrides: list[str], run: 
 
 
 COMMANDS = {"render": (render_command, "render"), "eval": (eval_command, "eval"),
-            "score": (score_command, "score"), "validate": (validate_command, "validate"),
+            "score": (score_command, "score"), "knowledge": (knowledge_command, "knowledge"), "validate": (validate_command, "validate"),
             "report": (report_command, "report"), "train": (train_command, "train")}
 
 
@@ -177,6 +192,7 @@ RESUME = {  # what an interrupted command kept, and how to go on
     "eval": "Clips and scores that finished are kept: run the same command again to resume.",
     "validate": "Rendered ground truth is kept in the cache: run the same command again to resume.",
     "score": "Scores that finished are kept: run the same command again to resume.",
+    "knowledge": "Clips whose sets were scored are kept: run the same command again to resume.",
     "train": "Run the same command again to resume from the last checkpoint (state.pt).",
     "render": "Nothing was left half-written: run it again.",
     "report": "Nothing was left half-written: run it again.",

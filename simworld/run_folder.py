@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-NOT_IN_SETTINGS = {"device", "threads", "timeout"}  # generator settings that do not change the clips
+NOT_IN_SETTINGS = {"device", "threads", "timeout", "score_target"}  # generator settings that do not change the
+# clips (score_target: what `simworld knowledge` calls, not `eval`)
 DERIVED_FILES = ("results.parquet", "results.csv", "summary.csv", "report.html")  # made from rows at the end
 
 

@@ -53,6 +53,25 @@ class EvalConfig:
 
 
 @dataclass
+class KnowledgeConfig:
+    """`simworld knowledge`: is the ground truth less surprising to the model than its impossible twins?"""
+
+    generator: Any = MISSING  # a `generator` group option; it must be able to score a clip (bundled; callable with
+    # score_target)
+    suite: str = "knowledge"  # a suite in probes/ (or a path to a suite YAML)
+    seeds: Optional[int] = None  # override every probe's seeds with 0 .. seeds-1
+    kinds: list[str] = field(default_factory=lambda: ["vanish", "swap", "jump", "reverse"])  # twin kinds
+    context: Optional[int] = None  # shared context frames (a multiple of 4); default half the clip
+    name: Optional[str] = None  # run name; default knowledge-<generator>-<checkpoint>-<suite>
+    runs_dir: str = "runs"
+    out: Optional[str] = None  # run folder; default <runs_dir>/<name>
+    cache_dir: Optional[str] = None  # ground-truth cache; default $SIMWORLD_CACHE or ~/.cache/simworld
+    probes_dir: Optional[str] = None  # default $SIMWORLD_PROBES or the repository's probes/
+    progress: bool = True
+    overwrite: bool = False  # replace a run with other settings in the run folder
+
+
+@dataclass
 class ScoreConfig:
     """`simworld score`: score a folder of videos that have no probe."""
 
@@ -127,6 +146,7 @@ def register_configs() -> None:
     store.store(name="render_schema", node=RenderConfig)
     store.store(name="eval_schema", node=EvalConfig)
     store.store(name="score_schema", node=ScoreConfig)
+    store.store(name="knowledge_schema", node=KnowledgeConfig)
     store.store(name="validate_schema", node=ValidateConfig)
     store.store(name="report_schema", node=ReportConfig)
     store.store(name="train_schema", node=TrainConfig)

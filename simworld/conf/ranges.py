@@ -29,6 +29,7 @@ RANGES = {
     "eval": {"seeds": Range(1, 100_000), "workers": Range(1, 1024)},
     "score": {"workers": Range(1, 1024)},
     "validate": {"seeds": Range(1, 100_000)},
+    "knowledge": {"seeds": Range(1, 100_000), "context": Range(1, None)},
     "train": {"model.steps": Range(1, None), "model.lr": Range(0, 1, low_open=True), "model.batch": Range(1, None),
               "data.pool": Range(1, None), "data.held_out": Range(1, None), "warmup": Range(0, None),
               "cooldown": Range(0, None), "weight_decay": Range(0, None), "grad_clip": Range(0, None, low_open=True),

@@ -81,6 +81,17 @@ class Generator:
     def generate(self, request: GenerationRequest) -> np.ndarray:
         raise NotImplementedError
 
+    @property
+    def can_score(self) -> bool:
+        """Whether `surprise` works: the knowledge test (`simworld knowledge`) skips generators that cannot."""
+        return False
+
+    def surprise(self, request: GenerationRequest, clips: np.ndarray, context: int) -> np.ndarray:
+        """How unexpected each clip (N, T, H, W, 3) uint8 is after its first `context` frames, given the request's
+        caption (lower: more expected; one number per clip, comparable within one call). Models that can score a
+        clip (a likelihood, a denoising loss, a prediction error) implement it with `can_score`."""
+        raise NotImplementedError(f"generator {self.name} cannot score a clip")
+
     def input_digest(self, probe_id: str, seed: int) -> str | None:
         """For an uncached generator: a digest of what its clip for (probe, seed) is made from (the video file's
         bytes for `folder`), so the run remakes the clip, and rescores it, exactly when that changed."""

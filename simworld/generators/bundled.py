@@ -29,6 +29,15 @@ def request_seed(request: GenerationRequest) -> int:
     return int(hashlib.sha256(f"{request.probe_id}:{request.seed}".encode()).hexdigest()[:12], 16)
 
 
+def caption_of(request: GenerationRequest) -> str:
+    """The dense caption the model reads: the probe's, or its short prompt expanded as training captions are."""
+    if request.caption:
+        return request.caption
+    from simworld.world.captions import expand_prompt
+
+    return expand_prompt(request.prompt, seed=request.seed)
+
+
 @register_generator
 class Bundled(Generator):
     """The bundled checkpoint (default: model/dit-16m.safetensors), sampled with Euler or Heun and CFG."""
@@ -78,12 +87,17 @@ class Bundled(Generator):
         return {"generator": self.name, "checkpoint": self.path.name, "checkpoint_sha256": self.sha256,
                 "sampler": vars(self.sampler), "pipeline": self.pipeline.version, **self.settings}
 
-    def generate(self, request: GenerationRequest) -> np.ndarray:
-        caption = request.caption
-        if not caption:
-            from simworld.world.captions import expand_prompt
+    @property
+    def can_score(self) -> bool:
+        return True
 
-            caption = expand_prompt(request.prompt, seed=request.seed)
+    def surprise(self, request: GenerationRequest, clips: np.ndarray, context: int) -> np.ndarray:
+        """The conditional denoising loss after the context (`VideoPipeline.surprise`), the same noise for every
+        clip of the call."""
+        return self.pipeline.surprise(caption_of(request), clips, context, seed=request_seed(request))
+
+    def generate(self, request: GenerationRequest) -> np.ndarray:
+        caption = caption_of(request)
         try:
             return self.pipeline(caption, request.frames, request.height, request.width, seed=request_seed(request),
                                  given=request.given_frames, indices=request.given_indices)

@@ -31,17 +31,17 @@ from simworld.generators import GenerationError, GenerationRequest, Generator, r
 FULL_HASH_BYTES = 1 << 30  # files up to 1 GiB are hashed whole; larger ones by size and modification time
 
 
-def load_target(target: str):
+def load_target(target: str, key: str = "generator.target"):
     module_name, sep, attribute = target.partition(":")
     if not sep or not module_name or not attribute:
-        raise ValueError(f"generator.target={target!r}: expected 'module:function'")
+        raise ValueError(f"{key}={target!r}: expected 'module:function'")
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
-        raise ValueError(f"generator.target={target!r}: cannot import {module_name} ({err})") from None
+        raise ValueError(f"{key}={target!r}: cannot import {module_name} ({err})") from None
     function = getattr(module, attribute, None)
     if not callable(function):
-        raise ValueError(f"generator.target={target!r}: {module_name} has no callable {attribute!r}")
+        raise ValueError(f"{key}={target!r}: {module_name} has no callable {attribute!r}")
     return function
 
 
@@ -102,10 +102,14 @@ class PythonCallable(Generator):
         version: str = ""  # part of the clip cache key: change it when the model changed in a way the fingerprint
         # of the function's source file and of the files named in kwargs cannot see
         timeout: Optional[float] = None  # seconds per clip; a clip that takes longer is an error row, the run goes on
+        score_target: Optional[str] = None  # module:function(request, clips, context) -> one surprise per clip
+        # (lower: more expected), for `simworld knowledge`; without it the knowledge test skips this generator
 
     def __init__(self, target: str, kwargs: dict[str, Any] | None = None, version: str = "",
-                 timeout: float | None = None):
+                 timeout: float | None = None, score_target: str | None = None):
         self.target = target
+        self.score_target = score_target
+        self.score_function = load_target(score_target, "generator.score_target") if score_target else None
         self.kwargs = dict(kwargs or {})
         self.version = str(version or "")
         self.timeout = timeout
@@ -119,6 +123,20 @@ class PythonCallable(Generator):
     @property
     def checkpoint(self) -> str:
         return self.target
+
+    @property
+    def can_score(self) -> bool:
+        return self.score_function is not None
+
+    def surprise(self, request: GenerationRequest, clips: np.ndarray, context: int) -> np.ndarray:
+        if self.score_function is None:
+            return super().surprise(request, clips, context)
+        values = np.asarray(self.score_function(request, clips, context, **self.kwargs), np.float64).reshape(-1)
+        if values.shape != (len(clips),) or not np.isfinite(values).all():
+            raise GenerationError(f"callable {self.score_target} returned {values.shape[0]} surprise values "
+                                  f"{'with NaN or inf ' if not np.isfinite(values).all() else ''}for {len(clips)} "
+                                  f"clips; expected one finite number per clip")
+        return values
 
     def generate(self, request: GenerationRequest) -> np.ndarray:
         if not self.timeout:

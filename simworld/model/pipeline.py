@@ -21,13 +21,17 @@ import torch
 
 from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpoint, named_vae
 from simworld.model.data import frames_uint8, video_tensor
-from simworld.model.flow import add_noise
+from simworld.model.flow import add_noise, flow_loss
 from simworld.model.precision import resolve_precision
 from simworld.model.sampler import FlowSampler, SamplerConfig, guided_velocity
 
 # bump when the same checkpoint and settings sample other clips, so cached clips of the old loop are not served
 # (2: a partly given latent frame is shown clean at t = 0 until it joins, as in training; issue 22)
 PIPELINE_VERSION = 2
+
+# the timestep grid of `surprise`: the held-out loss's (Open-Sora's proxy), so a clip's surprise is on the same
+# scale as the loss the training logs
+SURPRISE_TIMES = tuple(round(0.05 + 0.1 * i, 2) for i in range(10))
 
 
 def resolve_device(device: str) -> torch.device:
@@ -185,3 +189,38 @@ class VideoPipeline:
         if keep_given and given is not None and len(indices):
             out[indices] = given  # conditioning frames, exactly
         return out
+
+    # ------------------------------------------------------------------ scoring
+    @torch.no_grad()
+    def surprise(self, caption: str, clips: np.ndarray, context: int, seed: int = 0,
+                 times: tuple[float, ...] = SURPRISE_TIMES) -> np.ndarray:
+        """How unexpected each of `clips` (N, T, H, W, 3) uint8 is to the model after its first `context` frames:
+        the conditional velocity loss on the latent frames after the context (given clean at t = 0, as training
+        shows given frames), averaged over a fixed grid of timesteps with the same noise for every clip, so the
+        comparison between clips of one set is paired and deterministic (LikePhys's denoising-loss likelihood)."""
+        clips = np.asarray(clips)
+        n, frames, height, width = clips.shape[:4]
+        self.check_size(width, height, frames)
+        k = self.vae.config.temporal_factor
+        if context % k or not 0 < context < frames:
+            raise ValueError(f"context={context}: the shared context must be a whole number of latent frames "
+                             f"({k} video frames each) and leave frames to score in a {frames}-frame clip")
+        pw, ph = self._padded(width, height)
+        padded = np.concatenate([clips, np.repeat(clips[:, -1:], (-frames) % k, axis=1)], axis=1)
+        padded = np.pad(padded, ((0, 0), (0, 0), (0, ph - height), (0, pw - width), (0, 0)), mode="edge")
+        with self._autocast():
+            latent = torch.cat([self.vae.encode(video_tensor(clip)[None].to(self.device)).float() for clip in padded])
+        latent_frames = latent.shape[2]
+        given = (torch.arange(latent_frames) < context // k)[None].expand(n, -1).to(self.device)
+        noise = torch.randn(latent.shape[1:], generator=torch.Generator().manual_seed(seed))
+        noise = noise[None].expand_as(latent).to(self.device)  # the same noise for every clip of the set
+        text = self.text([caption]).to(self.device)
+        tokens, mask = text.tokens.expand(n, *text.tokens.shape[1:]), text.mask.expand(n, *text.mask.shape[1:])
+        losses = torch.zeros(n)
+        for t in times:
+            frame_t = torch.where(given, torch.zeros(()), torch.full((), t)).to(self.device)
+            with self._autocast():
+                velocity = self.dit(add_noise(latent, noise, frame_t), frame_t, tokens, mask).float()
+            for i in range(n):
+                losses[i] += flow_loss(velocity[i:i + 1], latent[i:i + 1], noise[i:i + 1], given[i:i + 1]).cpu()
+        return (losses / len(times)).numpy().astype(np.float64)

@@ -1,0 +1,138 @@
+"""Matched sets of possible and impossible clips made from one ground-truth clip.
+
+Each set holds two possible clips and two impossible ones that share a context (the first `context` frames) and,
+across the pair, the same content: the possible clips are X and Y (X the ground truth, Y a world that differs in
+one thing throughout), the impossible ones are X's context followed by Y's continuation and Y's context followed by
+X's (IntPhys's 2 x 2 design). Every continuation is scored once on each side, so a model that merely prefers
+simple, static or familiar frames ties; only one that knows what follows what wins. `reverse` is the exception
+in form, not in balance: its impossible clip plays the ground truth's continuation backwards (a fall that goes
+up, a stroke or a bite that undoes itself), the same frames in another order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Callable
+
+import cv2
+import numpy as np
+
+from simworld.clip import Clip
+
+if TYPE_CHECKING:
+    from simworld.groundtruth import GroundTruth
+
+ACTOR_ROLES = ("object", "food", "brush", "character")  # what a twin may erase or swap; not ground, walls, HUD
+
+
+@dataclass
+class MatchedSet:
+    """Clips (N, T, H, W, 3) uint8 sharing their first `context` frames' layout; `possible` says which are."""
+
+    kind: str
+    clips: np.ndarray
+    possible: np.ndarray  # (N,) bool
+    context: int
+    subject: str  # what the twin changes, for the results ("the red cube", "the view")
+
+
+TWINS: dict[str, Callable[[Clip, int], "MatchedSet | None"]] = {}
+
+
+def twin(kind: str):
+    def register(function):
+        TWINS[kind] = function
+        return function
+    return register
+
+
+def crossed(kind: str, x: np.ndarray, y: np.ndarray, context: int, subject: str) -> MatchedSet:
+    """X, Y possible; X's context with Y's continuation and Y's with X's impossible."""
+    xy = np.concatenate([x[:context], y[context:]])
+    yx = np.concatenate([y[:context], x[context:]])
+    return MatchedSet(kind, np.stack([x, y, xy, yx]), np.array([True, True, False, False]), context, subject)
+
+
+def actor(gt: GroundTruth, context: int, min_pixels: int = 12) -> int | None:
+    """The tracked object that a twin changes: the one seen most in both the context and the continuation."""
+    best, best_seen = None, 0
+    for index, object_id in enumerate(gt.track_ids):
+        if gt.object(int(object_id)).role not in ACTOR_ROLES:
+            continue
+        seen = gt.visible_pixels[index]
+        before, after = seen[:context].max(initial=0), seen[context:].max(initial=0)
+        if before >= min_pixels and after >= min_pixels and min(before, after) > best_seen:
+            best, best_seen = int(object_id), int(min(before, after))
+    return best
+
+
+def object_mask(gt: GroundTruth, object_id: int, grow: int = 2) -> np.ndarray:
+    """(T, H, W) bool: the object's pixels, grown by `grow` px so no fringe of it is left."""
+    masks = (gt.masks == object_id).astype(np.uint8)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    return np.stack([cv2.dilate(m, kernel) for m in masks]).astype(bool)
+
+
+def erased(frames: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Frames with the masked pixels filled from their surroundings (OpenCV's Telea inpainting)."""
+    return np.stack([cv2.inpaint(f, m.astype(np.uint8), 3, cv2.INPAINT_TELEA) if m.any() else f
+                     for f, m in zip(frames, mask)])
+
+
+def recoloured(frames: np.ndarray, mask: np.ndarray, hue_turn: int = 90) -> np.ndarray:
+    """Frames with the masked pixels' hue turned by `hue_turn` degrees (another object, same shape and motion)."""
+    out = frames.copy()
+    for f, m in zip(out, mask):
+        if m.any():
+            hsv = cv2.cvtColor(f, cv2.COLOR_RGB2HSV)
+            hsv[..., 0] = (hsv[..., 0].astype(int) + hue_turn // 2) % 180  # (OpenCV's hue is in 2-degree steps)
+            hsv[..., 1] = np.maximum(hsv[..., 1], 96)  # a grey object gets a colour
+            f[m] = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)[m]  # only the object: HSV's round trip is not exact
+    return out
+
+
+@twin("vanish")
+def vanish(clip: Clip, context: int) -> MatchedSet | None:
+    """The object is there throughout / never there (possible) against there then gone / absent then there."""
+    object_id = actor(clip.gt, context)
+    if object_id is None:
+        return None
+    y = erased(clip.frames, object_mask(clip.gt, object_id))
+    return crossed("vanish", clip.frames, y, context, clip.gt.object(object_id).name)
+
+
+@twin("swap")
+def swap(clip: Clip, context: int) -> MatchedSet | None:
+    """The object keeps its colour throughout (either colour) against changing it at the context's end."""
+    object_id = actor(clip.gt, context)
+    if object_id is None:
+        return None
+    y = recoloured(clip.frames, object_mask(clip.gt, object_id, grow=0))
+    return crossed("swap", clip.frames, y, context, clip.gt.object(object_id).name)
+
+
+@twin("jump")
+def jump(clip: Clip, context: int) -> MatchedSet | None:
+    """The world as filmed and its mirror image (both possible) against a view that jumps to the mirror world at
+    the context's end: a camera path that is not rigid, everything teleporting at once."""
+    return crossed("jump", clip.frames, clip.frames[:, :, ::-1].copy(), context, "the view")
+
+
+@twin("reverse")
+def reverse(clip: Clip, context: int) -> MatchedSet | None:
+    """The continuation as it happened against the same frames played backwards after the context (falls that go
+    up, strokes and bites that undo themselves). Continuations that look the same backwards are left out."""
+    frames = clip.frames
+    after = frames[context:].astype(np.int16)
+    if np.abs(after - after[::-1]).mean() < 0.1:  # backwards looks as forwards: nothing to tell apart
+        return None
+    backwards = np.concatenate([frames[:context], frames[context:][::-1]])
+    return MatchedSet("reverse", np.stack([frames, backwards]), np.array([True, False]), context, "time")
+
+
+def matched_sets(clip: Clip, context: int, kinds: list[str]) -> list[MatchedSet]:
+    """The sets of `kinds` this clip allows (a clip without an object to erase has no vanish set)."""
+    if clip.gt is None:
+        raise ValueError("the knowledge test builds its twins from the ground truth; this clip has none")
+    sets = [TWINS[kind](clip, context) for kind in kinds]
+    return [s for s in sets if s is not None]

@@ -1,0 +1,54 @@
+"""Matched sets are balanced: each continuation is scored once on each side, and the twins change what they say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from simworld.knowledge.twins import TWINS, actor, matched_sets, object_mask
+
+CONTEXT = 8
+
+
+def test_crossed_sets_hold_the_same_content_on_both_sides(clips):
+    built = 0
+    for _, _, clip in clips:
+        for matched in matched_sets(clip, CONTEXT, ["vanish", "swap", "jump"]):
+            built += 1
+            possible, impossible = matched.clips[matched.possible], matched.clips[~matched.possible]
+            key = lambda part: sorted(p.tobytes() for p in part)  # noqa: E731
+            assert key(possible[:, CONTEXT:]) == key(impossible[:, CONTEXT:]), matched.kind  # the continuations
+            assert key(possible[:, :CONTEXT]) == key(impossible[:, :CONTEXT]), matched.kind  # and the contexts
+            assert not any(np.array_equal(a, b) for a in possible for b in impossible)  # yet no clip is on both
+    assert built >= 3 * len(clips) - 2  # a clip may lack an object seen before and after the context
+
+
+def test_reverse_plays_the_same_frames_backwards(clips):
+    found = [m for _, _, clip in clips for m in matched_sets(clip, CONTEXT, ["reverse"])]
+    assert found
+    real, backwards = found[0].clips
+    assert np.array_equal(real[:CONTEXT], backwards[:CONTEXT])
+    assert np.array_equal(real[CONTEXT:], backwards[CONTEXT:][::-1])
+    assert not np.array_equal(real, backwards)
+
+
+def test_vanish_erases_the_object_and_swap_recolours_it(clips):
+    _, _, clip = next(c for c in clips if c[0].family == "physics")
+    object_id = actor(clip.gt, CONTEXT)
+    assert object_id is not None and clip.gt.object(object_id).role == "object"
+    mask = object_mask(clip.gt, object_id, grow=0)
+    vanish, swap = (matched_sets(clip, CONTEXT, [k])[0] for k in ("vanish", "swap"))
+    erased, recoloured = vanish.clips[1].astype(int), swap.clips[1].astype(int)
+    frames = clip.frames.astype(int)
+    assert np.abs(erased - frames)[mask].mean() > 20  # the object's pixels now show the background
+    assert np.abs(erased - frames)[~object_mask(clip.gt, object_id)].max() == 0  # nothing else changed
+    assert np.abs(recoloured - frames)[mask].mean() > 20
+    assert np.abs(recoloured - frames)[~mask].max() == 0
+
+
+def test_every_kind_is_registered_and_needs_ground_truth(clips):
+    from simworld.clip import Clip
+
+    assert set(TWINS) == {"vanish", "swap", "jump", "reverse"}
+    with pytest.raises(ValueError, match="ground truth"):
+        matched_sets(Clip(clips[0][2].frames), CONTEXT, ["jump"])
