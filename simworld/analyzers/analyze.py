@@ -83,16 +83,33 @@ def analyze_clip(clip: Clip, analyzer: str, context: AnalysisContext | None = No
     return Analysis(analyzer, list(metrics), explanations)
 
 
+def graded(rows: list[MetricRow]) -> MetricRow | None:
+    """The graded companion of `score`: the mean of the analyzer's components (each in [0, 1]), so a clip that gets
+    some of them half right is above one that gets none, where the strict score (their product, or a gate) reads
+    0 for both. Without components (reference) it is the score itself, which is already graded; it is missing
+    (with the score's error) where the score is."""
+    score = next((row for row in rows if row.metric == "score"), None)
+    if score is None:
+        return None
+    if score.value is None:
+        return MetricRow(score.analyzer, "graded", None, True, None, score.error)
+    components = [row.value for row in rows if row.metric.endswith("_component") and row.value is not None]
+    value = sum(components) / len(components) if components else score.value
+    return MetricRow(score.analyzer, "graded", float(value), True, None, "")
+
+
 def metric_rows(analyzer: str, metrics: list[dict] | list[Metric], with_probe: bool = True) -> list[MetricRow]:
     """Results rows of an analyzer's metrics (as measured, or as stored in a rows file), `failure` set by the
-    threshold calibrated with a probe (`eval`) or without one (`score`)."""
+    threshold calibrated with a probe (`eval`) or without one (`score`), and the graded companion of the score
+    (derived here, so rows cached before it existed give it too)."""
     threshold = threshold_of(analyzer, with_probe=with_probe)
     rows = []
     for metric in metrics:
         m = asdict(metric) if isinstance(metric, Metric) else metric
         rows.append(MetricRow(analyzer, m["name"], m["value"], m["higher_is_better"],
                               is_failure(m["name"], m["value"], threshold), m["error"] or ""))
-    return rows
+    companion = graded(rows)
+    return rows + ([companion] if companion is not None and not any(r.metric == "graded" for r in rows) else [])
 
 
 def check_analyzers(suite: Any) -> None:

@@ -80,11 +80,11 @@ def unique_labels(runs: list[Run]) -> None:
             run.label = f"{run.label} [{run.name}]"
 
 
-def scores(runs: list[Run]) -> pd.DataFrame:
-    """All `score` rows with a `label` column."""
+def scores(runs: list[Run], metric: str = "score") -> pd.DataFrame:
+    """All `metric` rows (`score`, or its `graded` companion) with a `label` column."""
     frames = []
     for run in runs:
-        table = run.results[run.results.metric == "score"].copy()
+        table = run.results[run.results.metric == metric].copy()
         table["label"] = run.label
         frames.append(table)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -93,6 +93,9 @@ def scores(runs: list[Run]) -> pd.DataFrame:
 def headline(runs: list[Run]) -> pd.DataFrame:
     """Mean score per (label, analyzer) with 95% intervals, normalised between the floor and the oracle."""
     table = scores(runs)
+    graded = {key: group["value"].dropna().to_numpy()
+              for key, group in scores(runs, "graded").groupby(["label", "analyzer"], sort=False)} \
+        if any("graded" in set(run.results.metric) for run in runs) else {}
     rows = []
     for (label, analyzer), group in table.groupby(["label", "analyzer"], sort=False):
         values = group["value"].dropna().to_numpy()
@@ -100,7 +103,8 @@ def headline(runs: list[Run]) -> pd.DataFrame:
         rows.append({"label": label, "analyzer": analyzer, "n": len(values), "errors": int(group["value"].isna().sum()),
                      "mean": float(values.mean()) if len(values) else np.nan, "ci_low": low, "ci_high": high,
                      "failure_rate": float(group["failure"].dropna().astype(float).mean())
-                     if group["failure"].notna().any() else np.nan})
+                     if group["failure"].notna().any() else np.nan,
+                     **_graded_columns(graded.get((label, analyzer), np.zeros(0)))})
     out = pd.DataFrame(rows)
     if out.empty:
         return out
@@ -115,6 +119,13 @@ def headline(runs: list[Run]) -> pd.DataFrame:
             for column, source in (("normalized", "mean"), ("normalized_low", "ci_low"), ("normalized_high", "ci_high")):
                 out.loc[group.index, column] = (group[source] - bottom) / (top - bottom)
     return out
+
+
+def _graded_columns(values: np.ndarray) -> dict[str, float]:
+    """The graded companion's mean and 95% interval (NaN where the run has none: results made before it existed
+    or an analyzer without it)."""
+    low, high = bootstrap_interval(values, RESAMPLES)
+    return {"graded": float(values.mean()) if len(values) else np.nan, "graded_low": low, "graded_high": high}
 
 
 def comparison_pairs(runs: list[Run]) -> list[tuple[str, str]]:

@@ -148,7 +148,8 @@ def differences_chart(diffs: pd.DataFrame, path: Path) -> None:
 
 def scaling_chart(points: pd.DataFrame, references: pd.DataFrame, path: Path, colors: dict[str, str]) -> None:
     """Small multiples, one panel per analyzer: mean score (95% CI) against training compute (log axis), the
-    checkpoints joined in order of compute; the oracle (ceiling) and the best baseline (floor) as dashed lines."""
+    checkpoints joined in order of compute, and the graded companion (dotted) where the runs have it; the oracle
+    (ceiling) and the best baseline (floor) as dashed lines."""
     analyzers = sorted(points.analyzer.unique())
     columns = min(4, len(analyzers))
     rows = int(np.ceil(len(analyzers) / columns))
@@ -157,6 +158,12 @@ def scaling_chart(points: pd.DataFrame, references: pd.DataFrame, path: Path, co
         axes = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
         for ax, analyzer in zip(axes, analyzers):
             group = points[points.analyzer == analyzer].sort_values("flops")
+            if "graded" in group and group["graded"].notna().any():  # the graded companion, beside the score
+                ax.plot(group["flops"], group["graded"], ":", color="#d97706", lw=1.2, zorder=2)
+                ax.errorbar(group["flops"], group["graded"],
+                            yerr=[np.maximum(group["graded"] - group["graded_low"], 0),
+                                  np.maximum(group["graded_high"] - group["graded"], 0)],
+                            fmt="s", ms=3, capsize=2, color="#d97706", zorder=3, label="graded")
             ax.plot(group["flops"], group["mean"], "-", color="#2563eb", lw=1.2, zorder=2)
             for _, row in group.iterrows():
                 ax.errorbar(row["flops"], row["mean"], yerr=[[max(row["mean"] - row["ci_low"], 0)],
@@ -178,6 +185,7 @@ def scaling_chart(points: pd.DataFrame, references: pd.DataFrame, path: Path, co
         for ax in axes[len(analyzers):]:
             ax.set_visible(False)
         fig.supxlabel("training compute (FLOPs, log scale)", fontsize=8)
-        fig.supylabel("mean score (95% CI)", fontsize=8)
+        graded = "graded" in points and points["graded"].notna().any()
+        fig.supylabel("mean score (95% CI)" + ("; dotted squares: graded" if graded else ""), fontsize=8)
         fig.tight_layout()
         save_figure(fig, path)

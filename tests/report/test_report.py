@@ -322,3 +322,21 @@ def test_card_numbers_are_short():
 
     assert _compact(0.4063544636964798) == "0.4064" and _compact(8000) == "8000"  # a held-out loss, a step count
     assert _compact(16_600_000) == "16.6M" and _compact(2.2e15) == "2.2e15" and _compact(None) == ""
+
+
+def test_graded_companions_stand_beside_the_scores(runs):
+    """Every run's headline row carries the graded companion with its interval; where the strict score is 0 for
+    every clip (a frozen clip's geometry), graded can still tell runs apart, and it is never outside [0, 1]."""
+    from simworld.report.data import headline
+
+    _, folders, _ = runs
+    loaded = [load_run(folder) for folder in folders[:3]]
+    head = headline(loaded)
+    assert {"graded", "graded_low", "graded_high"} <= set(head.columns)
+    scored = head.dropna(subset=["graded"])
+    assert len(scored) == len(head.dropna(subset=["mean"]))  # every analyzer of these runs has a companion
+    assert ((scored.graded_low <= scored.graded + 1e-12) & (scored.graded <= scored.graded_high + 1e-12)).all()
+    assert scored.graded.between(0, 1).all()
+    oracle = scored[scored.label == loaded[0].label].set_index("analyzer").graded
+    frozen = scored[scored.label == loaded[1].label].set_index("analyzer").graded
+    assert (oracle > frozen).all(), (oracle, frozen)
