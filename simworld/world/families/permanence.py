@@ -6,14 +6,21 @@ completely out of the frame, holds on the rest of the scene (a few untracked pro
 away than the objects so they can never hide them), and turns back to exactly its starting pose: the last
 frame's camera equals the first frame's, so the objects must reappear exactly where they were. In mode
 `walk_out` the camera stands still and the outermost object on one side slides (a ball rolls) sideways out
-of the frame, stays out of view for a moment, and comes back to exactly its starting place.
+of the frame, stays out of view for a moment, and comes back to exactly its starting place. In mode `roll_on`
+the camera pans away and back as in `pan` while one object, a ball, rolls at a steady speed across the floor
+the whole time: it starts at one end of the row, on a lane nearer the camera than the others (nothing tracked
+can hide it), rolls away from where the camera turns, keeps rolling while out of view, and is found past the
+row's far end when the camera is back: a world that stood still while unseen would show it where it was last
+seen (WRBench 2026 finds that failure in every video model it tested).
 
-Variations (all from the seed unless given): mode; the number of objects and their shapes, colours,
+Variations (all from the seed unless given): mode (`pan` or `walk_out`; `roll_on` only when asked for, so
+seeds drawn before it existed keep their clips); the number of objects and their shapes, colours,
 textures, sizes and places; direction (the camera pans left or right; the object leaves through the left or
 right edge); hold (the fraction of the clip spent at the far pose); the camera's distance, elevation and
 azimuth; the props. How far the camera turns, or the object travels, is solved in `layout` by projecting
-the objects with the clip's own camera (resolution and aspect included): the smallest motion that takes
-every object fully out of the frame, plus a margin of 8 to 15 degrees (0.3 to 0.5 m). Motion eases in and
+the objects with the clip's own camera (resolution and aspect included; in `roll_on` the ball's last place
+is fitted in the frame as well, and it rolls at least 2.5 diameters): the smallest motion that takes
+every object fully out of the frame (in `roll_on`, the ball all through the hold), plus a margin of 8 to 15 degrees (0.3 to 0.5 m). Motion eases in and
 out; it takes (1 - hold) / 2 of the clip each way. A given `distance` too close for the row to fit in the
 frame shrinks the row (down to half size); closer still raises a SpecError naming `permanence.distance`.
 
@@ -36,7 +43,8 @@ from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check, check_choice, check_range
 from simworld.world.textures import OBJECT_COLORS
 
-MODES = ("pan", "walk_out")
+MODES = ("pan", "walk_out", "roll_on")
+DRAWN_MODES = ("pan", "walk_out")  # a spec without a mode draws one of these: its clip stays as before roll_on
 DIRECTIONS = ("left", "right")
 EDGE = 0.08  # fraction of the image kept free around the objects at the start
 PROP_KINDS = ("crate", "pillar", "wall", "barrel")
@@ -44,7 +52,7 @@ PROP_KINDS = ("crate", "pillar", "wall", "barrel")
 
 @dataclass
 class PermanenceParams(FamilyParams):
-    mode: str | None = None  # pan or walk_out
+    mode: str | None = None  # pan, walk_out or roll_on
     objects: int | None = None  # 1 to 3
     direction: str | None = None  # left or right: where the camera turns / where the object leaves
     hold: float | None = None  # fraction of the clip spent at the far pose, 0.15 to 0.5
@@ -84,10 +92,11 @@ class PermanenceLayout:
     target: tuple[float, float, float]
     distance: float
     elevation: float  # radians
-    amount: float  # pan: radians turned (signed, + = left); walk_out: metres travelled
-    mover: int  # index of the object that leaves (walk_out)
-    heading: tuple[float, float]  # walk_out: unit ground direction of travel
+    amount: float  # pan, roll_on: radians turned (signed, + = left); walk_out: metres travelled
+    mover: int  # index of the object that leaves (walk_out) or the ball that rolls (roll_on)
+    heading: tuple[float, float]  # walk_out, roll_on: unit ground direction of travel
     props: list[Prop]
+    roll: float = 0.0  # roll_on: metres the ball rolls over the whole clip, at a steady speed
 
     def progress(self, t: float) -> float:
         """0 at the start pose, 1 at the far pose; eased out, held, eased back, exactly 0 at t = 1."""
@@ -143,7 +152,7 @@ class Permanence(Family):
 
     def layout(self, spec, rng) -> PermanenceLayout:
         p: PermanenceParams = spec.params
-        mode = p.mode or str(rng.choice(MODES))
+        mode = p.mode or str(rng.choice(DRAWN_MODES))
         direction = p.direction or str(rng.choice(DIRECTIONS))
         count = int(p.objects) if p.objects is not None else int(rng.integers(2, 4))
         hold = float(p.hold if p.hold is not None else rng.uniform(0.15, 0.3))
@@ -160,27 +169,47 @@ class Permanence(Family):
         target = np.array([0.0, 0.0, 0.3])
         direction3 = np.array([view[0] * np.cos(elevation), view[1] * np.cos(elevation), np.sin(elevation)])
         cam = _View(spec.width, spec.height)
+        sign = 1.0 if direction == "left" else -1.0
+        mover, roll, across = 0, 0.0, 0.0
+        if mode == "roll_on":
+            # the ball rolls along the row away from where the camera turns (+1: towards +side), from the row's
+            # near end to one spacing past its far end; nearer the camera than the rest, so nothing tracked hides it
+            right = look_at(target + direction3, target)[0, :2]
+            across = sign * float(np.sign(np.dot(right, side)))
+            mover = int(np.argmin(across * offsets))
+            looks[mover].shape = "sphere"
+            others = [i for i in range(count) if i != mover]
+            if others:
+                depths[mover] = (depths[others].max() + looks[mover].size + max(looks[i].size for i in others)
+                                 + rng.uniform(0.15, 0.3))
+            roll = max(count * spacing, 5.0 * looks[mover].size)
 
         def arrange(scale: float):
-            """Positions and bounding boxes of the row, shrunk by `scale` (sizes and gaps alike)."""
+            """Positions and bounding boxes of the row, shrunk by `scale` (sizes and gaps alike); and the boxes that
+            must fit in the frame (roll_on: the ball's last place too)."""
             at = [tuple(float(v) for v in scale * (o * side + d * view)) for o, d in zip(offsets, depths)]
-            return at, [_corners((x, y, scale * look.size), scale * look.size * 1.02)
-                        for look, (x, y) in zip(looks, at)]
+            boxes = [_corners((x, y, scale * look.size), scale * look.size * 1.02) for look, (x, y) in zip(looks, at)]
+            if mode != "roll_on":
+                return at, boxes, boxes
+            end = scale * ((offsets[mover] + across * roll) * side + depths[mover] * view)
+            ball = scale * looks[mover].size
+            return at, boxes, boxes + [_corners((end[0], end[1], ball), ball * 1.02)]
 
-        positions, boxes = arrange(1.0)
+        positions, boxes, fit = arrange(1.0)
+        scale = 1.0
         if p.distance is not None:  # a given distance: shrink the row until it fits, within reason
             distance = float(p.distance)
             E0 = look_at(target + distance * direction3, target)
-            scale = 1.0
-            while not cam.inside(E0, np.concatenate(boxes)):
+            while not cam.inside(E0, np.concatenate(fit)):
                 scale *= 0.92
                 check(scale > 0.5, f"{self.name}.distance", p.distance,
                       f"too close to fit {count} objects in a {spec.width}x{spec.height} frame")
-                positions, boxes = arrange(scale)
+                positions, boxes, fit = arrange(scale)
             for look in looks:
                 look.size *= scale
+            roll *= scale
         else:  # the nearest distance (bisected) at which the whole row fits, then a little farther
-            everything = np.concatenate(boxes)
+            everything = np.concatenate(fit)
             near, far = 1.5, 12.0
             for _ in range(12):
                 mid = 0.5 * (near + far)
@@ -188,9 +217,18 @@ class Permanence(Family):
                 near, far = (near, mid) if cam.inside(look_at(eye, target), everything) else (mid, far)
             distance = float(max(far * rng.uniform(1.0, 1.15), 2.5))
         eye = target + distance * direction3
-        mover, heading, amount = 0, (0.0, 0.0), 0.0
-        sign = 1.0 if direction == "left" else -1.0
-        if mode == "pan":
+        heading, amount = (0.0, 0.0), 0.0
+        if mode == "roll_on":
+            heading = (float(across * side[0]), float(across * side[1]))
+            # out of view all through the hold: the box swept by the ball from the hold's start to its end
+            a = (1.0 - hold) / 2
+            ball = looks[mover].size
+            home = np.array([*positions[mover], ball])
+            step = roll * np.array([*heading, 0.0])
+            boxes = [*boxes[:mover], np.concatenate([_corners(home + a * step, ball * 1.02),
+                                                      _corners(home + (1 - a) * step, ball * 1.02)]),
+                     *boxes[mover + 1:]]
+        if mode in ("pan", "roll_on"):
             for degrees in range(1, 181):  # the smallest turn that takes every object out of the frame
                 E = look_at(eye, _turned(eye, target, sign * np.radians(degrees)))
                 if all(cam.out(E, box) for box in boxes):
@@ -213,7 +251,7 @@ class Permanence(Family):
         props = self._props(rng, eye, target, positions, mode, amount, sign)
         return PermanenceLayout(setting, looks, positions, mode, direction, hold, tuple(float(v) for v in eye),
                                 tuple(float(v) for v in target), distance, float(elevation), float(amount), mover,
-                                heading, props)
+                                heading, props, float(roll))
 
     @staticmethod
     def _props(rng, eye, target, positions, mode, amount, sign) -> list[Prop]:
@@ -227,7 +265,7 @@ class Permanence(Family):
         base = np.arctan2(target[1] - eye[1], target[0] - eye[0])
         for i in range(count):
             kind = str(rng.choice(PROP_KINDS))
-            if mode == "pan":
+            if mode != "walk_out":  # where the pan ends
                 angle = base + amount + sign * np.radians(np.linspace(-20, 30, count)[i] + rng.uniform(-4, 4))
                 dist = rng.uniform(1.6, 2.4) * reach
             else:
@@ -261,8 +299,12 @@ class Permanence(Family):
             if layout.mode == "pan":
                 camera = camera_at(world, eye, _turned(eye, target, layout.amount * k))
             else:
-                camera = camera_at(world, eye, target)
-                travel = layout.amount * k
+                if layout.mode == "roll_on":  # the camera pans; the ball rolls on at a steady speed all the while
+                    camera = camera_at(world, eye, _turned(eye, target, layout.amount * k))
+                    travel = layout.roll * float(t)
+                else:
+                    camera = camera_at(world, eye, target)
+                    travel = layout.amount * k
                 orientation = (0.0, 0.0, 0.0, 1.0)
                 if mover.shape == "sphere":  # it rolls: turn by distance / radius
                     half = travel / mover.size / 2
@@ -311,7 +353,17 @@ class Permanence(Family):
     def describe(self, layout: PermanenceLayout) -> Description:
         subjects = [article(look.phrase) for look in layout.looks]
         noun = "object" if len(layout.looks) == 1 else "objects"
-        if layout.mode == "pan":
+        if layout.mode == "roll_on":
+            degrees = int(round(np.degrees(abs(layout.amount))))
+            ball = layout.looks[layout.mover]
+            away = "right" if layout.direction == "left" else "left"
+            motion = (f"The {ball.phrase} rolls steadily across the floor to the {away} and keeps rolling while the "
+                      f"camera looks away")
+            camera = (f"The camera pans {degrees} degrees to the {layout.direction}, away from the rolling ball until "
+                      f"the {noun} {'is' if len(layout.looks) == 1 else 'are'} out of view, holds for a moment, and "
+                      f"pans back to where it started")
+            short = "the camera pans away from a rolling ball and comes back"
+        elif layout.mode == "pan":
             degrees = int(round(np.degrees(abs(layout.amount))))
             motion = f"The {noun} stand{'s' if len(layout.looks) == 1 else ''} still"
             camera = (f"The camera pans {degrees} degrees to the {layout.direction}, away from the {noun} until "

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from simworld.world import FAMILIES, SceneSpec, SpecError, render_scene
+from simworld.world.camera import project
 
 
 def _render(seed, frames=12, width=64, height=64, **params):
@@ -114,3 +115,42 @@ def test_bad_params_name_the_field(field, value):
     with pytest.raises(SpecError) as err:
         SceneSpec("permanence", params={field: value})
     assert err.value.field == f"permanence.{field}"
+
+
+ROLL_CASES = [(0, "left", None), (1, "right", None), (2, "left", 1), (3, "right", 3)]
+
+
+@pytest.mark.parametrize("seed, direction, objects", ROLL_CASES)
+def test_roll_on_ball_moves_on_while_out_of_view(seed, direction, objects):
+    params = {"mode": "roll_on", "direction": direction} | ({"objects": objects} if objects else {})
+    gt = _render(seed, frames=16, width=96, height=64, **params).gt
+    assert np.array_equal(gt.extrinsics[0], gt.extrinsics[-1])  # the camera returns exactly
+    moved = [i for i in range(len(gt.track_ids)) if np.abs(gt.positions[i, -1] - gt.positions[i, 0]).max() > 1e-3]
+    assert len(moved) == 1
+    ball = int(gt.track_ids[moved[0]])
+    assert gt.object(ball).shape == "ball"
+    exits, enters = _pairs(gt, ball)
+    assert len(exits) == len(enters) == 1 and enters[0] - exits[0] >= 3  # out of view for a while
+    amodal = gt.amodal_pixels[moved[0]]
+    assert np.all(amodal[exits[0]:enters[0]] == 0) and amodal[-1] > 0
+    # it kept rolling while unseen: where it is found at the end is far from where a world that stood still would
+    # show it (its last seen place, filmed from the final camera), in diameters of the ball in the image
+    last = exits[0] - 1
+    uv, _ = project(gt.positions[moved[0], [last, -1]].astype(np.float64), gt.intrinsics[-1], gt.extrinsics[-1])
+    end = gt.masks[-1] == ball
+    diameter = 2 * np.sqrt(end.sum() / np.pi)
+    assert np.linalg.norm(uv[0] - uv[1]) >= 1.5 * diameter
+    ys, xs = np.nonzero(end)  # back in view, the whole ball in the frame
+    assert xs.min() > 0 and xs.max() < end.shape[1] - 1 and ys.min() > 0 and ys.max() < end.shape[0] - 1
+    # the others stand still and come back exactly where they were
+    for i, object_id in enumerate(gt.track_ids):
+        if i != moved[0]:
+            first, final = gt.masks[0] == object_id, gt.masks[-1] == object_id
+            assert (first & final).sum() / (first | final).sum() > 0.9
+
+
+def test_roll_on_is_deterministic():
+    a, b = (_render(5, frames=12, mode="roll_on") for _ in range(2))
+    assert np.array_equal(a.frames, b.frames) and np.array_equal(a.gt.masks, b.gt.masks)
+    assert np.array_equal(a.gt.positions, b.gt.positions, equal_nan=True) and a.meta == b.meta
+    assert "rolls steadily" in a.meta["caption"]
