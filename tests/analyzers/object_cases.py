@@ -16,6 +16,7 @@ PROBES = {
     "slide_in": ("occlusion", {"mode": "slide_in"}),
     "pan_away_and_back": ("permanence", {"mode": "pan"}),
     "walk_out_and_back": ("permanence", {"mode": "walk_out"}),
+    "roll_on_and_look_back": ("permanence", {"mode": "roll_on"}),  # not in CASES: tests of moved_on use it
     "three_shots": ("multishot", {"shots": 3}),
     "shots_with_distractor": ("multishot", {"distractor": True}),
 }

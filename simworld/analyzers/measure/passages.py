@@ -1,6 +1,8 @@
 """Passages: an object leaves view and comes back (behind an occluder, out of the frame, across a shot cut),
 read from the ground truth's events. The identity and permanence analyzers judge what the clip shows before,
-during and after each one; their failure injections damage the frames after one.
+during and after each one; their failure injections damage the frames after one. An object that comes back
+into the frame elsewhere than it left (it moved on while out of view) has `frozen_offsets`: where a world that
+stood still while unseen would show it instead.
 """
 
 from __future__ import annotations
@@ -87,3 +89,35 @@ def plain_frames(truth) -> np.ndarray:
     H, W = truth.masks.shape[1:]
     amodal = truth.amodal_area if truth.amodal_area is not None else truth.area
     return _plain(truth.area[None], np.maximum(amodal, truth.area)[None], 0.002 * H * W)[0]
+
+
+MOVED_ON = 1.0  # object sizes (square root of its typical visible pixels) from which it came back elsewhere
+
+
+def frozen_offsets(gt: GroundTruth, passage: Passage) -> np.ndarray | None:
+    """(T,2) pixels from where the object is to where a world that stood still while it was out of view would show
+    it (its last seen place, filmed by each frame's camera), over the frames from its re-entry to the stretch's end
+    (NaN elsewhere), in the ground truth's frame numbers. None unless `passage` takes it out of the frame and at
+    re-entry that place is at least MOVED_ON object sizes from where it comes back: its hidden state moved on."""
+    if passage.kind != "out_of_frame" or passage.start < 1:
+        return None
+    n = gt.track_index(passage.object_id)
+    seen = gt.visible_pixels[n][gt.visible_pixels[n] > 0]
+    if not len(seen):
+        return None
+    frames = np.arange(passage.end, passage.after)
+    where = gt.positions[n, frames].astype(np.float64)
+    left = np.broadcast_to(gt.positions[n, passage.start - 1].astype(np.float64), where.shape)
+    offsets = np.full((len(gt.positions[n]), 2), np.nan)
+    offsets[frames] = _pixels(left, gt, frames) - _pixels(where, gt, frames)
+    if not np.linalg.norm(offsets[passage.end]) >= MOVED_ON * np.sqrt(np.median(seen)):
+        return None
+    return offsets
+
+
+def _pixels(points: np.ndarray, gt: GroundTruth, frames: np.ndarray) -> np.ndarray:
+    """(F,2) pixels of world points (F,3), one per frame, filmed by those frames' cameras (OpenCV convention)."""
+    E, K = gt.extrinsics[frames], gt.intrinsics[frames]
+    cam = np.einsum("fij,fj->fi", E[:, :3, :3], points) + E[:, :3, 3]
+    z = np.where(np.abs(cam[:, 2]) < 1e-9, 1e-9, cam[:, 2])
+    return np.stack([K[:, 0, 0] * cam[:, 0] / z + K[:, 0, 2], K[:, 1, 1] * cam[:, 1] / z + K[:, 1, 2]], axis=1)

@@ -7,12 +7,17 @@ a vanish (or, after a passage, a failure to reappear); found while the ground tr
 view is lingering (a clip that does not move keeps it in view). New things: segmentation tracks of the clip
 (tracking.track_objects) that begin mid-clip away from the frame's edge and are not explained by what the
 ground truth shows there (its own foreground or its objects) are spawns; a spawn that looks like one of the
-objects is a duplicate. Without ground truth: a segmentation track that ends or begins mid-clip away from
-the frame's edge and from every other object (nothing could hide it or let it out) is a vanish or a spawn.
+objects is a duplicate. An object that comes back into the frame elsewhere than it left (it moved on while out of
+view: a ball that kept rolling while the camera looked away) must be found where the ground truth puts it and not
+where it was left (its last seen place, filmed by each frame's camera): a world that stood still while unseen,
+the failure WRBench (2026) finds in every video model it tested; moved_on_component applies only to such clips.
+Without ground truth: a segmentation track that ends or begins mid-clip away from the frame's edge and from
+every other object (nothing could hide it or let it out) is a vanish or a spawn.
 
 Metrics are documented in simworld/analyzers/permanence/metrics.yaml. failure_frame: with ground truth, the first
-frame of the weakest component's failure (an object missing in plain view, showing while it should be gone, or
-something new from nothing). Pictures for the report: each object's presence over time, clip against ground truth.
+frame of the weakest component's failure (an object missing in plain view, showing while it should be gone,
+something new from nothing, or found where it was left). Pictures for the report: each object's presence over
+time, clip against ground truth.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
-from simworld.analyzers.measure.passages import KEPT_ROLES, in_clip_frames, passages, plain_frames
+from simworld.analyzers.measure.passages import KEPT_ROLES, frozen_offsets, in_clip_frames, passages, plain_frames
 from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
                                                      lab_bin_index, min_object_area, segment_foreground, to_lab)
 from simworld.analyzers.measure.tolerance import tolerant
@@ -38,6 +43,33 @@ def _touches_edge(track: Track, t: int, margin: int = 2) -> bool:
     W, H = track.masks.shape[2], track.masks.shape[1]
     x0, y0, x1, y1 = track.bbox[t]
     return bool(x0 <= margin or y0 <= margin or x1 >= W - margin or y1 >= H - margin)
+
+
+def _shown_at(mask: np.ndarray, bbox: np.ndarray, shift: np.ndarray, lab: np.ndarray, ref_lab: np.ndarray,
+              typical: float) -> bool:
+    """The clip (lab) shows the object's ground-truth appearance (mask over ref_lab) about `shift` pixels from its
+    place, clearly closer to the object than to what the ground truth shows there (masked template matching)."""
+    H, W = mask.shape
+    dx, dy = (int(v) for v in np.round(shift))
+    x0, y0, x1, y1 = bbox.astype(int)
+    inside = (min(x1 + dx, W) - max(x0 + dx, 0)) * (min(y1 + dy, H) - max(y0 + dy, 0))
+    if min(x1 + dx, W) <= max(x0 + dx, 0) or inside < 0.5 * (x1 - x0) * (y1 - y0):
+        return False  # that place is mostly out of the frame: nothing to see there
+    # the clip and the ground truth moved by -shift, so that place lines up with the object's own box
+    move = np.float32([[1, 0, -dx], [0, 1, -dy]])
+    clip_there, truth_there = (cv2.warpAffine(x, move, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+                               for x in (lab, ref_lab))
+    reach = max(3, int(round(0.3 * typical)))
+    template = np.ascontiguousarray(ref_lab[y0:y1, x0:x1])
+    weight = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
+    padded = cv2.copyMakeBorder(clip_there, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
+    cost = cv2.matchTemplate(padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach], template, cv2.TM_SQDIFF, mask=weight)
+    low, _, (bx, by), _ = cv2.minMaxLoc(cost)
+    rms = float(np.sqrt(max(low, 0.0) / weight.sum()))
+    at = np.zeros_like(mask)
+    at[y0 + by - reach:y1 + by - reach, x0 + bx - reach:x1 + bx - reach] = mask[y0:y1, x0:x1]
+    there = float(np.sqrt(np.mean((clip_there[at] - truth_there[at]) ** 2))) if at.any() else 0.0
+    return rms < TEMPLATE_TOLERANCE and rms < 0.5 * there
 
 
 def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, found: TrackSet,
@@ -88,6 +120,7 @@ class Permanence(Analyzer):
     VANISH = (0.1, 0.1)  # (tolerance, scale) on the fraction of plain-view frames an object is missing
     LINGER = (0.2, 0.15)  # ... of frames it shows while it should be gone
     SPAWN = (0.02, 0.05)  # ... of frames with something new from nothing
+    MOVED_ON = (0.2, 0.15)  # ... of frames after coming back from elsewhere that do not show it moved on
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
         if clip.num_frames < 3:
@@ -126,11 +159,14 @@ class Permanence(Analyzer):
         reappeared = self._reappeared(truth, found, in_clip_frames(passages(gt, reference.num_frames), index))
         spawned_frames, duplicates, first_spawn = self._spawns(clip, reference, truth, found, index)
         spawned = float(spawned_frames.mean())
+        moved_on, first_frozen, left_frames = self._moved_on(clip, reference, truth, found, index)
         components = {
             "vanish_component": tolerant(max(vanish), *self.VANISH),
             "linger_component": tolerant(max(linger), *self.LINGER),
             "spawn_component": tolerant(spawned, *self.SPAWN),
         }
+        if moved_on is not None:  # only where the ground truth has an object come back from elsewhere
+            components["moved_on_component"] = tolerant(1.0 - moved_on, *self.MOVED_ON)
         metrics = [Metric("objects", float(len(judged))),
                    Metric("vanished_fraction", max(vanish), higher_is_better=False),
                    Metric("lingering_fraction", max(linger), higher_is_better=False),
@@ -138,18 +174,20 @@ class Permanence(Analyzer):
                    Metric("duplicates", float(duplicates), higher_is_better=False)]
         metrics.append(Metric("reappeared", reappeared) if reappeared is not None else
                        Metric("reappeared", None, error="no occlusion, exit and re-entry or shot cut to come back from"))
+        metrics.append(Metric("moved_on", moved_on) if moved_on is not None else
+                       Metric("moved_on", None, error="no object comes back into the frame elsewhere than it left"))
         first = min(first_vanish, first_spawn)
         metrics.append(Metric("first_failure", float(first)) if first < T else
                        Metric("first_failure", None, error="nothing vanished or spawned"))
         metrics += [Metric(k, v) for k, v in components.items()]
         weakest = min(components, key=components.get)
-        frame = {"vanish_component": first_vanish, "linger_component": first_linger,
-                 "spawn_component": first_spawn}[weakest] if components[weakest] < 0.999 else T
+        frame = {"vanish_component": first_vanish, "linger_component": first_linger, "spawn_component": first_spawn,
+                 "moved_on_component": first_frozen}[weakest] if components[weakest] < 0.999 else T
         metrics.append(Metric("failure_frame", float(frame)) if frame < T else
                        Metric("failure_frame", None, error="no failure localised"))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
         if context.explaining:
-            explain_presence(context, gt, truth, found, judged, spawned_frames, frame, T, index)
+            explain_presence(context, gt, truth, found, judged, spawned_frames, frame, T, index, left_frames)
         return metrics
 
     @staticmethod
@@ -166,6 +204,44 @@ class Permanence(Analyzer):
             if after.any():
                 fractions.append(float(compare_tracks(f, t).located[after].mean()))
         return min(fractions) if fractions else None
+
+    @staticmethod
+    def _moved_on(clip: Clip, reference: Clip, truth: TrackSet, found: TrackSet,
+                  index: np.ndarray) -> tuple[float | None, int, dict[int, np.ndarray]]:
+        """Worst fraction, over passages after which an object comes back into the frame elsewhere than it left (it
+        moved on while out of view: passages.frozen_offsets), of plain-view frames after it where the clip shows it
+        where the ground truth does and not where it was left; the first frame that does not; and per such object,
+        (T,) bool frames showing it where it was left (a world that stood still while unseen). None without such a
+        passage."""
+        gt = reference.gt
+        T, (W, H) = clip.num_frames, clip.size
+        items = passages(gt, reference.num_frames)
+        moved = [(p, q, offsets) for p, q in zip(items, in_clip_frames(items, index))
+                 if truth.by_object(p.object_id) is not None and (offsets := frozen_offsets(gt, p)) is not None]
+        if not moved:
+            return None, T, {}
+        ref = reference_frames(reference, T, (W, H))
+        lab, ref_lab = to_lab(match_exposure(clip.frames, ref)), to_lab(ref)
+        smooth, ref_smooth = (np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in x]) for x in (lab, ref_lab))
+        scale = np.array([W / reference.size[0], H / reference.size[1]])
+        fractions, first, left_frames = [], T, {}
+        for p, q, offsets in moved:
+            t, f = truth.by_object(p.object_id), found.by_object(p.object_id)
+            after = np.zeros(T, bool)
+            after[q.end:q.after] = True
+            after &= plain_frames(t) & np.isfinite(offsets[index]).all(axis=1)
+            if not after.any():
+                continue
+            typical = float(np.sqrt(np.median(t.area[t.area > 0])))
+            left = np.zeros(T, bool)
+            for u in np.flatnonzero(after):
+                left[u] = _shown_at(t.masks[u], t.bbox[u], offsets[index[u]] * scale, smooth[u], ref_smooth[u], typical)
+            failed = after & ~(compare_tracks(f, t).located & ~left)
+            fractions.append(float(1.0 - failed.sum() / after.sum()))
+            if failed.any():
+                first = min(first, int(np.flatnonzero(failed)[0]))
+            left_frames[p.object_id] = left
+        return (min(fractions) if fractions else None), first, left_frames
 
     @staticmethod
     def _spawns(clip: Clip, reference: Clip, truth: TrackSet, found: TrackSet,

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from simworld.analyzers import ANALYZERS, AnalysisContext
+from simworld.calibration import auroc
 from simworld.clip import Clip
 from tests.analyzers.battery import dead
 from tests.analyzers.object_cases import analyze, truth
@@ -21,11 +22,12 @@ from tests.conftest import rendered
 
 DOCS = Path(__file__).resolve().parents[3] / "simworld" / "analyzers" / "permanence" / "metrics.yaml"
 FAILURES = ["vanish", "spawn", "fail_to_reappear", "duplicate"]
+ROLL = "roll_on_and_look_back"  # a ball rolls on while the camera looks away: moved_on applies
 
 
-@pytest.mark.parametrize("failure", FAILURES)
+@pytest.mark.parametrize("failure", [*FAILURES, "frozen_world"])
 def test_injections_are_visible_and_start_mid_clip(failure):
-    gt = truth("pan_away_and_back", 0)
+    gt = truth(ROLL if failure == "frozen_world" else "pan_away_and_back", 0)
     frames = ANALYZERS.get("permanence").failures[failure](gt, np.random.default_rng(0))
     assert frames.shape == gt.frames.shape and frames.dtype == np.uint8
     changed = (np.abs(frames.astype(int) - gt.frames.astype(int)).max(axis=3) > 40).sum(axis=(1, 2))
@@ -104,4 +106,51 @@ def test_every_metric_is_documented_with_and_without_ground_truth():
     docs = yaml.safe_load(DOCS.read_text())
     gt = truth("pass_behind", 1)
     names = set(analyze("permanence", gt.frames, gt)) | set(analyze("permanence", gt.frames, None))
+    names |= set(analyze("permanence", truth(ROLL, 0).frames, truth(ROLL, 0), ROLL))
     assert names <= set(docs), sorted(names - set(docs))
+
+
+def test_frozen_world_fails_moved_on_and_ground_truth_passes():
+    threshold = ANALYZERS.get("permanence").threshold
+    inject = ANALYZERS.get("permanence").failures["frozen_world"]
+    calm, frozen = {"moved_on_component": [], "score": []}, {"moved_on_component": [], "score": []}
+    for seed in range(4):
+        gt = truth(ROLL, seed)
+        back = min(e.frame for e in gt.gt.events_of("enter_frame"))
+        ok = analyze("permanence", gt.frames, gt, ROLL)
+        assert ok["moved_on"] == 1.0 and ok["score"] >= threshold
+        bad = analyze("permanence", inject(gt, np.random.default_rng([seed, 4, 1234])), gt, ROLL)
+        assert bad["moved_on"] < 0.5 and bad["score"] < threshold and bad["failure_frame"] >= back
+        for name in calm:
+            calm[name].append(ok[name])
+            frozen[name].append(bad[name])
+    for name in calm:
+        assert auroc(calm[name], frozen[name]) >= 0.9, name
+
+
+def test_moved_on_sees_the_object_where_it_was_left_even_beside_where_it_is():
+    gt = truth(ROLL, 0)
+    frames = ANALYZERS.get("permanence").failures["frozen_world"](gt, np.random.default_rng(0))
+    mover = next(i for i, p in zip(gt.gt.track_ids, gt.gt.positions) if np.abs(p[-1] - p[0]).max() > 1e-3)
+    there = cv2.dilate((gt.gt.masks == mover).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=1) > 0
+    both = frames.copy()
+    both[there] = gt.frames[there]  # the ball where it is, and a copy where it was left
+    m = analyze("permanence", both, gt, ROLL)
+    assert m["reappeared"] == 1.0 and m["moved_on"] < 0.5 and m["moved_on_component"] < 0.5
+
+
+def test_moved_on_only_where_an_object_comes_back_from_elsewhere():
+    inject = ANALYZERS.get("permanence").failures["frozen_world"]
+    for probe_id, seed in [("pan_away_and_back", 0), ("walk_out_and_back", 0), ("pass_behind", 0), ("three_shots", 0)]:
+        gt = truth(probe_id, seed)
+        m = analyze("permanence", gt.frames, gt, probe_id)
+        assert m["moved_on"] is None and "moved_on_component" not in m, probe_id
+        assert inject(gt, np.random.default_rng(0)) is None, probe_id  # nothing to inject into
+
+
+def test_moved_on_on_a_clip_of_another_size():
+    gt = truth(ROLL, 1)
+    frozen = ANALYZERS.get("permanence").failures["frozen_world"](gt, np.random.default_rng(0))
+    for frames, expected in ((gt.frames, 1.0), (frozen, 0.0)):
+        small = np.stack([cv2.resize(f, (96, 96), interpolation=cv2.INTER_AREA) for f in frames])
+        assert analyze("permanence", small, gt, ROLL)["moved_on"] == expected
