@@ -19,9 +19,10 @@ textures, sizes and places; direction (the camera pans left or right; the object
 right edge); hold (the fraction of the clip spent at the far pose); the camera's distance, elevation and
 azimuth; the props. How far the camera turns, or the object travels, is solved in `layout` by projecting
 the objects with the clip's own camera (resolution and aspect included; in `roll_on` the ball's last place
-is fitted in the frame as well, and it rolls at least 2.5 diameters): the smallest motion that takes
-every object fully out of the frame (in `roll_on`, the ball all through the hold), plus a margin of 8 to 15 degrees (0.3 to 0.5 m). Motion eases in and
-out; it takes (1 - hold) / 2 of the clip each way. A given `distance` too close for the row to fit in the
+is fitted in the frame as well, and it rolls at least 2.5 diameters): the smallest motion that takes every
+object fully out of the frame (in `roll_on`, the ball all through the hold), plus a margin of 8 to 15 degrees
+(0.3 to 0.5 m). Motion eases in and out; it takes (1 - hold) / 2 of the clip each way; the ball in `roll_on`
+rolls at one speed from the first frame to the last. A given `distance` too close for the row to fit in the
 frame shrinks the row (down to half size); closer still raises a SpecError naming `permanence.distance`.
 
 Events, decided per object from the captured ground truth (amodal pixels: what the object would cover with
