@@ -66,8 +66,9 @@ def _shown_at(mask: np.ndarray, bbox: np.ndarray, shift: np.ndarray, lab: np.nda
     cost = cv2.matchTemplate(padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach], template, cv2.TM_SQDIFF, mask=weight)
     low, _, (bx, by), _ = cv2.minMaxLoc(cost)
     rms = float(np.sqrt(max(low, 0.0) / weight.sum()))
-    at = np.zeros_like(mask)
-    at[y0 + by - reach:y1 + by - reach, x0 + bx - reach:x1 + bx - reach] = mask[y0:y1, x0:x1]
+    at = np.zeros((H + 2 * reach, W + 2 * reach), bool)  # where it matched, in the padded frame (may cross the edge)
+    at[y0 + by:y1 + by, x0 + bx:x1 + bx] = mask[y0:y1, x0:x1]
+    at = at[reach:reach + H, reach:reach + W]
     there = float(np.sqrt(np.mean((clip_there[at] - truth_there[at]) ** 2))) if at.any() else 0.0
     return rms < TEMPLATE_TOLERANCE and rms < 0.5 * there
 
