@@ -1,6 +1,6 @@
 """Build the example report: the bundled checkpoints (model/dit-*.safetensors, each with its card) against the
 oracle, the bundled model's own ceiling (`autoencoder`: the ground truth through its VAE) and the degenerate
-baselines on a suite, with the analyzers' validity table.
+baselines on a suite, each checkpoint's knowledge test (`simworld knowledge`), with the analyzers' validity table.
 
     python reports/build_example.py                      # core suite -> reports/example/report.html
     python reports/build_example.py --suite full --seeds 5 --workers 2
@@ -67,6 +67,11 @@ def main() -> None:
     for checkpoint in checkpoints:
         name = f"bundled-{checkpoint.stem}-{args.suite}"
         simworld("eval", "generator=bundled", f"generator.checkpoint={checkpoint.relative_to(ROOT)}", f"name={name}", *common)
+        runs.append(work / name)
+    for checkpoint in checkpoints:  # the knowledge test: what the strict scores cannot yet see (README)
+        name = f"knowledge-{checkpoint.stem}"
+        simworld("knowledge", f"generator.checkpoint={checkpoint.relative_to(ROOT)}", f"out={work / name}",
+                 "progress=false")
         runs.append(work / name)
     for generator in BASELINES:
         name = f"{generator}-{args.suite}"
