@@ -4,6 +4,7 @@ results rows with the one failure rule. `simworld eval`, `simworld score` and `s
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -83,18 +84,26 @@ def analyze_clip(clip: Clip, analyzer: str, context: AnalysisContext | None = No
     return Analysis(analyzer, list(metrics), explanations)
 
 
+GRADED_FLOOR = 0.01  # a failed component counts as 0.01 in `graded`, so one zero does not zero the rest
+
+
 def graded(rows: list[MetricRow]) -> MetricRow | None:
-    """The graded companion of `score`: the mean of the analyzer's components (each in [0, 1]), so a clip that gets
-    some of them half right is above one that gets none, where the strict score (their product, or a gate) reads
-    0 for both. Without components (reference) it is the score itself, which is already graded; it is missing
-    (with the score's error) where the score is."""
+    """The graded companion of `score`: the geometric mean of the analyzer's components (each in [0, 1]) with each
+    floored at GRADED_FLOOR, so a clip that gets some of them half right is above one that gets none, where the
+    strict score (their product, or a gate) reads 0 for both. (The plain mean was tried first: degenerate clips
+    that satisfy some components vacuously, a frozen clip's stillness, rose above the models; the floored
+    geometric mean keeps the product's demand that every component hold.) Without components (reference) it is
+    the score itself, already graded; it is missing (with the score's error) where the score is."""
     score = next((row for row in rows if row.metric == "score"), None)
     if score is None:
         return None
     if score.value is None:
         return MetricRow(score.analyzer, "graded", None, True, None, score.error)
     components = [row.value for row in rows if row.metric.endswith("_component") and row.value is not None]
-    value = sum(components) / len(components) if components else score.value
+    if components:
+        value = math.exp(sum(math.log(min(max(c, GRADED_FLOOR), 1.0)) for c in components) / len(components))
+    else:
+        value = score.value
     return MetricRow(score.analyzer, "graded", float(value), True, None, "")
 
 

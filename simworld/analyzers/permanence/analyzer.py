@@ -113,7 +113,7 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "2"
+    version = "3"  # 3: the moved_on metric (and its component where it applies); earlier scores unchanged
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
