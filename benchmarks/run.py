@@ -13,6 +13,7 @@ Runs, each as its own process (so its peak memory is its own):
   same command again with everything cached, stated apart;
 - the model (benchmarks/model.py): matmul peak, training tokens/s and achieved GFLOP/s against it, sampling, in the
   precision `auto` picks and in fp32; sampling one clip per number format and thread count (benchmarks/sampling.py);
+  the knowledge test's surprise of one matched set per checkpoint and number format (benchmarks/knowledge.py);
 - scaling: wall time of `simworld eval` for 10, 100 and 1000 probes (linear is the target). The points use cheap
   clips (32x32, 8 frames, the `noise` generator, `temporal` only) so that 1000 fit in minutes; each point starts
   from an empty cache, so it pays for rendering every ground truth too.
@@ -155,6 +156,8 @@ def main() -> None:
         sizes = "dit-1m" if args.quick else "dit-1m,dit-4m,dit-16m"
         _, peaks["model"], _ = run(python("benchmarks/model.py", "--sizes", sizes, "--out", str(out / "model.md")))
         _, peaks["sampling"], _ = run(python("benchmarks/sampling.py", "--out", str(out / "sampling.md")))
+        _, peaks["knowledge"], _ = run(python("benchmarks/knowledge.py", "--checkpoints", sizes,
+                                              "--out", str(out / "knowledge.md")))
         # training and sampling in fp32 too: what `precision=auto` runs on a CPU without native bf16
         _, peaks["model (fp32)"], _ = run(python("benchmarks/model.py", "--sizes", sizes, "--precision", "fp32",
                                                  "--out", str(out / "model_fp32.md")))
@@ -175,6 +178,7 @@ def main() -> None:
     parts += ["\n\n".join(sections), "", "### The model", "", (out / "model.md").read_text().strip(), "",
               "### Sampling one clip, per number format and thread count", "",
               (out / "sampling.md").read_text().strip(), "",
+              "### The knowledge test: one matched set's surprise", "", (out / "knowledge.md").read_text().strip(), "",
               "### The model in fp32 (what a CPU without native bf16 runs)", "",
               (out / "model_fp32.md").read_text().strip(), "",
               "### Peak memory (the largest process of each step: the command or one of its workers)", "", "| step | peak resident MiB |", "|---|---|",
