@@ -74,7 +74,10 @@ def run_knowledge(cfg: dict[str, Any]) -> Path | None:
                                          "generator": generator.identity(), "checkpoint": generator.checkpoint})
     store = GroundTruthStore(cache)
     jobs = [Job(probe, seed) for probe in suite.probes for seed in probe.seeds]
-    stamp = {"generator": generator.identity(), "kinds": kinds, "context": cfg.get("context")}
+    # what decides a clip's verdicts: a saved set is reused only when all of it matches (the scorer included, which a
+    # callable's identity, the clip cache key, leaves out)
+    stamp = {"generator": generator.identity(), "score_target": settings["score_target"], "kinds": kinds,
+             "context": cfg.get("context")}
     sets = []
     with Progress(len(jobs), "knowledge", "clip", enabled=cfg.get("progress", True)) as bar:
         for job in jobs:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from simworld.knowledge.command import run_knowledge
 
@@ -75,3 +76,16 @@ def test_bad_settings_are_one_line_before_work(tmp_path, probes_dir):
         errors = [text for text in done.stderr.splitlines() if "error" in text]
         assert len(errors) == 1 and line in errors[0], done.stderr
     assert not (tmp_path / "cli" / "results.parquet").exists()
+
+
+def test_another_scorer_replaces_the_saved_verdicts(tmp_path, probes_dir):
+    """overwrite=true with another score_target: the saved sets of the first scorer are not reused."""
+    from simworld.run_folder import RunConflict
+
+    first = run_knowledge(config(tmp_path, probes_dir, kinds=["vanish"]))
+    static = {**GENERATOR, "score_target": "tests.knowledge.conftest:static_score"}
+    with pytest.raises(RunConflict, match="score_target"):  # another scorer in the folder: not without overwrite
+        run_knowledge(config(tmp_path, probes_dir, generator=static, kinds=["vanish"]))
+    again = run_knowledge(config(tmp_path, probes_dir, generator=static, kinds=["vanish"], overwrite=True))
+    scores = pd.read_parquet(again / "results.parquet").query("metric == 'score' and analyzer == 'knowledge'")
+    assert first == again and (scores.value == 0.5).all()  # the still-preferring scorer's ties, not the first's wins
