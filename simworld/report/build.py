@@ -23,6 +23,7 @@ from simworld.report.pictures import differences_chart, headline_chart, run_colo
 METRIC_DOCS = Path(__file__).resolve().parents[1] / "analyzers"  # <family>/metrics.yaml, read as files
 MARK_METRICS = ("failure_frame", "first_failure", "first_jump")  # a metric naming the frame where it fails
 GALLERY_SIZE = 6  # worst clips shown per analyzer
+CEILINGS = ("autoencoder",)  # generators whose checkpoint card belongs to a ceiling, not to the scaling family
 CARD_FIELDS = (("parameters", "parameters"), ("training_flops", "training FLOPs"), ("steps", "steps"),
                ("tokens_seen", "tokens seen"), ("wall_time_s", "wall time (s)"), ("held_out_loss", "held-out loss"),
                ("hardware", "hardware"))
@@ -199,8 +200,9 @@ def _gallery(runs: list[Run], clips: _Clips, table: pd.DataFrame, assets: Assets
 
 
 def _scaling(runs: list[Run], head: pd.DataFrame, assets: Assets, colors: dict[str, str]) -> dict | None:
-    """Score per analyzer against training compute, for runs whose checkpoint card gives it."""
-    cards = [(run, run.card) for run in runs if run.card.get("training_flops")]
+    """Score per analyzer against training compute, for runs whose checkpoint card gives it. The `autoencoder` run
+    carries its VAE's card but is the checkpoints' ceiling, not a point of the scaling family: a dashed line."""
+    cards = [(run, run.card) for run in runs if run.card.get("training_flops") and run.generator not in CEILINGS]
     if not cards or head.empty:
         return None
     points = pd.concat([head[head.label == run.label].assign(flops=float(card["training_flops"]))
@@ -208,7 +210,7 @@ def _scaling(runs: list[Run], head: pd.DataFrame, assets: Assets, colors: dict[s
     references = []
     for analyzer, group in head.groupby("analyzer"):
         generator = group.label.map({r.label: r.generator for r in runs})
-        references.append(group[generator == "oracle"])
+        references.append(group[generator.isin(CEILINGS + ("oracle",))])
         floor = group[generator.isin(BASELINES)].dropna(subset=["mean"])
         if len(floor):
             references.append(floor.loc[[floor["mean"].idxmax()]])

@@ -340,3 +340,18 @@ def test_graded_companions_stand_beside_the_scores(runs):
     oracle = scored[scored.label == loaded[0].label].set_index("analyzer").graded
     frozen = scored[scored.label == loaded[1].label].set_index("analyzer").graded
     assert (oracle > frozen).all(), (oracle, frozen)
+
+
+def test_the_autoencoder_ceiling_is_a_line_not_a_checkpoint(runs, tmp_path):
+    """`autoencoder` runs carry their VAE's card (with training FLOPs): the scaling section draws them as the
+    checkpoints' ceiling, never as a point of the scaling family."""
+    _, folders, _ = runs
+    ceiling = tmp_path / "autoencoder-smoke"
+    shutil.copytree(folders[0], ceiling)
+    meta = json.loads((ceiling / "run.json").read_text())
+    meta.update(name="autoencoder-smoke", checkpoint="model/vae.safetensors", generator={"generator": "autoencoder"},
+                card={"parameters": 10 ** 6, "training_flops": 3e15})
+    (ceiling / "run.json").write_text(json.dumps(meta))
+    html = build_report([*folders[3:], ceiling], tmp_path / "out" / "report.html").read_text()
+    cards = html.split('id="cards-table"')[1].split("</table>")[0]
+    assert "dit-small" in cards and "dit-large" in cards and "autoencoder" not in cards
