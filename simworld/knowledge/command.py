@@ -19,8 +19,9 @@ from simworld.knowledge.twins import TWINS, matched_sets
 from simworld.probes import load_suite
 from simworld.progress import Progress
 from simworld.results import results_frame, write_table
+from simworld.model.precision import describe_machine
 from simworld.run_folder import RunConflict, check_writable, run_settings
-from simworld.runner import GroundTruthStore, Job, build_request, versions
+from simworld.runner import GroundTruthStore, Job, build_request, git_commit, versions
 from simworld.world.textures import cache_dir
 
 
@@ -96,7 +97,8 @@ def run_knowledge(cfg: dict[str, Any]) -> Path | None:
         "name": name, "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "config": cfg,
         "suite": suite.name, "probes": len(suite.probes), "clips": len(jobs), "sets": len(table),
         "generator": generator.identity(), "checkpoint": checkpoint, "card": checkpoint_card(checkpoint),
-        "versions": versions(), "status": "complete", "settings": settings})
+        "versions": versions(), "machine": describe_machine(), "git_commit": git_commit(), "status": "complete",
+        "settings": settings})
     print(f"\n{name}: {len(table)} matched sets from {len(jobs)} clips in {out}/")
     if len(summary):
         shown = summary[summary["kind"] == "all"].drop(columns="kind")
