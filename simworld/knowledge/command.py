@@ -16,10 +16,10 @@ from simworld.conf.ranges import check_ranges
 from simworld.evaluate import checkpoint_card, make_generator
 from simworld.knowledge.measure import summarize, verdict
 from simworld.knowledge.twins import TWINS, matched_sets
+from simworld.model.precision import describe_machine
 from simworld.probes import load_suite
 from simworld.progress import Progress
 from simworld.results import results_frame, write_table
-from simworld.model.precision import describe_machine
 from simworld.run_folder import RunConflict, check_writable, run_settings
 from simworld.runner import GroundTruthStore, Job, build_request, git_commit, versions
 from simworld.world.textures import cache_dir
