@@ -47,7 +47,8 @@ def checkpoint_card(checkpoint: str | None) -> dict[str, Any] | None:
     return {k: v for k, v in data.items() if k != "train_config"} if isinstance(data, dict) else None
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json_object(path: Path) -> dict[str, Any]:
+    """A JSON file's object; {} when it is missing, unreadable or not an object (a run folder's run.json, rows)."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -60,7 +61,7 @@ def resampled_clips(out: Path, runner: Runner) -> dict[str, str]:
     exported clips' json, e.g. "96x160x30@24fps -> 64x64x8@8fps")."""
     found = {}
     for job in runner.jobs:
-        meta = _read_json(out / "clips" / f"{job.name}.json")
+        meta = read_json_object(out / "clips" / f"{job.name}.json")
         note = (meta.get("source") or {}).get("resampled") if isinstance(meta.get("source"), dict) else None
         if note:
             found[job.name] = note
@@ -83,7 +84,7 @@ def run_eval(cfg: dict[str, Any], variant: list[str] | None = None) -> Path:
     check_writable(out, "out")
     check_writable(cache, "cache_dir")
     generator.check_jobs([(p.id, s) for p in suite.probes for s in p.seeds])
-    previous = _read_json(out / "run.json")
+    previous = read_json_object(out / "run.json")
     if folder.note:
         print(folder.note)
     if folder.replaces or not previous:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from simworld.clip import atomic_write_json
 from simworld.conf.ranges import check_ranges
-from simworld.evaluate import checkpoint_card, make_generator
+from simworld.evaluate import checkpoint_card, make_generator, read_json_object
 from simworld.knowledge.measure import summarize, verdict
 from simworld.knowledge.twins import TWINS, matched_sets
 from simworld.model.precision import describe_machine
@@ -63,7 +63,7 @@ def run_knowledge(cfg: dict[str, Any]) -> Path | None:
     stem = Path(generator.checkpoint).name.split(".")[0] if generator.checkpoint else ""
     name = cfg.get("name") or "-".join(p for p in ("knowledge", generator.name, stem, suite.name) if p)
     out = Path(cfg.get("out") or Path(cfg["runs_dir"]) / name)
-    stored = _read_json(out / "run.json").get("settings")
+    stored = read_json_object(out / "run.json").get("settings")
     if stored is not None and stored != settings and not cfg.get("overwrite"):
         differs = ", ".join(k for k in settings if settings.get(k) != stored.get(k)) or "settings"
         raise RunConflict(f"{out} holds another run (its {differs} differ); add overwrite=true to replace it, or "
@@ -112,7 +112,7 @@ def measure_job(job: Job, store: GroundTruthStore, generator, kinds: list[str], 
     """The verdicts of one (probe, seed)'s matched sets, kept in rows/ so a rerun resumes."""
     path = out / "rows" / job.probe.id / f"s{job.seed}" / "knowledge.json"
     if path.is_file():
-        saved = _read_json(path)
+        saved = read_json_object(path)
         if saved.get("stamp") == json.loads(json.dumps(stamp, default=str)):
             return saved["sets"]
     clip = store.get(job)
@@ -142,11 +142,3 @@ def result_rows(table: pd.DataFrame, run: str, generator) -> list[dict]:
             rows.append({**clip, "analyzer": analyzer, "metric": "margin", "value": float(part["margin"].mean()),
                          "higher_is_better": True, "failure": None})
     return rows
-
-
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
