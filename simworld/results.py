@@ -27,6 +27,16 @@ def results_frame(rows: list[dict]) -> pd.DataFrame:
                              ignore_index=True)
 
 
+def failing_component(metrics: pd.DataFrame) -> tuple[str, float] | None:
+    """The weakest `<name>_component` of one analyzer's metric rows for one clip, when it is below 1: (name, value).
+    The analyzers' failure_frame follows it, so `simworld score`'s console and the report's gallery name it."""
+    parts = metrics[metrics["metric"].str.endswith("_component")].dropna(subset=["value"])
+    if parts.empty or parts["value"].min() >= 0.999:
+        return None
+    weakest = parts.loc[parts["value"].idxmin()]
+    return weakest["metric"].removesuffix("_component"), float(weakest["value"])
+
+
 def bootstrap_interval(values: np.ndarray, resamples: int = 2000, seed: int = 0) -> tuple[float, float]:
     """95% percentile bootstrap interval of the mean (vectorised: one resampling matrix)."""
     values = np.asarray(values, dtype=np.float64)

@@ -30,7 +30,7 @@ from simworld.analyzers.analyze import analyze_clip, metric_rows
 from simworld.clip import VIDEO_SUFFIXES, Clip, ClipError, atomic_write_json, read_clip, write_clip
 from simworld.explanations import Explanations
 from simworld.progress import Progress
-from simworld.results import write_table
+from simworld.results import failing_component, write_table
 from simworld.runner import nested_worker
 
 SCORE_COLUMNS = ["run", "generator", "checkpoint", "video", "family", "analyzer", "metric", "value",
@@ -216,15 +216,6 @@ def score_table(frame: pd.DataFrame) -> pd.DataFrame:
     errors = scores[scores["error"] != ""].groupby("video", sort=False)["error"].first()
     table["error"] = [errors.get(video, "") for video in table.index]
     return table.astype(object).where(table.notna(), "")
-
-
-def failing_component(metrics: pd.DataFrame) -> tuple[str, float] | None:
-    """The weakest `<name>_component` of one analyzer's metrics for one video, when it is below 1: (name, value)."""
-    parts = metrics[metrics["metric"].str.endswith("_component")].dropna(subset=["value"])
-    if parts.empty or parts["value"].min() >= 0.999:
-        return None
-    weakest = parts.loc[parts["value"].idxmin()]
-    return weakest["metric"].removesuffix("_component"), float(weakest["value"])
 
 
 def flag_lines(frame: pd.DataFrame, thresholds: dict[str, float]) -> list[str]:

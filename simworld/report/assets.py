@@ -16,7 +16,7 @@ import numpy as np
 
 from simworld.clip import ClipError, atomic_write_bytes, read_frames
 from simworld.report.explanation_pictures import draw_explanations, picture_name
-from simworld.report.pictures import filmstrip, frame_pair, write_jpeg
+from simworld.report.pictures import filmstrip, frame_neighbours, frame_pair, write_jpeg
 
 CACHED_CLIPS = 32  # decoded clips kept in memory while the page is built
 
@@ -114,21 +114,35 @@ class Assets:
         return self._entry(name, f"{self._stamp(video)}:{marked}:{sorted(given)}", make)
 
     def failure_frame(self, video: Path, truth: Path | None, frame: int, name: str) -> dict | None:
-        """The clip's frame where it fails (red) beside the ground truth's same frame."""
+        """The clip's frame where it fails (red) beside the ground truth's same frame; without a ground truth (a
+        `simworld score` video), between the clip's frames before and after it. The entry's `caption` says which."""
         if not video.exists():
             return None
-        source = f"{self._stamp(video)}:{truth and truth.exists() and self._stamp(truth)}:{frame}"
+        has_truth = truth is not None and truth.exists()
+        source = f"{self._stamp(video)}:{has_truth and self._stamp(truth)}:{frame}:2"
+        made: dict[str, str] = {}
 
         def make(path: Path) -> tuple[int, int] | None:
             frames = self.frames(video)
             if frames is None or not 0 <= frame < len(frames):
                 return None
-            other = self.frames(truth) if truth is not None and truth.exists() else None
-            image = frame_pair(frames[frame], other[frame] if other is not None and frame < len(other) else None)
+            other = self.frames(truth) if has_truth else None
+            if other is not None and frame < len(other):
+                image = frame_pair(frames[frame], other[frame])
+                caption = f"frame {frame}: clip (red) · ground truth"
+            else:
+                image, shown = frame_neighbours(frames, frame)
+                caption = "frames " + " · ".join(f"{i} (red)" if i == frame else str(i) for i in shown)
+            made["caption"] = caption
             write_jpeg(path, image)
             return image.shape[1], image.shape[0]
 
-        return self._entry(name, source, make)
+        entry = self._entry(name, source, make)
+        if entry is None:
+            return None
+        if made:  # kept in the manifest with the picture, for the builds that reuse it
+            self.manifest[name]["caption"] = made["caption"]
+        return {**entry, "caption": self.manifest[name].get("caption", "")}
 
     def explanation(self, explanations: list[dict]) -> dict | None:
         """The picture of an analyzer's explanations for one clip (shared by identical data); None without any,

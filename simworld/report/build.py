@@ -1,6 +1,7 @@
 """`simworld report runs=[DIR,...] out=FILE`: one HTML page (plus a folder of its pictures and videos) that
 opens offline, comparing the runs. It reads only result files: results.parquet, run.json, clips/ and rows/ of
-each run folder, and validity.csv of a `simworld validate` folder."""
+each run folder (or scores.parquet, score.json, clips/ and rows/ of `simworld score` folders: each video is a
+clip, with no probe, seed or ground truth), and validity.csv of a `simworld validate` folder."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from simworld.report.assets import Assets
 from simworld.report.data import (BASELINES, Run, headline, load_run, paired_differences, scores,
                                   unique_labels)
 from simworld.report.pictures import differences_chart, headline_chart, run_colors, scaling_chart
+from simworld.results import failing_component
 
 METRIC_DOCS = Path(__file__).resolve().parents[1] / "analyzers"  # <family>/metrics.yaml, read as files
 MARK_METRICS = ("failure_frame", "first_failure", "first_jump")  # a metric naming the frame where it fails
@@ -45,6 +47,11 @@ def _marked_frame(rows: pd.DataFrame) -> int | None:
         if len(values):
             return int(values.iloc[0])
     return None
+
+
+def _anchor(run: Run, probe: str, seed: int) -> str:
+    """The id of a clip's card: a probe and seed, or a scored video."""
+    return f"v-{probe}" if run.kind == "score" else f"p-{probe}-s{seed}"
 
 
 class _Clips:
@@ -98,7 +105,7 @@ def _probe_cards(runs: list[Run], clips: _Clips, analyzers: list[str], docs: dic
         truth = clips.ground_truth(probe, seed)
         meta = next((clips.meta(r.clip_path(probe, seed)) for r in runs if r.clip_path(probe, seed).exists()), {})
         given = {int(i) for i in meta.get("given_indices", [])}
-        card = {"anchor": f"p-{probe}-s{seed}", "probe": probe, "seed": seed, "family": family,
+        card = {"anchor": _anchor(runs[0], probe, seed), "probe": probe, "seed": seed, "family": family,
                 "prompt": meta.get("prompt", ""), "caption": meta.get("caption", ""),
                 "conditioning": meta.get("conditioning", ""), "given": sorted(given), "entries": [],
                 "ground_truth": None, "analyzers": []}
@@ -182,14 +189,18 @@ def _gallery(runs: list[Run], clips: _Clips, table: pd.DataFrame, assets: Assets
             i = index_of[row.label]
             run, seed = runs[i], int(row.seed)
             detail = clips.rows(i, row.probe, seed)
-            marked = _marked_frame(detail[detail.analyzer == analyzer]) if detail is not None else None
+            mine = detail[detail.analyzer == analyzer] if detail is not None else None
+            marked = _marked_frame(mine) if mine is not None else None
+            weakest = failing_component(mine) if mine is not None else None
             video = run.clip_path(row.probe, seed)
             given = {int(g) for g in clips.meta(video).get("given_indices", [])}
             tag = f"r{i}_{row.probe}_s{seed}_{analyzer}"
             items.append({
                 "label": row.label, "probe": row.probe, "seed": seed, "score": float(row.value),
                 "failure": None if pd.isna(row.failure) else bool(row.failure), "marked": marked,
-                "anchor": f"p-{row.probe}-s{seed}",
+                "threshold": run.threshold(analyzer), "kind": run.kind,
+                "component": None if weakest is None else {"name": weakest[0], "value": weakest[1]},
+                "anchor": _anchor(run, row.probe, seed),
                 "strip": assets.strip(video, f"{tag}_strip.jpg", marked=marked, given=given),
                 "frame": (assets.failure_frame(video, clips.ground_truth(row.probe, seed), marked, f"{tag}_frame.jpg")
                           if marked is not None else None),
@@ -279,6 +290,10 @@ def build_report(run_folders: list[str | Path], out: str | Path, validity: str |
     runs = [load_run(Path(f)) for f in run_folders]
     if not runs:
         raise ValueError("runs: give at least one run folder")
+    if len({run.kind for run in runs}) > 1:  # probes against videos: no clip in common, thresholds calibrated apart
+        scored = ", ".join(str(r.folder) for r in runs if r.kind == "score")
+        raise ValueError(f"runs: {scored} scored videos without a probe (simworld score) and the others ran probes "
+                         "(simworld eval): build one report of each")
     validity_rows = _validity(validity)
     unique_labels(runs)
     assets = Assets(out)
@@ -306,6 +321,8 @@ def build_report(run_folders: list[str | Path], out: str | Path, validity: str |
         probe_differences=probe_differences.to_dict("records"), cards=cards, index=_index(cards),
         gallery=_gallery(runs, clips, table, assets), scaling=_scaling(runs, head, assets, colors),
         validity=validity_rows, docs=docs, analyzers=analyzers, mark_metrics=MARK_METRICS,
+        score_only=runs[0].kind == "score",
+        thresholds={a: next((r.threshold(a) for r in runs if r.threshold(a) is not None), None) for a in analyzers},
         clip_count=sum(len(c["entries"]) for c in cards),
         probe_anchor={c["probe"]: c["anchor"] for c in reversed(cards)})
     assets.finish()

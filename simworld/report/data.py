@@ -27,6 +27,7 @@ class Run:
     generator: str
     results: pd.DataFrame
     meta: dict
+    kind: str = "eval"  # "score": a `simworld score` folder, its videos in the results' probe column (seed 0)
     _rows: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -42,7 +43,8 @@ class Run:
         """The clip's rows file (metrics and explanations); {} when absent or unreadable."""
         key = (probe, int(seed), analyzer)
         if key not in self._rows:
-            path = self.folder / "rows" / probe / f"s{int(seed)}" / f"{analyzer}.json"
+            path = self.folder / "rows" / probe / (f"{analyzer}.json" if self.kind == "score" else
+                                                   f"s{int(seed)}/{analyzer}.json")
             try:
                 self._rows[key] = json.loads(path.read_text()) if path.exists() else {}
             except (OSError, json.JSONDecodeError):
@@ -50,7 +52,13 @@ class Run:
         return self._rows[key]
 
     def clip_path(self, probe: str, seed: int) -> Path:
-        return self.folder / "clips" / f"{probe}_s{int(seed)}.mp4"
+        """The clip as the report shows it: eval's exported clip, score's preview of the video."""
+        return self.folder / "clips" / (f"{probe}.mp4" if self.kind == "score" else f"{probe}_s{int(seed)}.mp4")
+
+    def threshold(self, analyzer: str) -> float | None:
+        """The failure threshold the run's `failure` column was judged by, where the run records it (score)."""
+        value = (self.meta.get("thresholds") or {}).get(analyzer)
+        return None if value is None else float(value)
 
     def ground_truth_path(self, probe: str, seed: int) -> Path:
         return self.folder / "clips" / "ground_truth" / f"{probe}_s{int(seed)}.mp4"
@@ -58,6 +66,8 @@ class Run:
 
 def load_run(folder: Path) -> Run:
     folder = Path(folder)
+    if not (folder / "results.parquet").exists() and (folder / "scores.parquet").exists():
+        return load_score_run(folder)
     for required in ("results.parquet", "run.json"):
         if not (folder / required).exists():
             raise FileNotFoundError(f"runs: {folder} is not a run folder (no {required})")
@@ -68,6 +78,21 @@ def load_run(folder: Path) -> Run:
     name = Path(checkpoint).stem if Path(checkpoint).suffix in WEIGHT_SUFFIXES else Path(checkpoint).name
     label = generator + (f" ({name})" if checkpoint else "")
     return Run(folder, meta.get("name", folder.name), label, generator, results, meta)
+
+
+def load_score_run(folder: Path) -> Run:
+    """A `simworld score` folder as a run: each video is a clip (its stem in `probe`, seed 0, no family)."""
+    if not (folder / "score.json").exists():
+        raise FileNotFoundError(f"runs: {folder} is not a score folder (no score.json)")
+    results = pd.read_parquet(folder / "scores.parquet").rename(columns={"video": "probe"})
+    results["seed"] = 0
+    results["family"] = results["family"].fillna("") if "family" in results else ""
+    meta = json.loads((folder / "score.json").read_text())
+    meta.setdefault("name", folder.name)
+    meta.setdefault("generator", {"generator": "score"})
+    meta.setdefault("clips", int(results["probe"].nunique()))
+    label = f"score: {Path(meta.get('videos', folder)).name}"
+    return Run(folder, meta["name"], label, "score", results, meta, kind="score")
 
 
 def unique_labels(runs: list[Run]) -> None:

@@ -78,6 +78,21 @@ def frame_pair(clip: np.ndarray, truth: np.ndarray | None, height: int = 160) ->
     return np.concatenate([tile, gap, other], axis=1)
 
 
+def frame_neighbours(frames: np.ndarray, index: int, height: int = 160) -> tuple[np.ndarray, list[int]]:
+    """Without a ground truth to set it beside: the frame where the clip fails (red border) between the frames
+    before and after it, so a jump, a flicker or a frozen stretch shows as the change between them. Returns the
+    image and the frame indices shown."""
+    picks = [i for i in (index - 1, index, index + 1) if 0 <= i < len(frames)]
+    tiles = []
+    for i in picks:
+        tile = _tile(frames[i], height)
+        if i == index:
+            tile = tile.copy()
+            cv2.rectangle(tile, (0, 0), (tile.shape[1] - 1, height - 1), FAIL_RED, max(2, height // 32))
+        tiles.append(np.pad(tile, ((0, 0), (0, 4), (0, 0)), constant_values=255))
+    return np.concatenate(tiles, axis=1)[:, :-4], picks
+
+
 def write_jpeg(path: Path, image: np.ndarray, quality: int = 82) -> None:
     ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
