@@ -355,3 +355,73 @@ def test_the_autoencoder_ceiling_is_a_line_not_a_checkpoint(runs, tmp_path):
     html = build_report([*folders[3:], ceiling], tmp_path / "out" / "report.html").read_text()
     cards = html.split('id="cards-table"')[1].split("</table>")[0]
     assert "dit-small" in cards and "dit-large" in cards and "autoencoder" not in cards
+
+
+# ------------------------------------------------------------------------------------------------ score folders
+@pytest.fixture(scope="module")
+def score_page(tmp_path_factory):
+    """A `simworld score` folder of three videos (one flagged by temporal at frame 8) and its report."""
+    from simworld.score import run_score
+    from tests.test_score import write_videos
+
+    tmp = tmp_path_factory.mktemp("score_report")
+    out = tmp / "scored"
+    run_score(str(write_videos(tmp / "videos")), str(out), workers=1, analyzers=["temporal"])
+    return out, build_report([out], tmp / "report.html")
+
+
+def test_a_score_run_renders_with_its_failure_gallery(score_page):
+    from simworld.analyzers import threshold_of
+    from tests.test_score import FLICKER_AT
+
+    folder, page = score_page
+    html = page.read_text()
+    for ref in _references(html):
+        assert (page.parent / ref).exists(), ref
+    gallery = html.split('id="gallery"')[1].split("</section>")[0]
+    # the flag explained: the video, its score against the threshold without a probe, the frame, the component
+    assert 'href="#v-flicker"' in gallery and f"fails at frame {FLICKER_AT}" in gallery
+    assert f"&lt; {threshold_of('temporal', with_probe=False):.3f}" in gallery
+    assert "weakest component <b>flicker</b>" in gallery
+    # the failure frame between its neighbours (no ground truth), and the analyzer's pictures
+    assert f"frames {FLICKER_AT - 1} · {FLICKER_AT} (red) · {FLICKER_AT + 1}" in gallery
+    assert re.search(r'src="report_files/r0_flicker_s0_temporal_frame\.jpg"', gallery)
+    assert re.search(r'href="report_files/x_[0-9a-f]+\.svg"', gallery)
+    # per video x analyzer, and nothing that speaks of probes, seeds or ground truth
+    videos = html.split('id="probes"')[1].split("</section>")[0]
+    assert "<h2>Videos</h2>" in videos and "<th>video" in videos and 'id="v-flicker"' in videos
+    for misleading in ("<th>probe</th>", ">seed<", "seed 0", "ground truth", "given to the model"):
+        assert misleading not in videos, misleading
+    assert "probe clips" not in html and "fails &lt; " in videos
+    table = videos.split('id="clips-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 4 and table.count(' fail"') == 1  # header + 3 videos; flicker fails
+
+
+def test_a_report_of_eval_runs_and_score_folders_together_is_refused_in_one_line(score_page, tmp_path):
+    folder, _ = score_page
+    evaluated = make_runs(tmp_path / "runs", clips=4, runs=("oracle",))
+    with pytest.raises(ValueError, match="build one report of each") as caught:
+        build_report([evaluated[0], folder], tmp_path / "mixed.html")
+    assert "\n" not in str(caught.value) and str(folder) in str(caught.value)
+    assert load_run(folder).kind == "score" and load_run(evaluated[0]).kind == "eval"
+
+
+@needs_chromium
+def test_a_score_report_works_in_chromium(browser, score_page):
+    _, page = score_page
+    tab, problems, _ = _open(browser, page, height=1600)
+    ARTIFACTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(ARTIFACTS / "report_score.png"), full_page=True)
+    tab.evaluate("() => { document.querySelectorAll('details').forEach(d => d.open = true);"
+                 " document.querySelectorAll('img').forEach(i => i.loading = 'eager'); }")
+    tab.wait_for_function("() => Array.from(document.images).every(i => i.complete)", timeout=30000)
+    broken = tab.evaluate("() => Array.from(document.images).filter(i => !(i.naturalWidth > 0)).map(i => i.src)")
+    assert not broken, broken
+    tab.add_style_tag(content="nav { position: static; }")
+    tab.locator("#gallery").screenshot(path=str(ARTIFACTS / "report_score_gallery.png"))
+    tab.locator("#clips-table thead th", has_text="temporal").click()  # under its name: "fails < threshold"
+    ascending = tab.evaluate("() => Array.from(document.getElementById('clips-table').tBodies[0].rows)"
+                             ".map(r => parseFloat(r.cells[1].dataset.sort))")
+    assert len(ascending) == 3 and ascending == sorted(ascending)
+    assert not problems, problems
+    tab.close()
