@@ -88,7 +88,7 @@ def load_score_run(folder: Path) -> Run:
     results["seed"] = 0
     results["family"] = results["family"].fillna("") if "family" in results else ""
     meta = json.loads((folder / "score.json").read_text())
-    meta.setdefault("name", folder.name)
+    meta["name"] = folder.name  # what tells two scorings of one videos folder apart (a copied folder too)
     meta.setdefault("generator", {"generator": "score"})
     meta.setdefault("clips", int(results["probe"].nunique()))
     label = f"score: {Path(meta.get('videos', folder)).name}"

@@ -404,6 +404,10 @@ def test_a_report_of_eval_runs_and_score_folders_together_is_refused_in_one_line
         build_report([evaluated[0], folder], tmp_path / "mixed.html")
     assert "\n" not in str(caught.value) and str(folder) in str(caught.value)
     assert load_run(folder).kind == "score" and load_run(evaluated[0]).kind == "eval"
+    other = tmp_path / "scored-again"  # two scorings compare over the videos they share
+    shutil.copytree(folder, other)
+    html = build_report([folder, other], tmp_path / "two.html").read_text()
+    assert "score: videos [scored]" in html and "score: videos [scored-again]" in html and "Paired by video" in html
 
 
 @needs_chromium
