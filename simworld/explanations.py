@@ -1,7 +1,8 @@
 """Explanations: small typed data an analyzer leaves beside its metrics so that the report can draw the pictures
 that explain them (a warp error over time, a camera path from above, an object's crops before and after an
 occlusion). The report reads only result files: the runner writes these into the clip's rows JSON
-(`rows/<probe>/s<seed>/<analyzer>.json`, key "explanations") and the report draws each one with matplotlib.
+(`rows/<probe>/s<seed>/<analyzer>.json`, key "explanations"; `simworld score` into `rows/<video>/<analyzer>.json`)
+and the report draws each one with matplotlib.
 
 Four kinds, each a dataclass with a `name` (unique per analyzer and clip: the picture's file name) and a `title`:
 - Series: values over the clip's frames, one line per source (clip, ground truth), frames to mark, a threshold;
@@ -11,8 +12,8 @@ Four kinds, each a dataclass with a `name` (unique per analyzer and clip: the pi
   the object before and after each occlusion, in the clip and in the ground truth;
 - Timeline: per row (an object in the clip, the same in the ground truth), per frame: present or not.
 
-An analyzer adds them through its context, which has a sink only when someone will read them (the runner);
-`simworld validate`, `simworld score` and tests call `analyze` without one, and `explain` then does nothing:
+An analyzer adds them through its context, which has a sink only when someone will read them (the runner,
+`simworld score`); `simworld validate` and tests call `analyze` without one, and `explain` then does nothing:
 
     if context.explaining:  # skip the work when nobody reads it
         context.explain(Series("warp_error", "Warp error per frame pair", x=pairs + 0.5,

@@ -9,8 +9,8 @@ It returns Metric values; the one named `score` lies in [0, 1], 1 = consistent w
 
 Pictures that explain the metrics: an analyzer may also leave small typed data for the report
 (simworld.explanations: Series, Trajectories, Crops, Timeline) through `context.explain(...)`.
-The runner gives the context a sink and stores what it collects beside the clip's metric rows; without a sink
-(`simworld validate`, `simworld score`, tests) `explain` does nothing, and `context.explaining` lets an analyzer
+The runner and `simworld score` give the context a sink and store what it collects beside the clip's metric rows;
+without a sink (`simworld validate`, tests) `explain` does nothing, and `context.explaining` lets an analyzer
 skip work nobody reads. A new analyzer adds its pictures in a few lines, e.g. the camera path from above:
 
     context.explain(Trajectories("camera_path", "Camera path seen from above (x, z)",
