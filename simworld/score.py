@@ -74,7 +74,8 @@ def content_stamp(path: Path) -> str:
 
 def score_one(path: str, analyzer: str) -> dict:
     """{"metrics": [...], "explanations": [...], "unreadable": bool}: one analyzer's metrics for one video (an error
-    row when it fails) and what it left to explain them: the context has no probe, only the sink eval's has."""
+    row when it fails) and the pictures' data it left to explain them: the context has no probe and no ground truth,
+    only a sink for the pictures, as eval's has."""
     try:
         clip = read_clip(path)
     except ClipError as err:
