@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simworld"
 ORDER = [
     ["registry", "interrupt", "progress"],  # plumbing every layer may use
     ["groundtruth", "clip", "explanations"],  # the contracts: what a clip is, what it knows, what explains a score
-    ["world"],  # the simulator renders clips with ground truth
+    ["world", "heldout"],  # the simulator renders clips with ground truth; the held-out world (measurement only)
     ["probes"],  # probes name scenes of the world
     ["model"],  # the bundled model, trained on the world's clips
     ["generators"],  # probe -> clip (wrapping the model)
@@ -36,6 +36,7 @@ NEVER = {  # the design's explicit rules (also implied by ORDER; stated so a reo
     "clip": {"world"},
     "generators": {"analyzers"},
     "analyzers": {"generators", "model"},
+    "heldout": {"world", "analyzers", "probes", "generators", "model"},  # built apart: it measures the analyzers
 }
 
 
