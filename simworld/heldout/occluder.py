@@ -52,7 +52,7 @@ def _plan(rng: np.random.Generator):
     tilt = axis_rotation([1, 0, 0], np.pi / 2) if shape == "cylinder" else np.eye(3)  # cylinders roll on their side
     if shape == "box":
         tilt = axis_rotation([0, 1, 0], rng.uniform(0, np.pi / 2))
-    reach = 1.1 * float(np.max(np.abs(tilt[[0, 2]]) @ half)) if shape == "box" else 1.1 * float(half.max())
+    reach = 1.15 * float(np.max(np.abs(tilt[[0, 2]]) @ half)) if shape == "box" else 1.15 * float(half.max())
     hidden_half = reach * rng.uniform(1.9, 3.2)  # half the stretch of path the occluder hides
     kind = str(rng.choice(["wall", "box", "pillar"]))
     thick = {"wall": rng.uniform(0.03, 0.08), "box": rng.uniform(0.15, 0.4), "pillar": 0.0}[kind]
@@ -60,6 +60,7 @@ def _plan(rng: np.random.Generator):
     if kind == "pillar":  # a round pillar of radius `width`: its far side is `width` beyond its middle
         width = hidden_half * near / (depth - hidden_half)
         thick = width
+    shadow_half = width * depth / (near - thick)  # the near face casts the widest shadow: partly hidden within it
     eye_height = 1.6  # the highest eye drawn below; the occluder hides the mover's top from it
     top_of_mover = 2 * resting_height(shape, tilt, half)
     occluder_top = max(eye_height + (top_of_mover - eye_height) * (near + s * thick) / depth for s in (-1, 1)) + 0.1
@@ -69,8 +70,8 @@ def _plan(rng: np.random.Generator):
     longest = max(middle, fmt.frames - 1 - middle)
     v_fit = half_view * fmt.fps / longest  # stays in view from first to last frame
     v_hide = 2 * (hidden_half - reach) * fmt.fps / MIN_HIDDEN
-    v_after = (hidden_half + reach) * fmt.fps / max(fmt.frames - 1 - middle - MIN_VISIBLE_AFTER, 1e-9)
-    v_before = (hidden_half + reach) * fmt.fps / max(middle - MIN_VISIBLE_BEFORE, 1e-9)
+    v_after = (shadow_half + reach) * fmt.fps / max(fmt.frames - 1 - middle - MIN_VISIBLE_AFTER, 1e-9)
+    v_before = (shadow_half + reach) * fmt.fps / max(middle - MIN_VISIBLE_BEFORE, 1e-9)
     low, high = max(v_after, v_before), min(v_fit, v_hide)
     if low >= high or fmt.frames - 1 - middle <= MIN_VISIBLE_AFTER:
         return None

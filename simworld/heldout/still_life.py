@@ -13,7 +13,7 @@ from simworld.heldout.motion import axis_rotation, camera_track, hand_held, orbi
 from simworld.heldout.render import Body, CameraPath, Scene
 
 STILL_LIFE_FAILURES = ("morph",)
-SPREAD = 1.3  # metres: the solids stand within this radius of the centre
+SPREAD = 1.5  # metres: the solids stand within this radius of the centre
 
 
 def still_life_scene(rng: np.random.Generator, failure_rng: np.random.Generator, orbit: bool = True,
@@ -32,10 +32,9 @@ def still_life_scene(rng: np.random.Generator, failure_rng: np.random.Generator,
             rotation = axis_rotation([0, 1, 0], rng.uniform(0, np.pi)) @ axis_rotation([1, 0, 0], np.pi / 2)
         else:
             rotation = axis_rotation([0, 1, 0], rng.uniform(0, np.pi))
-        room = 2.0 * float(half.max())  # spacing for twice its size: a morphing solid never meets another
-        for _ in range(40):
+        for _ in range(200):
             spot = rng.uniform(-SPREAD, SPREAD, size=2)
-            if np.hypot(*spot) <= SPREAD and all(np.hypot(*(spot - c[[0, 2]])) > room + 2.0 * h.max() + 0.1
+            if np.hypot(*spot) <= SPREAD and all(np.hypot(*(spot - c[[0, 2]])) > _spacing(half, h)
                                                  for _, h, _, c in placed):
                 placed.append((shape, half, rotation, np.array([spot[0], 0.0, spot[1]])))
                 break
@@ -64,6 +63,12 @@ def still_life_scene(rng: np.random.Generator, failure_rng: np.random.Generator,
     return Scene(bodies, CameraPath(eyes, rotations, fmt.fov_y, fmt.width, fmt.height),
                  draw_lighting(rng, frames, ramp), draw_backdrop(rng, wall_z=rng.uniform(2.2, 4.5)), fmt.fps,
                  noise=float(rng.uniform(0, 1.5)), seed=seed)
+
+
+def _spacing(a: np.ndarray, b: np.ndarray) -> float:
+    """Distance two solids' centres keep: enough for either to be stretched twice as long (morph)."""
+    big, small = max(a.max(), b.max()), min(a.max(), b.max())
+    return float(2 * big + small + 0.05)
 
 
 def _morph(rng: np.random.Generator, body: Body, frames: int) -> Body:
