@@ -95,9 +95,10 @@ def draw_shape(rng: np.random.Generator, exclude: str | None = None) -> str:
 
 def draw_backdrop(rng: np.random.Generator, wall_z: float) -> Backdrop:
     """Ground of SURFACE_TEXTURES in muted colours; a textured wall at `wall_z` half the time, else open sky."""
-    ground_hue = rng.uniform()
-    ground = Texture(str(rng.choice(SURFACE_TEXTURES)), draw_color(rng, (0.1, 0.5), (0.3, 0.75), ground_hue),
-                     draw_color(rng, (0.1, 0.6), (0.15, 0.6), ground_hue + rng.uniform(-0.15, 0.15)),
+    ground_hue, bright = rng.uniform(), rng.uniform(0.45, 0.85)
+    dark = bright * rng.uniform(0.3, 0.65)  # the second colour clearly darker: the pattern always shows
+    ground = Texture(str(rng.choice(SURFACE_TEXTURES)), draw_color(rng, (0.1, 0.5), (bright, bright), ground_hue),
+                     draw_color(rng, (0.1, 0.6), (dark, dark), ground_hue + rng.uniform(-0.15, 0.15)),
                      scale=float(rng.uniform(0.18, 0.6)), seed=int(rng.integers(1 << 30)))
     wall = None
     if rng.uniform() < 0.5:

@@ -102,6 +102,8 @@ def surface_colors(tex: Texture, u: np.ndarray, v: np.ndarray, footprint: np.nda
         color = _mix(tex, parity.astype(np.float32))
     else:
         raise ValueError(f"unknown surface texture {tex.kind!r}")
+    detail = value_noise(np.stack([u, v], axis=1) / (0.3 * s), tex.seed + 11)  # grit at a finer scale, as real
+    color = color * (0.8 + 0.4 * detail)[:, None]  # surfaces have: texture at every scale, not one
     mean = 0.5 * (np.asarray(tex.color, np.float32) + np.asarray(tex.second, np.float32))
     fade = np.clip(footprint / s * 2.5 - 0.5, 0, 1).astype(np.float32)[:, None]
     return color * (1 - fade) + mean * fade
