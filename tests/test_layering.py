@@ -25,7 +25,7 @@ ORDER = [
     ["calibration", "results"],  # metrics -> thresholds; rows -> tables
     ["report"],  # result files -> HTML
     ["conf", "run_folder", "analysis_pool"],  # configs (built from the registries), run folders, worker processes
-    ["runner", "score", "validate", "evaluate", "knowledge"],  # the commands' work
+    ["runner", "score", "validate", "heldout_validity", "evaluate", "knowledge"],  # the commands' work
     ["cli"],
 ]
 RANK = {node: level for level, nodes in enumerate(ORDER) for node in nodes}
