@@ -8,7 +8,7 @@ import numpy as np
 
 from simworld.heldout.looks import (draw_backdrop, draw_format, draw_half_extents, draw_lighting,
                                     draw_object_texture, draw_shape)
-from simworld.heldout.motion import G, Fall, camera_track, hand_held, look_at, simulate_fall, yaw_rotations
+from simworld.heldout.motion import G, Fall, camera_track, hand_held, simulate_fall, yaw_rotations
 from simworld.heldout.render import Body, CameraPath, Scene
 
 FALL_FAILURES = ("vanish_in_flight", "appear_from_nothing", "fall_upward", "teleport")

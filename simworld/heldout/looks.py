@@ -120,7 +120,8 @@ def draw_lighting(rng: np.random.Generator, frames: int, ramp: bool = False) -> 
     warmth = rng.uniform()
     color = np.array([1.0, 0.88, 0.72]) * warmth + np.array([0.82, 0.9, 1.0]) * (1 - warmth)
     color = color * rng.uniform(0.75, 1.05)
-    ambient = (np.array([0.75, 0.85, 1.0]) * (1 - warmth) + np.array([1.0, 0.95, 0.9]) * warmth) * rng.uniform(0.18, 0.4)
+    ambient = np.array([0.75, 0.85, 1.0]) * (1 - warmth) + np.array([1.0, 0.95, 0.9]) * warmth
+    ambient = ambient * rng.uniform(0.18, 0.4)
     exposure = np.ones(frames)
     if ramp:
         change = rng.uniform(0.2, 0.4) * rng.choice([-1, 1])

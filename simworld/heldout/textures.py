@@ -58,6 +58,11 @@ def _mix(tex: Texture, amount: np.ndarray) -> np.ndarray:
     return a + (b - a) * amount[:, None].astype(np.float32)
 
 
+def _along(points: np.ndarray, axis: np.ndarray) -> np.ndarray:
+    """points @ axis for (N, 3) points, without BLAS (see shapes.times)."""
+    return points[:, 0] * axis[0] + points[:, 1] * axis[1] + points[:, 2] * axis[2]
+
+
 def object_colors(tex: Texture, local: np.ndarray, unit: np.ndarray) -> np.ndarray:
     """Albedo (N, 3) at points on an object: `local` in metres in its frame, `unit` in its unit shape's frame."""
     if tex.kind == "flat":
@@ -67,9 +72,9 @@ def object_colors(tex: Texture, local: np.ndarray, unit: np.ndarray) -> np.ndarr
         return _mix(tex, parity.astype(np.float32))
     axis = np.asarray(tex.axis, np.float32)
     if tex.kind == "stripes":
-        return _mix(tex, (np.sin((local[:, 0] * axis[0] + local[:, 1] * axis[1] + local[:, 2] * axis[2]) * (2 * np.pi / tex.scale)) > 0).astype(np.float32))
+        return _mix(tex, (np.sin(_along(local, axis) * (2 * np.pi / tex.scale)) > 0).astype(np.float32))
     if tex.kind == "two_tone":
-        return _mix(tex, (unit[:, 0] * axis[0] + unit[:, 1] * axis[1] + unit[:, 2] * axis[2] > 0).astype(np.float32))
+        return _mix(tex, (_along(unit, axis) > 0).astype(np.float32))
     if tex.kind == "noise":
         n = 0.65 * value_noise(local / tex.scale, tex.seed) + 0.35 * value_noise(local / (0.4 * tex.scale), tex.seed + 1)
         return _mix(tex, np.clip((n - 0.25) * 2.0, 0, 1))

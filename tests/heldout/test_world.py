@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from simworld.heldout import FAILURES, KINDS, case_scene, heldout_cases, make_case, render_case, render_with_masks
+from simworld.heldout import FAILURES, KINDS, case_scene, heldout_cases, render_case, render_with_masks
 from simworld.heldout.fall import resting_height
 from simworld.heldout.motion import G
 from simworld.heldout.occluder import MIN_HIDDEN
@@ -87,7 +87,8 @@ def _first_change(a, b) -> int:
 def _inside(scene, point, frame, margin=0.08) -> bool:
     x, y, z = scene.camera.project(point[None], frame)[0]
     cam = scene.camera
-    return z > 0 and margin * cam.width < x < (1 - margin) * cam.width and margin * cam.height < y < (1 - margin) * cam.height
+    inside_x = margin * cam.width < x < (1 - margin) * cam.width
+    return z > 0 and inside_x and margin * cam.height < y < (1 - margin) * cam.height
 
 
 @pytest.mark.parametrize("failure", ["vanish_in_flight", "appear_from_nothing", "fall_upward", "teleport"])
