@@ -57,6 +57,7 @@ def fall_scene(rng: np.random.Generator, failure_rng: np.random.Generator, camer
     sizes = [2 * float(h.max()) for h in halves]
     if count == 2 and half_width * 0.6 < 3 * sum(sizes):  # too narrow a view to keep two apart: one body
         count, kinds, halves, tilts, textures, rests = 1, kinds[:1], halves[:1], tilts[:1], textures[:1], rests[:1]
+        restitution, heights, vy, tossed, sizes = restitution[:1], heights[:1], vy[:1], tossed[:1], sizes[:1]
     side = rng.choice([-1.0, 1.0])
     xs = [side * rng.uniform(-0.35, 0.35) * half_width] if count == 1 else [
         -side * rng.uniform(0.3, 0.55) * half_width, side * rng.uniform(0.3, 0.55) * half_width]
