@@ -75,15 +75,28 @@ def fall_scene(rng: np.random.Generator, failure_rng: np.random.Generator, camer
             vx[i] *= 0.5
         falls.append(path)
     drawn = [np.ones(fmt.frames, bool) for _ in range(count)]
-    if failure is not None:
+    eyes, rotations = _camera(rng, camera, eye, target, fmt, depth, half_width)
+    view = CameraPath(eyes, rotations, fmt.fov_y, fmt.width, fmt.height)
+    if failure is not None:  # its own stream: the rest of the scene is drawn as in its physical twin
         falls[0], drawn[0] = _fail(failure, failure_rng, falls, rests[0], heights[0], vy[0], restitution[0],
-                                   spins[0], sizes[0], half_width, fmt.fps, fmt.frames)
+                                   spins[0], sizes[0], view, fmt.fps, fmt.frames)
     bodies = [Body(kinds[i], halves[i], textures[i], falls[i].centres, yaw_rotations(falls[i].yaw, tilts[i]),
                    np.ones((fmt.frames, 3)), drawn[i]) for i in range(count)]
-    eyes, rotations = _camera(rng, camera, eye, target, fmt, depth, half_width)
-    return Scene(bodies, CameraPath(eyes, rotations, fmt.fov_y, fmt.width, fmt.height),
-                 draw_lighting(rng, fmt.frames), draw_backdrop(rng, wall_z=rng.uniform(1.5, 4.0)), fmt.fps,
-                 noise=float(rng.uniform(0, 1.5)), seed=seed)
+    return Scene(bodies, view, draw_lighting(rng, fmt.frames), draw_backdrop(rng, wall_z=rng.uniform(1.5, 4.0)),
+                 fmt.fps, noise=float(rng.uniform(0, 1.5)), seed=seed)
+
+
+def _room(camera: CameraPath, centres: np.ndarray, size: float, first: int) -> float:
+    """Least margin (pixels) between the image border and a body of `size` metres at `centres` from frame `first`
+    on: negative where it would leave the view."""
+    margins = []
+    for offset, centre in enumerate(centres):
+        x, y, z = camera.project(centre[None], first + offset)[0]
+        if z <= 0:
+            return -np.inf
+        radius = camera.focal * size / 2 / z
+        margins.append(min(x, camera.width - x, y, camera.height - y) - radius - 2)
+    return float(min(margins))
 
 
 def _random_rotation(rng: np.random.Generator) -> np.ndarray:
@@ -117,7 +130,7 @@ def _camera(rng: np.random.Generator, camera: str, eye: np.ndarray, target: np.n
 
 
 def _fail(failure: str, rng: np.random.Generator, falls: list[Fall], rest: float, height: float, vy: float,
-          restitution: float, spin: float, size: float, half_width: float, fps: int,
+          restitution: float, spin: float, size: float, camera: CameraPath, fps: int,
           frames: int) -> tuple[Fall, np.ndarray]:
     """The first body's path and drawing under `failure`, at a frame well inside its first flight."""
     fall, drawn = falls[0], np.ones(frames, bool)
@@ -130,16 +143,15 @@ def _fail(failure: str, rng: np.random.Generator, falls: list[Fall], rest: float
         drawn[:frame] = False
     elif failure == "fall_upward":  # from rest, gravity turned over for this body alone
         fall = simulate_fall(fall.centres[0], np.zeros(3), rest, restitution, spin, fps, frames, gravity=-G)
-    elif failure == "teleport":
+    elif failure == "teleport":  # sideways by 2-3 sizes, away from the other body if the view has room there
         jump = rng.uniform(2.0, 3.0) * size
         others = [f.centres[0, 0] for f in falls[1:]]
         away = np.sign(fall.centres[0, 0] - others[0]) if others else rng.choice([-1.0, 1.0])
-        for direction in (away, -away):
-            shifted = fall.centres[frame:, 0] + direction * jump
-            if np.abs(shifted).max() < 0.85 * half_width - size / 2:
-                break
+        shifts = [d * j for j in (jump, 2.0 * size) for d in (away, -away)]
+        room = [_room(camera, fall.centres[frame:] + [shift, 0, 0], size, frame) for shift in shifts]
+        best = next((i for i, r in enumerate(room) if r > 0), int(np.argmax(room)))
         centres = fall.centres.copy()
-        centres[frame:, 0] += direction * jump
+        centres[frame:, 0] += shifts[best]
         fall = Fall(centres, fall.yaw, fall.airborne)
     else:
         raise ValueError(f"unknown fall failure {failure!r}; known: {', '.join(FALL_FAILURES)}")

@@ -116,6 +116,7 @@ def test_fall_failures_change_one_body_mid_flight_and_nothing_else(failure):
             jump = body.centres[frame:] - original.centres[frame:]
             assert np.allclose(jump, jump[0]) and abs(jump[0, 0]) >= 2 * 2 * original.half.max() - 1e-9
             assert jump[0, 1] == 0 and jump[0, 2] == 0 and frame >= 2
+            assert all(_inside(scene, c, f, margin=0.0) for f, c in enumerate(body.centres) if f >= frame)
         if failure == "fall_upward":  # from rest, accelerating upward at g
             y = body.centres[:, 1]
             assert np.allclose(np.diff(y, 2), G / scene.fps ** 2, rtol=1e-3)
