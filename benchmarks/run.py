@@ -4,6 +4,7 @@
 
 Runs, each as its own process (so its peak memory is its own):
 - render (benchmarks/render.py): ground truth per scene family, one core;
+- the held-out world (benchmarks/heldout.py): every held-out case rendered from nothing, one core;
 - analyzers (benchmarks/analyze.py): frames/s of each analyzer on the `core` suite's clips, one thread;
 - end to end: `simworld eval suite=core` with the oracle from an empty cache (generation = rendering, analysis in
   `--workers` processes overlapping it), then with a stand-in for a slow model (benchmarks/slow_model.py: the
@@ -91,6 +92,8 @@ def main() -> None:
         # ------------------------------------------------------------ per-stage scripts
         _, peaks["render"], _ = run(python("benchmarks/render.py", "--seeds", str(seeds), "--out",
                                            str(out / "render.md")), env={"SIMWORLD_CACHE": str(tmp / "cache")})
+        _, peaks["held-out world"], _ = run(python("benchmarks/heldout.py", "--per-kind", "1" if args.quick else "6",
+                                                   "--out", str(out / "heldout.md")))
         _, peaks["analyzers"], _ = run(python("benchmarks/analyze.py", "--suite", "core", "--seeds", "1", "--out",
                                               str(out / "analyze.md")), env={"SIMWORLD_CACHE": str(tmp / "cache")})
         # ------------------------------------------------------------ end to end
@@ -173,7 +176,8 @@ def main() -> None:
         f"(on a shared machine every figure scales with the load); {time.strftime('%Y-%m-%d')}. Every figure is "
         "from an empty cache unless its row says otherwise.", ""]
     parts = [*header]
-    for title, name in (("Rendering", "render.md"), ("Analyzers", "analyze.md")):
+    for title, name in (("Rendering", "render.md"), ("Rendering the held-out world", "heldout.md"),
+                        ("Analyzers", "analyze.md")):
         parts += [f"### {title}", "", (out / name).read_text().strip(), ""]
     parts += ["\n\n".join(sections), "", "### The model", "", (out / "model.md").read_text().strip(), "",
               "### Sampling one clip, per number format and thread count", "",

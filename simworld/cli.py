@@ -20,6 +20,7 @@ commands:
   knowledge does the model know the world: ground truth against impossible twins, by the model's surprise:
            simworld knowledge generator=bundled generator.checkpoint=model/dit-1m.safetensors
   validate how far to trust each analyzer: AUROC on injected failures, calibrated thresholds
+           (world=heldout probe=false: measured on a world the analyzers were not developed on)
   report   one HTML report comparing runs: simworld report runs=[DIR,DIR] out=report.html
   train    train the bundled model: simworld train model=vae, then model=dit-1m|dit-4m|dit-16m (resumable)
 
@@ -126,13 +127,26 @@ def validate_command(cfg: DictConfig) -> None:
     from simworld.probes import ProbeError, load_suite
     from simworld.registry import UnknownNameError
     from simworld.validate import NeedsProbeError, run_validate
+    from simworld.conf import VALIDATE_WORLDS
     from simworld.conf.ranges import check_ranges
     from simworld.world.textures import cache_dir
 
     try:
-        check_ranges("validate", {"seeds": cfg.seeds})
+        check_ranges("validate", {"seeds": cfg.seeds, "heldout_per_kind": cfg.heldout_per_kind})
+        if cfg.world not in VALIDATE_WORLDS:
+            raise ValueError(f"world={cfg.world}: must be one of {', '.join(VALIDATE_WORLDS)}")
     except ValueError as err:
         _fail("validate", err)
+    if cfg.world == "heldout":
+        from simworld.heldout_validity import HeldoutWorldError, run_heldout_validate
+
+        try:
+            run_heldout_validate(list(cfg.analyzers) if cfg.analyzers else None, Path(cfg.out),
+                                 per_kind=cfg.heldout_per_kind, progress=cfg.progress, probe=cfg.probe,
+                                 write_thresholds=cfg.write)
+        except (HeldoutWorldError, UnknownNameError, NeedsProbeError) as err:
+            _fail("validate", err)
+        return
     try:
         suite = load_suite(cfg.suite, Path(cfg.probes_dir) if cfg.probes_dir else None)
         if cfg.seeds is not None:

@@ -27,7 +27,9 @@ from simworld.results import write_table
 from simworld.runner import GroundTruthStore, Job
 
 VALIDITY_COLUMNS = ["analyzer", "failure", "auroc", "clips", "detected", "false_alarm_ground_truth",
-                    "false_alarm_nuisance", "threshold", "probe"]  # probe: the analyzer was given the probe (or not)
+                    "false_alarm_nuisance", "threshold", "probe", "world", "silent"]
+# probe: the analyzer was given the probe (or not); world: the clips' world ("families": simworld.world's scene
+# families, "heldout": simworld.heldout); silent: share of the clips given to the analyzer where it gave no score
 SCORE_COLUMNS = ["analyzer", "probe", "seed", "condition", "score", "with_probe", "error"]  # error: why no score
 
 
@@ -96,6 +98,7 @@ def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]
         nuisance = group[group.condition.str.startswith("nuisance:")]["score"].dropna().to_numpy()
         failures = sorted(c for c in group.condition.unique() if c != "ground_truth" and not c.startswith("nuisance:"))
         failed_all = group[group.condition.isin(failures)]["score"].dropna().to_numpy()
+        silent = float(group["score"].isna().mean()) if len(group) else float("nan")
         threshold = calibrate_threshold(np.concatenate([truth, nuisance]), failed_scores=failed_all,
                                         calm_groups=[truth, nuisance])
         if not len(truth) + len(nuisance):  # no calm clip could be scored (e.g. too small to measure): no threshold
@@ -108,7 +111,7 @@ def validity_table(scores: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, float]
                         "detected": float(np.mean(failed < threshold)) if len(failed) else float("nan"),
                         "false_alarm_ground_truth": float(np.mean(truth < threshold)) if len(truth) else float("nan"),
                         "false_alarm_nuisance": float(np.mean(nuisance < threshold)) if len(nuisance) else float("nan"),
-                        "threshold": threshold, "probe": bool(probe)})
+                        "threshold": threshold, "probe": bool(probe), "world": "families", "silent": silent})
     return pd.DataFrame(out, columns=VALIDITY_COLUMNS), thresholds
 
 

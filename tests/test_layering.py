@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "simworld"
 ORDER = [
     ["registry", "interrupt", "progress"],  # plumbing every layer may use
     ["groundtruth", "clip", "explanations"],  # the contracts: what a clip is, what it knows, what explains a score
-    ["world"],  # the simulator renders clips with ground truth
+    ["world", "heldout"],  # the simulator renders clips with ground truth; the held-out world (measurement only)
     ["probes"],  # probes name scenes of the world
     ["model"],  # the bundled model, trained on the world's clips
     ["generators"],  # probe -> clip (wrapping the model)
@@ -25,7 +25,7 @@ ORDER = [
     ["calibration", "results"],  # metrics -> thresholds; rows -> tables
     ["report"],  # result files -> HTML
     ["conf", "run_folder", "analysis_pool"],  # configs (built from the registries), run folders, worker processes
-    ["runner", "score", "validate", "evaluate", "knowledge"],  # the commands' work
+    ["runner", "score", "validate", "heldout_validity", "evaluate", "knowledge"],  # the commands' work
     ["cli"],
 ]
 RANK = {node: level for level, nodes in enumerate(ORDER) for node in nodes}
@@ -36,6 +36,7 @@ NEVER = {  # the design's explicit rules (also implied by ORDER; stated so a reo
     "clip": {"world"},
     "generators": {"analyzers"},
     "analyzers": {"generators", "model"},
+    "heldout": {"world", "analyzers", "probes", "generators", "model"},  # built apart: it measures the analyzers
 }
 
 

@@ -96,6 +96,12 @@ class ValidateConfig:
     cache_dir: Optional[str] = None
     probes_dir: Optional[str] = None
     progress: bool = True
+    world: str = "families"  # families: the suite's probes in simworld.world; heldout: simworld.heldout, a world the
+    # analyzers were not developed on, to measure them (probe=false; stored thresholds, never written)
+    heldout_per_kind: int = 6  # world=heldout: seeds per scene kind and per failure (6: 96 clips)
+
+
+VALIDATE_WORLDS = ("families", "heldout")
 
 
 @dataclass

@@ -28,7 +28,7 @@ GENERATOR_RANGES = {  # by generator setting, whichever generator has it
 RANGES = {
     "eval": {"seeds": Range(1, 100_000), "workers": Range(1, 1024)},
     "score": {"workers": Range(1, 1024)},
-    "validate": {"seeds": Range(1, 100_000)},
+    "validate": {"seeds": Range(1, 100_000), "heldout_per_kind": Range(1, 1000)},
     "knowledge": {"seeds": Range(1, 100_000), "context": Range(1, None)},
     "train": {"model.steps": Range(1, None), "model.lr": Range(0, 1, low_open=True), "model.batch": Range(1, None),
               "data.pool": Range(1, None), "data.held_out": Range(1, None), "warmup": Range(0, None),

@@ -357,6 +357,24 @@ def test_the_autoencoder_ceiling_is_a_line_not_a_checkpoint(runs, tmp_path):
     assert "dit-small" in cards and "dit-large" in cards and "autoencoder" not in cards
 
 
+def test_validity_shows_the_world_and_silence_when_the_table_has_them(runs, tmp_path):
+    """A held-out table (`world`, `silent`) shows both columns; an older validity.csv without them still renders."""
+    tmp, folders, validity = runs
+    table = pd.read_csv(validity / "validity.csv")
+    old = tmp_path / "old.csv"
+    table.drop(columns=["world", "silent"]).to_csv(old, index=False)
+    rows = build_report(folders[:1], tmp_path / "old.html", validity=old).read_text().split(
+        'id="validity-table"')[1].split("</table>")[0]
+    assert "world</th>" not in rows and "silent</th>" not in rows and rows.count("<tr>") == len(table) + 1
+    heldout = tmp_path / "heldout.csv"
+    none = table.iloc[:1].assign(world="heldout", silent=0.25, failure="none", auroc=float("nan"), probe=False)
+    pd.concat([table, none]).to_csv(heldout, index=False)
+    html = build_report(folders[:1], tmp_path / "heldout.html", validity=heldout).read_text()
+    rows = html.split('id="validity-table"')[1].split("</table>")[0]
+    assert "world</th>" in rows and "silent</th>" in rows and "<td>heldout</td>" in rows and "0.25" in rows
+    assert "<td>families</td>" in rows and "world=heldout" in html
+
+
 # ------------------------------------------------------------------------------------------------ score folders
 @pytest.fixture(scope="module")
 def score_page(tmp_path_factory):
