@@ -97,8 +97,10 @@ def main() -> None:
     def score(group: str, kind: str, probe: str, seed: int, frames, fps) -> None:
         analysis = analyze_clip(Clip(frames, fps), "physics")
         error = next((m.error for m in analysis.metrics if m.name == "score"), None) or ""
+        failing = " ".join(f"{m.name[:-10]}={m.value:.2f}" for m in analysis.metrics
+                           if m.name.endswith("_component") and m.value is not None and m.value < 0.99)
         rows.append({"group": group, "kind": kind, "probe": probe, "seed": seed, "score": analysis.score,
-                     "error": error})
+                     "error": error, "failing": failing})
 
     for family in args.groups.split(","):
         for probe_id in wanted[family]:

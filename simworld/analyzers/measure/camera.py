@@ -29,7 +29,7 @@ import numpy as np
 
 FB_TOLERANCE = 1.0  # pixels: a point followed forward then back must land this close to where it started
 MIN_INLIERS = 8  # background points a step needs to be reliable
-TOO_FAST = 0.12  # fraction of the frame's shorter side per frame beyond which the camera is too fast to judge under
+TOO_FAST = 0.25  # fraction of the frame's shorter side per frame beyond which the camera is too fast to judge under
 UNRELIABLE = 0.25  # fraction of the steps that may be unreliable before the camera counts as too fast / erratic
 
 
