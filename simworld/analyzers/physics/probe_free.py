@@ -12,7 +12,8 @@
 3. Which objects move on their own: an orbiting camera moves objects standing on the ground against the ground's
    plane too (parallax: the registration is a homography). An object counts as moving when its registered path
    strays farther from its start than half its size and than PARALLAX times the distance the camera's motion
-   moved it in the image; only those are judged for flights and launches (everything is judged for teleports).
+   moved it in the image, and is at least KICK_SIZE pixels across (smaller ones' centroids wander with a few pixels
+   of segmentation); only those are judged for flights (everything is judged for teleports and launches).
 4. Gravity's direction in the image: down in the first frame (the camera's roll is taken out by the registration),
    turned toward the mean direction of the clip's falls where at least two flights agree within 45 degrees of
    down. It is never turned further: a clip in which things fall up must not teach that up is down.
@@ -47,7 +48,8 @@ EXTEND = 4  # frames a lost moving object is searched for by its look
 PARALLAX = 0.35  # an object moves on its own when its registered path strays beyond this share of the camera's
 LAUNCH = 1.3  # a start from rest whose second step is at most this times its first is a push
 KICK_SIZE = 9.0  # pixels across: smaller objects' centroids jump with a few pixels of segmentation
-BREAK_COLOR = 12.0  # CIELAB distance within which two tracks look alike
+BREAK_COLOR = 12.0
+BLINK = 1.5  # a moving object gone for a moment in the open counts as a jump this many allowances long  # CIELAB distance within which two tracks look alike
 TOO_FAST = "the camera moves too fast (or too erratically) to tell the objects' motion from its own"
 NO_OBJECT = "no object large enough to judge"
 
@@ -95,7 +97,7 @@ def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
         stray = np.linalg.norm(registered[seen] - registered[seen[0]], axis=1)
         carried = np.linalg.norm(scene.carried[-1][seen] - scene.carried[-1][seen[0]], axis=1)
         allowance = np.maximum(0.5 * scene.paths[-1].size, PARALLAX * carried)
-        scene.moving.append(bool(np.any(stray > np.maximum(allowance, 3.0))))
+        scene.moving.append(scene.paths[-1].size >= KICK_SIZE and bool(np.any(stray > np.maximum(allowance, 3.0))))
     paths = scene.paths
     scene.breaks = track_breaks(paths, [r[3] for r in raw], (W, H)) + jumps
     return scene
@@ -155,11 +157,12 @@ def _extended(frames: np.ndarray, tracks: TrackSet) -> tuple[list[tuple], list[t
                 margin + 0.5 * size <= cy <= H - margin - 0.5 * size
             if open_field and not _near_others(others[e], k + 1, track.masks[anchor], size):
                 far = _search(lab[t], template, weight, np.array([W / 2, H / 2]), max(W, H), others[t], k + 1)
-                if far is not None:
-                    allowance = max(2.0 * size, 3.0 * speed)
-                    distance = float(np.linalg.norm(far[0] + offset - expected))
-                    if distance > allowance:
-                        jumps.append((t, distance / allowance))
+                allowance = max(2.0 * size, 3.0 * speed)
+                distance = float(np.linalg.norm(far[0] + offset - expected)) if far is not None else 0.0
+                if distance > allowance:
+                    jumps.append((t, distance / allowance))
+                elif far is None and _blink(track, t, expected, size, margin):
+                    jumps.append((t, BLINK))  # gone for a moment in the open, nowhere to be seen: out of view
             if t > seen[-1]:
                 break
     # a track that begins where an extended one is: the same object
@@ -197,6 +200,20 @@ def _look_kept(lab: np.ndarray, track: Track) -> np.ndarray:
         error = lab[t, y0 + dy:y1 + dy, x0 + dx:x1 + dx][weight] - lab[t - 1, y0:y1, x0:x1][weight]
         out[t] = bool(np.sqrt(np.mean(np.sum(error**2, axis=1))) < TEMPLATE_TOLERANCE) if weight.any() else False
     return out
+
+
+def _blink(track: Track, t: int, expected: np.ndarray, size: float, margin: float) -> bool:
+    """Frame t is in a gap of at most 2 frames of the track, in which it would be well inside the frame, and the
+    object shows whole (at least 80% of its usual area) on both sides of the gap: not going behind something."""
+    T, H, W = track.masks.shape
+    seen = track.frames_present
+    before, after = seen[seen < t], seen[seen > t]
+    if not len(before) or not len(after) or after[0] - before[-1] > 3:
+        return False
+    usual = np.median(track.area[seen])
+    inside = margin + 0.5 * size <= expected[0] <= W - margin - 0.5 * size and \
+        margin + 0.5 * size <= expected[1] <= H - margin - 0.5 * size
+    return bool(inside and track.area[before[-1]] >= 0.8 * usual and track.area[after[0]] >= 0.8 * usual)
 
 
 def _near_others(owner: np.ndarray, own: int, mask: np.ndarray, size: float) -> bool:
