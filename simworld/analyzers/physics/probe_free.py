@@ -11,7 +11,7 @@
    fast (or too erratic) to register, or a clip with no object, cannot be judged: the reason is returned instead.
 3. Which objects move on their own: an orbiting camera moves objects standing on the ground against the ground's
    plane too (parallax: the registration is a homography). An object counts as moving when its registered path
-   strays farther from its start than half its size and than PARALLAX times the distance the camera's motion
+   strays farther from its start than half its size and than PARALLAX times the farthest the camera's motion
    moved it in the image, and is at least KICK_SIZE pixels across (smaller ones' centroids wander with a few pixels
    of segmentation); only those are judged for flights (everything is judged for teleports and launches).
 4. Gravity's direction in the image: down in the first frame (the camera's roll is taken out by the registration),
@@ -45,7 +45,7 @@ from simworld.analyzers.physics.trajectories import Path
 
 MIN_AREA = 50  # pixels: as objects.MIN_AREA
 EXTEND = 4  # frames a lost moving object is searched for by its look
-PARALLAX = 0.35  # an object moves on its own when its registered path strays beyond this share of the camera's
+PARALLAX = 1.0  # an object moves on its own when its registered path strays farther than the camera moved it
 LAUNCH = 1.3  # a start from rest whose second step is at most this times its first is a push
 KICK_SIZE = 9.0  # pixels across: smaller objects' centroids jump with a few pixels of segmentation
 BREAK_COLOR = 12.0
@@ -96,8 +96,8 @@ def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
         seen = np.flatnonzero(present)
         stray = np.linalg.norm(registered[seen] - registered[seen[0]], axis=1)
         carried = np.linalg.norm(scene.carried[-1][seen] - scene.carried[-1][seen[0]], axis=1)
-        allowance = np.maximum(0.5 * scene.paths[-1].size, PARALLAX * carried)
-        scene.moving.append(scene.paths[-1].size >= KICK_SIZE and bool(np.any(stray > np.maximum(allowance, 3.0))))
+        allowance = max(0.5 * scene.paths[-1].size, PARALLAX * float(carried.max()), 3.0)
+        scene.moving.append(scene.paths[-1].size >= KICK_SIZE and bool(stray.max() > allowance))
     paths = scene.paths
     scene.breaks = track_breaks(paths, [r[3] for r in raw], (W, H)) + jumps
     return scene
