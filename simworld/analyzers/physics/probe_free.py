@@ -99,7 +99,7 @@ def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
         allowance = max(0.5 * scene.paths[-1].size, PARALLAX * float(carried.max()), 3.0)
         scene.moving.append(scene.paths[-1].size >= KICK_SIZE and bool(stray.max() > allowance))
     paths = scene.paths
-    scene.breaks = track_breaks(paths, [r[3] for r in raw], (W, H)) + jumps
+    scene.breaks = track_breaks(paths, [r[3] for r in raw], scene.carried, (W, H)) + jumps
     return scene
 
 
@@ -155,7 +155,8 @@ def _extended(frames: np.ndarray, tracks: TrackSet) -> tuple[list[tuple], list[t
             cx, cy = center[e]
             open_field = margin + 0.5 * size <= cx <= W - margin - 0.5 * size and \
                 margin + 0.5 * size <= cy <= H - margin - 0.5 * size
-            if open_field and not _near_others(others[e], k + 1, track.masks[anchor], size):
+            if open_field and size >= KICK_SIZE and not _near_others(others[e], k + 1, track.masks[anchor], size) \
+                    and not _lookalike_about(tracks, k, e, t):
                 far = _search(lab[t], template, weight, np.array([W / 2, H / 2]), max(W, H), others[t], k + 1)
                 allowance = max(2.0 * size, 3.0 * speed)
                 distance = float(np.linalg.norm(far[0] + offset - expected)) if far is not None else 0.0
@@ -200,6 +201,22 @@ def _look_kept(lab: np.ndarray, track: Track) -> np.ndarray:
         error = lab[t, y0 + dy:y1 + dy, x0 + dx:x1 + dx][weight] - lab[t - 1, y0:y1, x0:x1][weight]
         out[t] = bool(np.sqrt(np.mean(np.sum(error**2, axis=1))) < TEMPLATE_TOLERANCE) if weight.any() else False
     return out
+
+
+def _lookalike_about(tracks: TrackSet, k: int, first: int, last: int) -> bool:
+    """Another track that looks like track k (mean CIELAB within BREAK_COLOR, area within 3x) is seen in frames
+    first..last: where k's look shows up far off may be that one."""
+    track = tracks.tracks[k]
+    color = np.nanmedian(track.color_lab[track.present], axis=0)
+    area = np.median(track.area[track.present])
+    for j, other in enumerate(tracks.tracks):
+        if j == k or not other.present[first:last + 1].any():
+            continue
+        ratio = np.median(other.area[other.present]) / max(area, 1.0)
+        if np.linalg.norm(np.nanmedian(other.color_lab[other.present], axis=0) - color) <= BREAK_COLOR and \
+                1 / 3 <= ratio <= 3.0:
+            return True
+    return False
 
 
 def _blink(track: Track, t: int, expected: np.ndarray, size: float, margin: float) -> bool:
@@ -251,9 +268,12 @@ def _search(lab: np.ndarray, template: np.ndarray, weight: np.ndarray, corner: n
 
 
 # ------------------------------------------------------------------ teleports segmentation could not follow
-def track_breaks(paths: list[Path], colors: list[np.ndarray], size: tuple[int, int]) -> list[tuple[int, float]]:
+def track_breaks(paths: list[Path], colors: list[np.ndarray], carried: list[np.ndarray],
+                 size: tuple[int, int]) -> list[tuple[int, float]]:
     """(frame the second track begins, distance from where the first was heading / allowance) of each track break
-    (module docstring, step 6) whose ratio is above 1. `colors`: each path's mean CIELAB colour; `size` (W, H)."""
+    (module docstring, step 6) whose ratio is above 1. `colors`: each path's mean CIELAB colour; `carried`: each
+    path's image centre minus its registered one; `size` (W, H). Only objects with no look-alike about (fragments of
+    a shattered glass, a row of equal balls: which one went where cannot be told)."""
     W, H = size
     out = []
     for a, path in enumerate(paths):
@@ -262,21 +282,31 @@ def track_breaks(paths: list[Path], colors: list[np.ndarray], size: tuple[int, i
         if e >= len(path.present) - 1:
             continue
         margin = max(2.0, 0.06 * min(W, H)) + 0.5 * path.size
+        x, y = path.center[e] + carried[a][e]  # where it was last seen in the image
+        if not (margin <= x <= W - margin and margin <= y <= H - margin):
+            continue  # it may have left the frame
         heading = path.center[e] + (path.center[e] - path.center[seen[-2]]) / (e - seen[-2]) if len(seen) > 1 \
             else path.center[e]
         speed = float(np.linalg.norm(heading - path.center[e]))
         for b, other in enumerate(paths):
             start = int(np.flatnonzero(other.present)[0])
-            if b == a or not e < start <= e + 2 or np.linalg.norm(colors[a] - colors[b]) > BREAK_COLOR:
+            if b == a or not e < start <= e + 2 or not _alike(paths, colors, a, b):
                 continue
-            if not 0.5 <= other.size**2 / max(path.size**2, 1.0) <= 2.0:
-                continue
+            if any(_alike(paths, colors, a, c) and paths[c].present[e:start + 1].any()
+                   for c in range(len(paths)) if c not in (a, b)):
+                continue  # a look-alike about
             allowance = max(2.0 * path.size, 3.0 * speed * (start - e))
             distance = float(np.linalg.norm(other.center[start] - (path.center[e] + (heading - path.center[e]) *
                                                                    (start - e))))
             if distance > allowance:
                 out.append((start, distance / allowance))
     return out
+
+
+def _alike(paths: list[Path], colors: list[np.ndarray], a: int, b: int) -> bool:
+    """Two objects look alike: mean CIELAB colour within BREAK_COLOR, area within 2x."""
+    ratio = paths[b].size**2 / max(paths[a].size**2, 1.0)
+    return bool(np.linalg.norm(colors[a] - colors[b]) <= BREAK_COLOR and 0.5 <= ratio <= 2.0)
 
 
 # ------------------------------------------------------------------ gravity and launches
@@ -326,11 +356,12 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
 def kicks(scene: FreeScene, index: int) -> np.ndarray:
     """(T,) per frame t (0 elsewhere), the change of path `index`'s velocity at t that neither gravity, a contact nor
     the camera explains, in object sizes (module docstring, step 7): of dv = c(t+1) - 2 c(t) + c(t-1), the part along
-    gravity beyond its pull and, unless another object touches it, the part across gravity beyond half its speed
+    gravity beyond its pull (where no flight shows the pull, up to the object's size a frame^2) and, unless another
+    object touches it, the part across gravity beyond half its speed
     (a push against gravity is a bounce off what is under it), each less the change of the camera's own motion at
     the object (parallax follows the camera). Judged where the object keeps its look over t-1..t+1 and its area
     within 1.67x (segmentation merging, splitting or jumping between pieces moves centroids too), for objects of at
-    least KICK_SIZE pixels across seen in 4 frames or more."""
+    least KICK_SIZE pixels across (usually and at t) seen in 4 frames or more; in sizes at t."""
     path, gravity = scene.paths[index], scene.gravity
     T = len(path.present)
     out = np.zeros(T)
@@ -342,14 +373,18 @@ def kicks(scene: FreeScene, index: int) -> np.ndarray:
     for t in range(1, T - 1):
         if not (path.present[t - 1:t + 2].all() and kept[t] and kept[t + 1] and _steady(path, t - 1, t + 2, 1.67)):
             continue
+        here = float(np.sqrt(np.median(path.area[t - 1:t + 2])))  # its size now (a glass breaking shrinks)
+        if here < KICK_SIZE:
+            continue
         dv = c[t + 1] - 2 * c[t] + c[t - 1]
         camera = float(np.linalg.norm(carried[t + 1] - 2 * carried[t] + carried[t - 1]))
         speed = min(np.linalg.norm(c[t] - c[t - 1]), np.linalg.norm(c[t + 1] - c[t]))
-        down = max(0.0, float(dv @ gravity) - scene.pull - camera)
+        pull = scene.pull if scene.pull > 0 else here  # unknown (no flight seen): up to a size a frame^2
+        down = max(0.0, float(dv @ gravity) - pull - camera)
         side = abs(float(dv @ across))
         touched = any(_touching(path, other, u) for other in scene.paths if other is not path for u in (t - 1, t, t + 1))
         side = 0.0 if touched else max(0.0, side - 0.5 * speed - camera)
-        out[t] = np.hypot(down, side) / size
+        out[t] = np.hypot(down, side) / here
     return out
 
 
