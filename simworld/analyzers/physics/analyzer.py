@@ -1,12 +1,21 @@
 """physics: do the clip's objects move as bodies under gravity do?
 
-Objects come from the shared object layer (objects.py): segmentation tracks without a probe; with one, the
-probe's ground-truth objects found in the clip (carried on by segmentation where they go their own way). Checks
-(full definitions in simworld/analyzers/physics/metrics.yaml):
+Objects come from the shared object layer: with a probe, the probe's ground-truth objects found in the clip
+(objects.py; carried on by segmentation where they go their own way). Without one (`simworld score`), segmentation
+tracks followed by their look where segmentation loses them, with the camera's motion estimated from the frames
+and taken out (probe_free.py, measure/camera.py): every centre is registered to the first frame, so a shaking,
+panning or orbiting camera is not object motion; flights are judged only for objects that move on their own (an
+orbit's parallax moves objects standing on the ground less than the camera moves them); gravity points down the
+first frame unless the clip's own falls agree on a tilt. Without a probe the analyzer says it cannot judge (score
+None with the reason) when no object is large enough or the camera moves too fast to register. Checks (full
+definitions in simworld/analyzers/physics/metrics.yaml):
 - count conservation: objects must not vanish (with a probe: frames in which the ground truth shows an object
   clearly and the clip has it nowhere) nor appear from nothing (with a probe: a second copy of an object's look;
   without: objects popping in or out in the open, away from the border and other objects).
-- teleports: a step no motion explains (many times the object's speed around it), beyond the ground truth's own.
+- teleports: a step no motion explains (many times the object's speed around it), beyond the ground truth's own;
+  without a probe, a change of velocity neither gravity, a contact nor the camera explains (a kick from nowhere),
+  an object whose look turns up far off its path (or that is gone for a moment in the open), a track that breaks
+  with an object of the same look appearing far from where it was heading.
 - gravity: the parabola of each free flight. With a probe, the flights are the ground truth's (frames whose world
   acceleration is gravity's) and the clip's acceleration there must point along the projected gravity and be
   about as large (`gravity_ratio`: the image-plane projection of g is known from the ground-truth camera);
@@ -16,6 +25,8 @@ probe's ground-truth objects found in the clip (carried on by segmentation where
 - interpenetration: with a probe, two objects that collide in the ground truth must not pass through each other
   (their order along the line that joined them before the impact stays as in the ground truth).
 - bounces: each bounce lower than the one before (no energy from nowhere).
+- launches (without a probe): an object at rest that sets off upward, or downward at full speed, with nothing
+  touching it, or that stops dead in mid-air after rising (a fall played backwards does both).
 - with a probe, the clip must also do what the probe asks: its pixels change about as much as the ground truth's
   (`motion_ratio`: a frozen clip is consistent and dead), its objects travel no more than a few times as far
   (`travel_ratio`: jitter, chaos), and a glass that shatters in the ground truth shatters (`fragments_found`).
