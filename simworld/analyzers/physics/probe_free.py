@@ -48,6 +48,8 @@ EXTEND = 4  # frames a lost moving object is searched for by its look
 PARALLAX = 1.0  # an object moves on its own when its registered path strays farther than the camera moved it
 LAUNCH = 1.3  # a start from rest whose second step is at most this times its first is a push
 KICK_SIZE = 9.0  # pixels across: smaller objects' centroids jump with a few pixels of segmentation
+CAMERA_SLACK = 2.0  # a kick within this many times the camera's own change of motion at the object is the camera's
+SEARCH_SIZE = 12.0  # pixels across: smaller objects are not looked for all over the frame (too many look-alikes)
 BREAK_COLOR = 12.0
 BLINK = 1.5  # a moving object gone for a moment in the open counts as a jump this many allowances long  # CIELAB distance within which two tracks look alike
 TOO_FAST = "the camera moves too fast (or too erratically) to tell the objects' motion from its own"
@@ -155,7 +157,7 @@ def _extended(frames: np.ndarray, tracks: TrackSet) -> tuple[list[tuple], list[t
             cx, cy = center[e]
             open_field = margin + 0.5 * size <= cx <= W - margin - 0.5 * size and \
                 margin + 0.5 * size <= cy <= H - margin - 0.5 * size
-            if open_field and size >= KICK_SIZE and not _near_others(others[e], k + 1, track.masks[anchor], size) \
+            if open_field and size >= SEARCH_SIZE and not _near_others(others[e], k + 1, track.masks[anchor], size) \
                     and not _lookalike_about(tracks, k, e, t):
                 far = _search(lab[t], template, weight, np.array([W / 2, H / 2]), max(W, H), others[t], k + 1)
                 allowance = max(2.0 * size, 3.0 * speed)
@@ -339,7 +341,7 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
             still_before = k >= 2 and np.isfinite(length[k - 2]) and length[k - 2] <= rest
             dropping = -up[k] > 0.7 * s[1]  # (a push sideways is what sets a ball rolling: not judged)
             at_speed = dropping and still_before and len(s) == 3 and np.isfinite(s[2]) and s[2] <= LAUNCH * s[1]
-            if not (rising or at_speed) or not _steady(path, k, k + 2):
+            if not (rising or at_speed) or not _steady(path, k - 1, k + 2, 1.2):
                 continue
             if any(_touching(path, other, t) for other in everything if other is not path for t in (k, k + 1)):
                 continue  # something may have pushed it
@@ -347,7 +349,7 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
         for k in range(1, T - 2):  # k: the last frame rising
             s = length[k - 1:k + 2]
             if (np.all(np.isfinite(s)) and up[k - 1] > 0.7 * s[0] and s[0] >= start and s[1] <= rest
-                    and s[2] <= rest and _steady(path, k - 1, k + 2)
+                    and s[2] <= rest and _steady(path, k - 1, k + 2, 1.2)
                     and not any(_touching(path, other, k) for other in everything if other is not path)):
                 out.append(k + 1)  # stops dead in mid-air after rising, nothing under it
     return sorted(out)
@@ -358,8 +360,8 @@ def kicks(scene: FreeScene, index: int) -> np.ndarray:
     the camera explains, in object sizes (module docstring, step 7): of dv = c(t+1) - 2 c(t) + c(t-1), the part along
     gravity beyond its pull (where no flight shows the pull, up to the object's size a frame^2) and, unless another
     object touches it, the part across gravity beyond half its speed
-    (a push against gravity is a bounce off what is under it), each less the change of the camera's own motion at
-    the object (parallax follows the camera). Judged where the object keeps its look over t-1..t+1 and its area
+    (a push against gravity is a bounce off what is under it), each less CAMERA_SLACK times the change of the
+    camera's own motion at the object (parallax, and registration errors, follow the camera). Judged where the object keeps its look over t-1..t+1 and its area
     within 1.67x (segmentation merging, splitting or jumping between pieces moves centroids too), for objects of at
     least KICK_SIZE pixels across (usually and at t) seen in 4 frames or more; in sizes at t."""
     path, gravity = scene.paths[index], scene.gravity
@@ -377,7 +379,7 @@ def kicks(scene: FreeScene, index: int) -> np.ndarray:
         if here < KICK_SIZE:
             continue
         dv = c[t + 1] - 2 * c[t] + c[t - 1]
-        camera = float(np.linalg.norm(carried[t + 1] - 2 * carried[t] + carried[t - 1]))
+        camera = CAMERA_SLACK * float(np.linalg.norm(carried[t + 1] - 2 * carried[t] + carried[t - 1]))
         speed = min(np.linalg.norm(c[t] - c[t - 1]), np.linalg.norm(c[t + 1] - c[t]))
         pull = scene.pull if scene.pull > 0 else here  # unknown (no flight seen): up to a size a frame^2
         down = max(0.0, float(dv @ gravity) - pull - camera)
