@@ -17,7 +17,8 @@
 4. Gravity's direction in the image: down in the first frame (the camera's roll is taken out by the registration),
    turned toward the mean direction of the clip's falls where at least two flights agree within 45 degrees of
    down. It is never turned further: a clip in which things fall up must not teach that up is down.
-5. Launches: an object at rest that sets off (a first step of at least a fifth of its size) upward, or downward at
+5. Launches: an object at rest that sets off upward (a first step of a fifth of its size, or a rise of 40% of it
+   in two steps), or downward at
    full speed (after two still steps, its second step no longer than LAUNCH times its first), with nothing
    touching it: a body released from rest falls accelerating (its second step three times its first); only a push
    starts it upward or at speed, and a push from nothing is a failure (a fall played backwards starts so; pushes
@@ -26,7 +27,9 @@
 6. Track breaks: a track that ends in the open and a track of the same look (mean CIELAB within BREAK_COLOR) that
    begins within 2 frames far from where the first was heading (beyond twice its size and three times its speed)
    is an object that jumped: a teleport the segmentation could not follow.
-7. Kicks (teleports): between two frames an object's velocity changes by gravity's pull (estimated from the clip's
+7. Flashes: an object gone from its place for one frame and back the next (its pixels change at once and change
+   back, nothing passing in front): a jump out and back, whether or not its look shows up elsewhere.
+8. Kicks (teleports): between two frames an object's velocity changes by gravity's pull (estimated from the clip's
    flights) and, at a contact, by a push off what is under it or beside it. What is left of the change (in object
    sizes) is a kick from nowhere; a jump from one place to another gives two, each about the jump's length.
 """
@@ -101,7 +104,8 @@ def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
         allowance = max(0.5 * scene.paths[-1].size, PARALLAX * float(carried.max()), 3.0)
         scene.moving.append(scene.paths[-1].size >= KICK_SIZE and bool(stray.max() > allowance))
     paths = scene.paths
-    scene.breaks = track_breaks(paths, [r[3] for r in raw], scene.carried, (W, H)) + jumps
+    scene.breaks = track_breaks(paths, [r[3] for r in raw], scene.carried, (W, H)) + jumps + \
+        [(t, BLINK) for t in flashes(frames, tracks, motion)]
     return scene
 
 
@@ -203,6 +207,41 @@ def _look_kept(lab: np.ndarray, track: Track) -> np.ndarray:
         error = lab[t, y0 + dy:y1 + dy, x0 + dx:x1 + dx][weight] - lab[t - 1, y0:y1, x0:x1][weight]
         out[t] = bool(np.sqrt(np.mean(np.sum(error**2, axis=1))) < TEMPLATE_TOLERANCE) if weight.any() else False
     return out
+
+
+def flashes(frames: np.ndarray, tracks: TrackSet, motion: CameraMotion) -> list[int]:
+    """Frames t at which an object is gone from its place for one frame and back at t+1 (step 7): where a track
+    (at least SEARCH_SIZE pixels across) covers a region at t-1 and at t+1, with its area at t under 60% of t-1's (or
+    absent), the region (frames t and t+1 registered onto t-1 by the camera's motion) is back as it was at t+1
+    (under a quarter of its pixels changed by over 25/255) after most of it changed at t (over 40%, and 2.5 times as
+    many), with no other track covering it at t (something passing in front)."""
+    T, H, W, _ = frames.shape
+    out = []
+    for k, track in enumerate(tracks.tracks):
+        for t in range(1, T - 1):
+            if not (track.present[t - 1] and track.present[t + 1]) or track.area[t] >= 0.6 * track.area[t - 1]:
+                continue
+            region = track.masks[t - 1]
+            if region.sum() < SEARCH_SIZE**2 or not 0.6 <= track.area[t + 1] / track.area[t - 1] <= 1.67:
+                continue
+            if any(j != k and (other.masks[t] & region).sum() > 0.3 * region.sum()
+                   for j, other in enumerate(tracks.tracks)):
+                continue
+            base = frames[t - 1].astype(np.int16)
+            changed = [float((np.abs(_onto(frames[u], motion, u, t - 1).astype(np.int16) - base).max(axis=2)
+                              > 25)[region].mean()) for u in (t, t + 1)]
+            if changed[1] < 0.25 and changed[0] > 0.4 and changed[0] > 2.5 * changed[1]:
+                out.append(t)
+    return sorted(set(out))
+
+
+def _onto(frame: np.ndarray, motion: CameraMotion, source: int, target: int) -> np.ndarray:
+    """Frame `source` warped into frame `target`'s pixel coordinates by the camera's motion."""
+    h = np.linalg.inv(motion.to_reference[target]) @ motion.to_reference[source]
+    if np.allclose(h, np.eye(3), atol=1e-3):
+        return frame
+    H, W = frame.shape[:2]
+    return cv2.warpPerspective(frame, h, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _lookalike_about(tracks: TrackSet, k: int, first: int, last: int) -> bool:
@@ -335,9 +374,14 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
         T = len(c)
         for k in range(1, T - 1):  # k: the last frame at rest
             s = length[k - 1:k + 2]  # the step into k, out of k, and the one after (if any)
-            if not np.all(np.isfinite(s[:2])) or s[0] > rest or s[1] < start:
+            if not np.all(np.isfinite(s[:2])) or s[0] > rest:
                 continue
-            rising = up[k] > 0.7 * s[1]
+            # rising: straight up by a fifth of its size at once, or by 40% of it in two steps both mostly upward
+            two = up[k:k + 2] if k + 1 < len(up) and np.isfinite(up[k + 1]) else up[k:k + 1]
+            rising = up[k] > 0.7 * s[1] and (s[1] >= start or (len(two) == 2 and np.all(two > 0.7 * length[k:k + 2])
+                                                              and two.sum() >= max(3.0, 0.4 * size)))
+            if not rising and s[1] < start:
+                continue
             still_before = k >= 2 and np.isfinite(length[k - 2]) and length[k - 2] <= rest
             dropping = -up[k] > 0.7 * s[1]  # (a push sideways is what sets a ball rolling: not judged)
             at_speed = dropping and still_before and len(s) == 3 and np.isfinite(s[2]) and s[2] <= LAUNCH * s[1]
@@ -357,7 +401,7 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
 
 def kicks(scene: FreeScene, index: int) -> np.ndarray:
     """(T,) per frame t (0 elsewhere), the change of path `index`'s velocity at t that neither gravity, a contact nor
-    the camera explains, in object sizes (module docstring, step 7): of dv = c(t+1) - 2 c(t) + c(t-1), the part along
+    the camera explains, in object sizes (module docstring, step 8): of dv = c(t+1) - 2 c(t) + c(t-1), the part along
     gravity beyond its pull (where no flight shows the pull, up to the object's size a frame^2) and, unless another
     object touches it, the part across gravity beyond half its speed
     (a push against gravity is a bounce off what is under it), each less CAMERA_SLACK times the change of the
