@@ -22,8 +22,8 @@
    full speed (after two still steps, its second step no longer than LAUNCH times its first), with nothing
    touching it: a body released from rest falls accelerating (its second step three times its first); only a push
    starts it upward or at speed, and a push from nothing is a failure (a fall played backwards starts so; pushes
-   sideways, which set balls rolling, are not judged). So is an object that rises and stops dead in mid-air (a
-   fall played backwards ends so).
+   sideways, which set balls rolling, are not judged). So is an object that rises (40% of its size in two steps)
+   and then stays in mid-air for two steps (a fall played backwards ends so; at a real apex it falls back).
 6. Track breaks: a track that ends in the open and a track of the same look (mean CIELAB within BREAK_COLOR) that
    begins within 2 frames far from where the first was heading (beyond twice its size and three times its speed)
    is an object that jumped: a teleport the segmentation could not follow.
@@ -390,12 +390,13 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
             if any(_touching(path, other, t) for other in everything if other is not path for t in (k, k + 1)):
                 continue  # something may have pushed it
             out.append(k + 1)
-        for k in range(1, T - 2):  # k: the last frame rising
-            s = length[k - 1:k + 2]
-            if (np.all(np.isfinite(s)) and up[k - 1] > 0.7 * s[0] and s[0] >= start and s[1] <= rest
-                    and s[2] <= rest and _steady(path, k - 1, k + 2, 1.2)
+        for k in range(2, T - 2):  # k: the frame it stops in, after rising
+            s = length[k - 2:k + 2]  # two steps into k, two out of it
+            rise = up[k - 2:k]
+            if (np.all(np.isfinite(s)) and np.all(rise > 0.7 * s[:2]) and rise.sum() >= max(3.0, 0.4 * size)
+                    and s[2] <= rest and s[3] <= rest and _steady(path, k - 2, k + 2, 1.2)
                     and not any(_touching(path, other, k) for other in everything if other is not path)):
-                out.append(k + 1)  # stops dead in mid-air after rising, nothing under it
+                out.append(k + 1)  # stays in mid-air after rising, nothing under it
     return sorted(out)
 
 
