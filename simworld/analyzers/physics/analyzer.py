@@ -48,7 +48,8 @@ from simworld.analyzers.measure.tracking import reference_frames
 from simworld.analyzers.physics.explain import Pictures, explain, failure_frame
 from simworld.analyzers.physics.failures import FAILURES, collisions
 from simworld.analyzers.physics.objects import ProbeObjects, probe_objects, unexplained_events
-from simworld.analyzers.physics.probe_free import FreeScene, gravity_direction, kicks, launches, probe_free_scene
+from simworld.analyzers.physics.probe_free import (FreeScene, gravity_direction, kicks, launches, leaps,
+                                                   probe_free_scene)
 from simworld.analyzers.physics.trajectories import (Path, bounces, fit_parabola, fit_path, flight_windows, jump_ratios,
                                                      motion_arcs, parabola_curve)
 from simworld.clip import Clip
@@ -331,9 +332,11 @@ class Physics(Analyzer):
             report.add(name, None, NEEDS_PROBE, name not in ("travel_ratio", "pass_through"))
 
     def _teleports(self, scene: FreeScene, report: _Report) -> None:
-        """Kicks from nowhere in the registered paths (probe_free.kicks) and track breaks."""
+        """Kicks from nowhere and leaps in the registered paths (probe_free.kicks, leaps) and track breaks."""
         pictures = report.pictures
         pictures.jumps = np.max([kicks(scene, k) for k in range(len(scene.paths))], axis=0)
+        leap = np.max([leaps(scene, k, scene.tracks.size) for k in range(len(scene.paths))], axis=0)
+        pictures.jumps = np.maximum(pictures.jumps, np.where(leap > 1.0, leap * self.KICK[0], 0.0))
         for frame, ratio in scene.breaks:  # a break reads as a kick that many tolerances large
             pictures.jumps[frame] = max(pictures.jumps[frame], ratio * self.KICK[0])
         jump = float(pictures.jumps.max())

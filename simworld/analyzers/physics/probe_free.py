@@ -29,9 +29,10 @@
    is an object that jumped: a teleport the segmentation could not follow.
 7. Flashes: an object gone from its place for one frame and back the next (its pixels change at once and change
    back, nothing passing in front): a jump out and back, whether or not its look shows up elsewhere.
-8. Kicks (teleports): between two frames an object's velocity changes by gravity's pull (estimated from the clip's
+8. Kicks and leaps (teleports): between two frames an object's velocity changes by gravity's pull (estimated from the clip's
    flights) and, at a contact, by a push off what is under it or beside it. What is left of the change (in object
-   sizes) is a kick from nowhere; a jump from one place to another gives two, each about the jump's length.
+   sizes) is a kick from nowhere; a jump from one place to another gives two, each about the jump's length. A leap:
+   one step far longer than any other step of the object (where too few frames surround it to read a kick).
 """
 
 from __future__ import annotations
@@ -432,6 +433,31 @@ def kicks(scene: FreeScene, index: int) -> np.ndarray:
         touched = any(_touching(path, other, u) for other in scene.paths if other is not path for u in (t - 1, t, t + 1))
         side = 0.0 if touched else max(0.0, side - 0.5 * speed - camera)
         out[t] = np.hypot(down, side) / here
+    return out
+
+
+def leaps(scene: FreeScene, index: int, size: tuple[int, int]) -> np.ndarray:
+    """(T,) per frame t, how far path `index` leaps from t-1 to t against what it could: its registered step (less
+    half the camera's own step at the object) over max(3 times its largest step elsewhere (away from t-1..t+1),
+    1.5 sizes, a fifth of the frame's shorter side); above 1, a jump no motion of the object explains (module
+    docstring, step 8). Judged where it keeps its look and its area within 1.67x, for objects of at least
+    KICK_SIZE pixels across with 2 steps elsewhere to compare with (`size`: (W, H))."""
+    path = scene.paths[index]
+    T = len(path.present)
+    out = np.zeros(T)
+    if path.size < KICK_SIZE:
+        return out
+    c, carried, kept = path.center, scene.carried[index], scene.kept[index]
+    step = np.full(T, np.nan)  # step[t]: from t-1 to t
+    for t in range(1, T):
+        if path.present[t - 1] and path.present[t] and kept[t] and _steady(path, t - 1, t + 1, 1.67):
+            own = 0.5 * float(np.linalg.norm(carried[t] - carried[t - 1]))
+            step[t] = max(0.0, float(np.linalg.norm(c[t] - c[t - 1])) - own)
+    valid = np.flatnonzero(np.isfinite(step))
+    for t in valid:
+        others = step[[u for u in valid if abs(u - t) > 1]]
+        if len(others) >= 2:
+            out[t] = step[t] / max(3.0 * float(others.max()), 1.5 * path.size, 0.2 * min(size))
     return out
 
 
