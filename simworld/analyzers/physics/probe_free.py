@@ -440,17 +440,23 @@ def leaps(scene: FreeScene, index: int, size: tuple[int, int]) -> np.ndarray:
     """(T,) per frame t, how far path `index` leaps from t-1 to t against what it could: its registered step (less
     half the camera's own step at the object) over max(3 times its largest step elsewhere (away from t-1..t+1),
     1.5 sizes, a fifth of the frame's shorter side); above 1, a jump no motion of the object explains (module
-    docstring, step 8). Judged where it keeps its look and its area within 1.67x, for objects of at least
-    KICK_SIZE pixels across with 2 steps elsewhere to compare with (`size`: (W, H))."""
+    docstring, step 8). Judged where it keeps its look and its area within 1.67x, well inside the frame (6% of the
+    shorter side and 0.3 of its size from the border, where part of it may be out of view), for objects of at least
+    SEARCH_SIZE pixels across with 2 steps elsewhere to compare with (`size`: (W, H))."""
     path = scene.paths[index]
     T = len(path.present)
     out = np.zeros(T)
-    if path.size < KICK_SIZE:
+    if path.size < SEARCH_SIZE:
         return out
     c, carried, kept = path.center, scene.carried[index], scene.kept[index]
+    W, H = size
+    margin = max(2.0, 0.06 * min(W, H)) + 0.3 * path.size
+    x, y = (c + carried).T  # where it is in the image
+    inside = (x >= margin) & (x <= W - margin) & (y >= margin) & (y <= H - margin)  # NaN: False
     step = np.full(T, np.nan)  # step[t]: from t-1 to t
     for t in range(1, T):
-        if path.present[t - 1] and path.present[t] and kept[t] and _steady(path, t - 1, t + 1, 1.67):
+        if (path.present[t - 1] and path.present[t] and kept[t] and inside[t - 1] and inside[t]
+                and _steady(path, t - 1, t + 1, 1.67)):
             own = 0.5 * float(np.linalg.norm(carried[t] - carried[t - 1]))
             step[t] = max(0.0, float(np.linalg.norm(c[t] - c[t - 1])) - own)
     valid = np.flatnonzero(np.isfinite(step))
