@@ -1,12 +1,21 @@
 """physics: do the clip's objects move as bodies under gravity do?
 
-Objects come from the shared object layer (objects.py): segmentation tracks without a probe; with one, the
-probe's ground-truth objects found in the clip (carried on by segmentation where they go their own way). Checks
-(full definitions in simworld/analyzers/physics/metrics.yaml):
+Objects come from the shared object layer: with a probe, the probe's ground-truth objects found in the clip
+(objects.py; carried on by segmentation where they go their own way). Without one (`simworld score`), segmentation
+tracks followed by their look where segmentation loses them, with the camera's motion estimated from the frames
+and taken out (probe_free.py, measure/camera.py): every centre is registered to the first frame, so a shaking,
+panning or orbiting camera is not object motion; flights are judged only for objects that move on their own (an
+orbit's parallax moves objects standing on the ground less than the camera moves them); gravity points down the
+first frame unless the clip's own falls agree on a tilt. Without a probe the analyzer says it cannot judge (score
+None with the reason) when no object is large enough or the camera moves too fast to register. Checks (full
+definitions in simworld/analyzers/physics/metrics.yaml):
 - count conservation: objects must not vanish (with a probe: frames in which the ground truth shows an object
   clearly and the clip has it nowhere) nor appear from nothing (with a probe: a second copy of an object's look;
   without: objects popping in or out in the open, away from the border and other objects).
-- teleports: a step no motion explains (many times the object's speed around it), beyond the ground truth's own.
+- teleports: a step no motion explains (many times the object's speed around it), beyond the ground truth's own;
+  without a probe, a change of velocity neither gravity, a contact nor the camera explains (a kick from nowhere),
+  an object whose look turns up far off its path (or that is gone for a moment in the open), a track that breaks
+  with an object of the same look appearing far from where it was heading.
 - gravity: the parabola of each free flight. With a probe, the flights are the ground truth's (frames whose world
   acceleration is gravity's) and the clip's acceleration there must point along the projected gravity and be
   about as large (`gravity_ratio`: the image-plane projection of g is known from the ground-truth camera);
@@ -16,6 +25,8 @@ probe's ground-truth objects found in the clip (carried on by segmentation where
 - interpenetration: with a probe, two objects that collide in the ground truth must not pass through each other
   (their order along the line that joined them before the impact stays as in the ground truth).
 - bounces: each bounce lower than the one before (no energy from nowhere).
+- launches (without a probe): an object at rest that sets off upward, or downward at full speed, with nothing
+  touching it, or that stops dead in mid-air after rising (a fall played backwards does both).
 - with a probe, the clip must also do what the probe asks: its pixels change about as much as the ground truth's
   (`motion_ratio`: a frozen clip is consistent and dead), its objects travel no more than a few times as far
   (`travel_ratio`: jitter, chaos), and a glass that shatters in the ground truth shatters (`fragments_found`).
@@ -36,7 +47,9 @@ from simworld.analyzers.measure.tolerance import tolerant
 from simworld.analyzers.measure.tracking import reference_frames
 from simworld.analyzers.physics.explain import Pictures, explain, failure_frame
 from simworld.analyzers.physics.failures import FAILURES, collisions
-from simworld.analyzers.physics.objects import ProbeObjects, clip_paths, probe_objects, unexplained_events
+from simworld.analyzers.physics.objects import ProbeObjects, probe_objects, unexplained_events
+from simworld.analyzers.physics.probe_free import (FreeScene, gravity_direction, kicks, launches, leaps,
+                                                   probe_free_scene)
 from simworld.analyzers.physics.trajectories import (Path, bounces, fit_parabola, fit_path, flight_windows, jump_ratios,
                                                      motion_arcs, parabola_curve)
 from simworld.clip import Clip
@@ -88,6 +101,7 @@ class _Report:
         self.components: dict[str, float] = {}
         self.where: dict[str, int | None] = {}  # component -> the frame where it fails most
         self.pictures = Pictures(frames)  # what the pictures show (filled whether or not anyone draws them: cheap)
+        self.why = "no object large enough to judge"  # why there is no score when no component applies
 
     def add(self, name: str, value: float | None, error: str = "", higher_is_better: bool = True) -> None:
         self.metrics.append(Metric(name, None if value is None else float(value), higher_is_better,
@@ -111,7 +125,7 @@ def _departs(path: Path, truth: Path, frames: np.ndarray) -> int:
 @register_analyzer
 class Physics(Analyzer):
     name = "physics"
-    version = "2"
+    version = "3"
     uses_ground_truth = True
     threshold = 0.5  # calm clips (ground truth, nuisances) score 1.0 with a probe, injected failures <= 0.37
     failures = FAILURES
@@ -128,7 +142,8 @@ class Physics(Analyzer):
     BOUNCE = (1.1, 0.1)  # a bounce this much higher than the one before (with a probe: 0.1 above the truth's)
     FRAGMENTS = (0.3, 0.15)  # fraction of the ground truth's fragment sightings missing
     PASS = (0.1, 0.1)  # fraction of the frames after a collision in which two objects have passed through each other
-    POP = 0.3  # without a probe: factor per object popping in or out
+    POP = 0.3  # without a probe: factor per object popping in or out (and per launch from rest)
+    KICK = (0.75, 0.25)  # without a probe: velocity change from nowhere, object sizes
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
         if clip.num_frames < 3:
@@ -141,7 +156,7 @@ class Physics(Analyzer):
             self._without_probe(clip, report)
         report.metrics += [Metric(f"{k}_component", v) for k, v in report.components.items()]
         if not report.components:
-            report.metrics.append(Metric("score", None, error="no object large enough to judge"))
+            report.metrics.append(Metric("score", None, error=report.why))
             return report.metrics
         frame = failure_frame(report.components, report.where)
         report.metrics.append(Metric("failure_frame", None if frame is None else float(frame),
@@ -289,17 +304,19 @@ class Physics(Analyzer):
 
     # ------------------------------------------------------------------ without a probe
     def _without_probe(self, clip: Clip, report: _Report) -> None:
-        paths, tracks = clip_paths(clip.frames)
-        report.pictures.paths = paths
         for name in ("objects_lost", "extra_object_frames"):
             report.add(name, None, NEEDS_PROBE, False)
-        if not paths:
+        scene = probe_free_scene(clip.frames)
+        if isinstance(scene, str):  # cannot judge: say why, guess nothing
+            report.why = scene
             for name, better in (("objects_appeared", False), ("objects_vanished", False), ("teleport_ratio", False),
                                  ("flights", True), ("gravity_sign_fraction", True), ("parabola_residual", False),
-                                 ("bounce_gain", False)):
-                report.add(name, None, "no object large enough to judge", better)
+                                 ("launches", False), ("bounce_gain", False)):
+                report.add(name, None, scene, better)
         else:
-            events = unexplained_events(tracks, clip.frames)
+            paths = scene.paths
+            report.pictures.paths = paths
+            events = unexplained_events(scene.tracks, clip.frames)
             appeared, vanished = sum(birth for _, birth in events), sum(not birth for _, birth in events)
             report.add("objects_appeared", appeared, higher_is_better=False)
             report.add("objects_vanished", vanished, higher_is_better=False)
@@ -307,39 +324,58 @@ class Physics(Analyzer):
             # an object that pops in fails where it first shows, one that pops out where it is first gone
             report.where["count"] = min((f if birth else f + 1 for f, birth in events), default=None)
             report.pictures.count = np.sum([p.present for p in paths], axis=0)
-            report.pictures.jumps = jumps(paths, area_change=1.67)  # segmentation merges and splits move centroids too
-            jump = float(report.pictures.jumps.max())
-            report.pictures.jump_tolerance = self.TELEPORT[0]
-            report.add("teleport_ratio", jump, higher_is_better=False)
-            report.components["teleport"] = tolerant(jump, *self.TELEPORT)
-            report.where["teleport"] = int(np.argmax(report.pictures.jumps))
-            self._flights(clip, paths, report)
-            self._bounce(report, bounce_gains(paths), None)
+            self._flights(clip, scene, report)  # first: gravity's direction and pull, from the flights
+            self._teleports(scene, report)
+            self._launches(scene, report)
+            self._bounce(report, bounce_gains(scene.judged), None)
         for name in ("gravity_ratio", "pass_through", "motion_ratio", "travel_ratio", "fragments_found"):
             report.add(name, None, NEEDS_PROBE, name not in ("travel_ratio", "pass_through"))
 
-    def _flights(self, clip: Clip, paths: list[Path], report: _Report) -> None:
-        """Stretches of motion shaped by their acceleration (a steady motion down the image may be rolling toward
-        the camera): they must accelerate downward, along a parabola."""
+    def _teleports(self, scene: FreeScene, report: _Report) -> None:
+        """Kicks from nowhere and leaps in the registered paths (probe_free.kicks, leaps) and track breaks."""
+        pictures = report.pictures
+        pictures.jumps = np.max([kicks(scene, k) for k in range(len(scene.paths))], axis=0)
+        leap = np.max([leaps(scene, k, scene.tracks.size) for k in range(len(scene.paths))], axis=0)
+        pictures.jumps = np.maximum(pictures.jumps, np.where(leap > 1.0, leap * self.KICK[0], 0.0))
+        for frame, ratio in scene.breaks:  # a break reads as a kick that many tolerances large
+            pictures.jumps[frame] = max(pictures.jumps[frame], ratio * self.KICK[0])
+        jump = float(pictures.jumps.max())
+        pictures.jump_tolerance = self.KICK[0]
+        report.add("teleport_ratio", jump, higher_is_better=False)
+        report.components["teleport"] = tolerant(jump, *self.KICK)
+        report.where["teleport"] = int(np.argmax(pictures.jumps))
+
+    def _flights(self, clip: Clip, scene: FreeScene, report: _Report) -> None:
+        """Stretches of motion of the objects moving on their own, shaped by their acceleration (a steady motion down
+        the image may be rolling toward the camera): they must accelerate along gravity, along a parabola."""
         times = np.arange(clip.num_frames) / clip.fps
-        upward, residuals, fitted, rising = [], [], [], []
-        for path in paths:
+        flights = []  # (path, fit, acceleration along gravity (down) and across it)
+        for path in scene.judged:
             for arc in motion_arcs(path):
                 fit = fit_path(path, arc, times)
                 if fit is None:
                     continue
                 report.pictures.fits.append((path, fit, times))
-                first, last = fit.frames[0], fit.frames[-1]
-                drop = path.center[last, 1] - path.center[first, 1]
-                sideways = path.center[last, 0] - path.center[first, 0]
-                curve = 0.5 * abs(fit.acceleration[1]) * (times[last] - times[first]) ** 2
-                if curve >= max(0.3 * abs(drop), 0.25 * path.size) and abs(drop) + curve >= 0.5 * abs(sideways):
-                    upward.append(float(fit.acceleration[1] < 0))
-                    if upward[-1]:
-                        rising.append(int(fit.frames[0]))
-                    if fit.residual is not None:
-                        residuals.append(fit.residual / max(path.size, 1.0))
-                        fitted.append((path, fit, times))
+                flights.append((path, fit))
+        scene.gravity = gravity_direction([f.acceleration for _, f in flights])
+        down = scene.gravity
+        pulls = [float(f.acceleration @ down) / clip.fps**2 for _, f in flights if f.acceleration @ down > 0]
+        scene.pull = max(float(np.median(pulls)) if pulls else 0.0, 0.0)
+        across = np.array([-down[1], down[0]])
+        upward, residuals, fitted, rising = [], [], [], []
+        for path, fit in flights:
+            first, last = fit.frames[0], fit.frames[-1]
+            moved = path.center[last] - path.center[first]
+            drop, sideways = float(moved @ down), float(moved @ across)
+            along = float(fit.acceleration @ down)
+            curve = 0.5 * abs(along) * (times[last] - times[first]) ** 2
+            if curve >= max(0.3 * abs(drop), 0.25 * path.size) and abs(drop) + curve >= 0.5 * abs(sideways):
+                upward.append(float(along < 0))
+                if upward[-1]:
+                    rising.append(int(fit.frames[0]))
+                if fit.residual is not None:
+                    residuals.append(fit.residual / max(path.size, 1.0))
+                    fitted.append((path, fit, times))
         report.add("flights", float(len(upward)))
         if upward:
             report.add("gravity_sign_fraction", 1.0 - float(np.mean(upward)))
@@ -348,6 +384,12 @@ class Physics(Analyzer):
         else:
             report.add("gravity_sign_fraction", None, "no motion shaped by its acceleration for 3 frames or more")
         self._residual(report, residuals, fitted, "no such motion seen in 4 frames or more")
+
+    def _launches(self, scene: FreeScene, report: _Report) -> None:
+        found = launches(scene.paths, scene.paths, scene.gravity)
+        report.add("launches", float(len(found)), higher_is_better=False)
+        report.components["launch"] = self.POP ** len(found)
+        report.where["launch"] = min(found, default=None)
 
     # ------------------------------------------------------------------ shared
     def _residual(self, report: _Report, residuals: list[float], fitted: list, why: str) -> None:

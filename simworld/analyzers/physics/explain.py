@@ -20,7 +20,7 @@ from simworld.explanations import MAX_ITEMS, Series, Trajectories
 
 FAILS = 0.999  # a component below this fails
 DEAD = 0.1  # motion component below this: the clip hardly moves (a third of the ground truth's); explains the rest
-PRIORITY = ("motion", "count", "teleport", "gravity", "solid", "shatter", "bounce", "residual", "travel")
+PRIORITY = ("motion", "count", "teleport", "gravity", "launch", "solid", "shatter", "bounce", "residual", "travel")
 MAX_PATHS = 4  # objects whose paths are drawn: those that stray from the ground truth first, then those that fly
 
 
