@@ -90,3 +90,17 @@ def test_an_empty_context_is_not_the_probe_aware_score():
     for name, value in a.items():
         if name.endswith("component") or name == "score":
             assert 0.0 <= value <= 1.0, name
+
+
+def test_every_probe_free_metric_is_documented():
+    from pathlib import Path
+
+    import yaml
+
+    from simworld.analyzers.analyze import metric_rows
+
+    docs = yaml.safe_load((Path(__file__).resolve().parents[3] / "simworld" / "analyzers" / NAME / "metrics.yaml")
+                          .read_text())
+    for frames in (truth("strokes", 0).frames, truth("bites", 0).frames, np.repeat(truth("bites", 0).frames[:1], 4, 0)):
+        rows = metric_rows(NAME, analyze_clip(Clip(frames, 8.0), NAME).metrics, with_probe=False)
+        assert not {row.metric for row in rows} - set(docs)
