@@ -60,6 +60,10 @@ class Reading:
         return float(self.lasting.max())
 
     @property
+    def view_moved(self) -> bool:
+        return self.view_moves > VIEW_MOVES or self.spread > SPREAD
+
+    @property
     def has_actor(self) -> bool:
         return bool((self.actor.sum(axis=(1, 2)) >= 3).sum() >= 2)
 
@@ -88,6 +92,9 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     view_moves = float(changed.mean(axis=(1, 2)).max())
     cells = cv2.resize(changed.any(axis=0).astype(np.float32), (8, 8), interpolation=cv2.INTER_AREA)
     spread = float((cells > 0.1).mean())
+    if view_moves > VIEW_MOVES or spread > SPREAD:  # the view moves, not judged: the other maps are not worth making
+        nothing = np.zeros(T)
+        return Reading(view_moves, spread, np.zeros_like(changed), changed.mean(axis=(1, 2)), nothing, nothing, nothing)
     end = change_against(images, images[-1], scale.shift)
     step = step_change(images, scale.shift)
     after = np.concatenate([step[1:], np.zeros_like(step[:1])])
@@ -153,7 +160,7 @@ def metrics_without_probe(frames: np.ndarray, tolerances: dict[str, tuple[float,
     reading = read(frames, ChangeScale.for_size(H, W))
     view = [Metric("view_change", reading.view_moves, higher_is_better=False),
             Metric("change_spread", reading.spread, higher_is_better=False)]
-    if reading.view_moves > VIEW_MOVES or reading.spread > SPREAD:
+    if reading.view_moved:
         return view + [Metric("score", None, error=f"the view moves ({reading.view_moves:.0%} of the frame changes, "
                                                    f"over {reading.spread:.0%} of it): interaction is judged on a "
                                                    "still view")]
