@@ -1,6 +1,6 @@
 """Benchmark: the interaction analyzer without a probe - how far `simworld score` can trust it, family by family.
 
-    python benchmarks/probe_free_interaction.py [--suite full] [--seeds N] [--out benchmarks/results/probe_free_interaction.md]
+    python benchmarks/probe_free_interaction.py [--suite full] [--seeds N] [--out benchmarks/results/...md]
 
 Every clip is given as `simworld score` gives a video: frames and fps, an empty context. Two tables:
 - the paint and eat probes (those that name interaction): AUROC of each injected failure (interaction's own,
