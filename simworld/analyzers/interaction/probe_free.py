@@ -12,9 +12,9 @@ against the frame before. From them:
   the start in the frame before and differ now and from the last frame (the leading edge of an object sliding on,
   which uncovers old ground as it covers new); "near" is within 8% of the frame's smaller side.
 Judged, each in the clip's own worth of change (its largest lasting change, at least 0.2% of the frame):
-- undone: lasting change that looks as at the start again (< 0.07, in two consecutive frames), counted in the frame
-  it does so, where nothing moving is near in that frame or its neighbours (slivers under 2x2 px dropped): paint
-  erased, a bite filled back in, with nothing there to do it;
+- undone: lasting change that looks as at the start again (< 0.07, in two consecutive frames) after holding still
+  (< 0.07 from the frame before), counted in the frame it does so, where nothing moving is near in that frame or
+  its neighbours (slivers under 2x2 px dropped): paint erased, a bite filled back in, with nothing there to do it;
 - stray: final change whose connected region (at its onset) nothing moving comes near, around its onset (two frames
   before to one after) or later: paint from nothing;
 - early: final change whose region something moving reaches only later (from two frames after its onset).
@@ -40,7 +40,7 @@ MOVES = 0.08  # a thin brush blurred is faint: the actor's looks differ by this 
 VIEW_MOVES = 0.35  # share of the frame changed against the first frame beyond which the view itself moves
 SPREAD = 0.45  # share of the frame's 8x8 cells that ever change beyond which the view itself moves
 MIN_CHANGE = 0.002  # lasting change (share of the frame) below which nothing happens
-NEAR = 0.08  # the actor is near a change within this share of the frame's smaller side
+NEAR = 0.08  # what moves is near a change within this share of the frame's smaller side
 
 
 @dataclass
@@ -52,8 +52,8 @@ class Reading:
     actor: np.ndarray  # (T,H,W) bool
     lasting: np.ndarray  # (T,) share of the frame changed in this frame and the next (the last: and the one before)
     undone: np.ndarray  # (T,) pixels undone per frame, in the clip's worth of change
-    stray: np.ndarray  # (T,) final change appearing away from any actor, by its onset frame
-    early: np.ndarray  # (T,) final change appearing before the actor reaches it, by its onset frame
+    stray: np.ndarray  # (T,) final change that nothing moving comes near, by its onset frame
+    early: np.ndarray  # (T,) final change that something moving reaches only later, by its onset frame
 
     @property
     def lasting_change(self) -> float:
@@ -110,14 +110,15 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     arrived[1:] = (start[1:] > MOVES) & blank[:-1] & (step[1:] > MOVES) & (end[1:] > MOVES) & ~border
     moving = _near(actor | arrived, radius)
 
-    # undone: lasting before, blank from this frame on for two frames, nothing acting nearby when it reverts (this
-    # frame or its neighbours); counted in the frame it reverts, not again in every frame after
+    # undone: lasting before, still the frame before, blank from this frame on for two frames, nothing moving nearby
+    # when it reverts (this frame or its neighbours); counted in the frame it reverts, not again in every frame after
     before = np.zeros_like(lasting)
     before[1:] = np.logical_or.accumulate(lasting, axis=0)[:-1]
     still_blank = blank.copy()
     still_blank[:-1] &= blank[1:]
     reverted = before & still_blank
     reverted[1:] &= ~reverted[:-1]
+    reverted[1:] &= step[:-1] < LOW  # what un-happens held still the frame before (a moving object does not)
     touched = moving.copy()
     touched[1:] |= moving[:-1]
     touched[:-1] |= moving[1:]
@@ -126,13 +127,13 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
                           for u in untouched])
     undone = untouched.sum(axis=(1, 2)) / unit
 
-    # final change by onset; each connected region at its onset is laid by the actor when the actor is near it in
-    # the frames around its onset, early when the actor comes only later, stray when it never comes
+    # final change by onset; each connected region at its onset is laid by what moves when that is near it in the
+    # frames around its onset, early when something moving comes only later, stray when nothing ever comes
     final = lasting[-1]
     run = np.cumprod(changed[::-1], axis=0)[::-1].astype(bool)  # changed from t to the end
     onset = np.where(final, np.argmax(run, axis=0), -1)
     stray, early = np.zeros(T), np.zeros(T)
-    ever_near = np.logical_or.accumulate(moving[::-1], axis=0)[::-1]  # the actor comes near at t or later
+    ever_near = np.logical_or.accumulate(moving[::-1], axis=0)[::-1]  # something moving comes near at t or later
     for t in range(1, T):
         new = (onset == t).astype(np.uint8)
         if new.sum() == 0:
@@ -172,12 +173,12 @@ def metrics_without_probe(frames: np.ndarray, tolerances: dict[str, tuple[float,
     measures = {"undone": float(reading.undone.max()), "stray": float(reading.stray.max()),
                 "early": float(reading.early.max())}
     metrics = view + [Metric("lasting_change", reading.lasting_change),
-               Metric("actor_frames", float((reading.actor.sum(axis=(1, 2)) >= 3).sum())),
-               Metric("undone_fraction", measures["undone"], higher_is_better=False),
-               Metric("stray_fraction", measures["stray"] if acting else None, higher_is_better=False,
-                      error=no_actor),
-               Metric("early_fraction", measures["early"] if acting else None, higher_is_better=False,
-                      error=no_actor)]
+                      Metric("actor_frames", float((reading.actor.sum(axis=(1, 2)) >= 3).sum())),
+                      Metric("undone_fraction", measures["undone"], higher_is_better=False),
+                      Metric("stray_fraction", measures["stray"] if acting else None, higher_is_better=False,
+                             error=no_actor),
+                      Metric("early_fraction", measures["early"] if acting else None, higher_is_better=False,
+                             error=no_actor)]
     judged = ("undone", "stray", "early") if acting else ("undone",)
     components = {k: tolerant(measures[k], *tolerances[k]) for k in judged}
     metrics += [Metric(f"{k}_component", v) for k, v in components.items()]
