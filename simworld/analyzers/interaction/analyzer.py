@@ -24,9 +24,9 @@ Without it (`simworld score`: an empty context) the world is read from the frame
 (the actor: a brush, a hand) and the change that lasts; undone_fraction is lasting change that looks as at the
 start again with nothing moving near it, stray_fraction final change whose region nothing moving ever came near,
 early_fraction final change that something moving reaches only after it appeared, each in the clip's own worth of
-change (its largest lasting change). Not evidence either way (score None, with the reason): a clip whose view
-moves (pans, orbits: change spread over the frame), one where nothing changes for good (a still scene), fewer
-than 3 frames. Where no actor moves (the `eat` family's bites just happen), only undone is judged.
+change (its largest lasting change); a drifting camera (a slow pan, a zoom) is steadied first. Not evidence either
+way (score None, with the reason): a clip whose view moves (orbits, pans too far to steady: change spread over the
+frame), one where nothing changes for good (a still scene), fewer than 3 frames. Where no actor moves (the `eat` family's bites just happen), only undone is judged.
 """
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ class Interaction(Analyzer):
     AMOUNT = (0.7, 0.1)  # on 1 - change_ratio (clips framed their own way)
     EXCESS = (3.0, 1.0)  # on change_ratio (clips framed their own way)
     # without a probe, in the clip's own worth of change (its largest lasting change)
-    WITHOUT_PROBE = {"undone": (0.02, 0.03), "stray": (0.05, 0.05), "early": (0.05, 0.05)}
+    WITHOUT_PROBE = {"undone": (0.02, 0.03), "stray": (0.08, 0.05), "early": (0.08, 0.05)}
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
         truth = context.ground_truth

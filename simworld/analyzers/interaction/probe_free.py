@@ -1,16 +1,18 @@
 """interaction without a probe: the world read from the frames alone - what moves, what it leaves, what un-happens.
 
-A still camera is assumed (paint on a canvas, bites out of a food). Per pixel, three change maps (simworld.analyzers.
-measure.change: blurred, exposure-matched, shake taken out): against the first frame, against the last frame, and
-against the frame before. From them:
-- the view moves (a pan, an orbit, a cut) when over 35% of a frame differs from the first, or change ever reaches
-  over 45% of the frame's 8x8 cells: not judged;
+A still camera is assumed (paint on a canvas, bites out of a food); a camera that drifts (a slow pan, a zoom) is
+steadied first: each frame brought onto the first by a similarity fitted to tracked corners (`steadied`). Per
+pixel, three change maps (simworld.analyzers.measure.change: blurred, exposure-matched, shake taken out): against
+the first frame, against the last frame, and against the frame before. From them:
+- the view moves (a pan too far to steady, an orbit, a cut) when over 35% of a frame differs from the first, or
+  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame: not judged;
 - lasting change: differs from the first frame (> 0.16) in two consecutive frames; final change: lasting change
   that stays to the end, its onset the first frame of its last unbroken run;
 - what moves: the actor (a brush, a hand, a ball), pixels whose look holds for one frame only (differs by > 0.08
   from the frame before and after, and from the first and the last frame), and arrivals, pixels that looked as at
-  the start in the frame before and differ now and from the last frame (the leading edge of an object sliding on,
-  which uncovers old ground as it covers new); "near" is within 8% of the frame's smaller side.
+  the start in the frame before and differ now and from the last frame (> 0.16: the leading edge of an object
+  sliding on, which uncovers old ground as it covers new); single-pixel specks dropped; "near" is within 8% of
+  the frame's smaller side.
 Judged, each in the clip's own worth of change (its largest lasting change, at least 0.2% of the frame):
 - undone: lasting change that looks as at the start again (< 0.07, in two consecutive frames) after holding still
   (< 0.07 from the frame before), counted in the frame it does so, where nothing moving is near in that frame or
@@ -80,12 +82,57 @@ def _near(masks: np.ndarray, radius: int) -> np.ndarray:
     return dilate(masks, radius) if masks.any() else np.zeros_like(masks, bool)
 
 
+def _without_specks(masks: np.ndarray, pixels: int = 2) -> np.ndarray:
+    """(T,H,W) masks without connected specks under `pixels` (noise, resampling of a steadied frame)."""
+    out = np.zeros_like(masks)
+    for t in np.flatnonzero(masks.any(axis=(1, 2))):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(masks[t].astype(np.uint8), connectivity=8)
+        keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= pixels)
+        out[t] = np.isin(labels, keep[keep > 0])
+    return out
+
+
+def steadied(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frames (T,H,W,3) uint8 brought onto the first frame's view where the camera drifts (a slow pan, a zoom, a
+    tilt): per frame, corners of the first frame tracked into it (pyramidal Lucas-Kanade), a similarity fitted with
+    RANSAC (what moves in the scene is outvoted by what stands still), the frame warped back. Also (H,W) bool, where
+    every warped frame has pixels of its own (the rest is not judged). Frames within half a pixel are left as they
+    are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread test."""
+    T, H, W, _ = frames.shape
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    corners = cv2.goodFeaturesToTrack(gray[0], maxCorners=300, qualityLevel=0.01, minDistance=max(3, min(H, W) // 40))
+    out, valid = frames.copy(), np.ones((H, W), bool)
+    if corners is None or len(corners) < 12:
+        return out, valid
+    for t in range(1, T):
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(gray[0], gray[t], corners, None, winSize=(15, 15), maxLevel=3)
+        good = status.ravel() == 1
+        if good.sum() < 12:
+            continue
+        matrix, inliers = cv2.estimateAffinePartial2D(moved[good], corners[good], method=cv2.RANSAC,
+                                                      ransacReprojThreshold=1.0)
+        if matrix is None or inliers.sum() < 0.5 * good.sum():
+            continue
+        corners_xy = np.array([[0, 0], [W - 1, 0], [0, H - 1], [W - 1, H - 1]], np.float32)
+        drift = np.abs(corners_xy @ matrix[:, :2].T + matrix[:, 2] - corners_xy).max()
+        if drift < 0.5:
+            continue
+        out[t] = cv2.warpAffine(frames[t], matrix, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        valid &= cv2.warpAffine(np.ones((H, W), np.uint8), matrix, (W, H), flags=cv2.INTER_NEAREST) > 0
+    return out, valid
+
+
 def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     T, H, W, _ = frames.shape
+    frames, valid = steadied(frames)
     images = blurred(frames, scale.sigma)
-    border = np.zeros((H, W), bool)  # shifted references replicate edges: the rim is not judged
+    border = ~cv2.erode(valid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # pixels of no frame's own
+    # shifted references replicate edges: the rim is not judged
     b = 2 * scale.shift + 1
     border[:b], border[-b:], border[:, :b], border[:, -b:] = True, True, True, True
+    if border.mean() > 0.5:  # the view drifts too far to be brought back
+        nothing = np.zeros(T)
+        return Reading(1.0, 1.0, np.zeros((T, H, W), bool), nothing, nothing, nothing, nothing)
     start = change_against(images, images[0], scale.shift)
     changed = (start > HIGH) & ~border
     blank = (start < LOW) | border
@@ -107,8 +154,8 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     # what moves: the actor, and whatever arrives where the view was as at the start and is gone by the end (the
     # leading edge of an object sliding on, which uncovers old ground as it covers new)
     arrived = np.zeros_like(changed)
-    arrived[1:] = (start[1:] > MOVES) & blank[:-1] & (step[1:] > MOVES) & (end[1:] > MOVES) & ~border
-    moving = _near(actor | arrived, radius)
+    arrived[1:] = (start[1:] > MOVES) & blank[:-1] & (step[1:] > MOVES) & (end[1:] > HIGH) & ~border
+    moving = _near(_without_specks(actor | arrived), radius)
 
     # undone: lasting before, still the frame before, blank from this frame on for two frames, nothing moving nearby
     # when it reverts (this frame or its neighbours); counted in the frame it reverts, not again in every frame after
