@@ -19,7 +19,14 @@ score = product of the components (each in [0, 1]); frozen, shuffled and noise c
 failure_frame: the frame where the weakest component's measure is worst (most undone, stray or early change, the
 least recall). Pictures for the report: the painted or bitten area over time, clip against world, and the undone,
 stray and early change per frame.
-Needs the probe's ground truth: a scene with a canvas or a food, its frames and its events.
+With the probe's ground truth (a scene with a canvas or a food, its frames and its events) all of the above apply.
+Without it (`simworld score`: an empty context) the world is read from the frames alone (probe_free.py): what moves
+(the actor: a brush, a hand) and the change that lasts; undone_fraction is lasting change that looks as at the
+start again with nothing moving near it, stray_fraction final change whose region nothing moving ever came near,
+early_fraction final change that something moving reaches only after it appeared, each in the clip's own worth of
+change (its largest lasting change); a drifting camera (a slow pan, a zoom) is steadied first. Not evidence either
+way (score None, with the reason): a clip whose view moves (orbits, pans too far to steady: change spread over the
+frame), one where nothing changes for good (a still scene), fewer than 3 frames. Where no actor moves (the `eat` family's bites just happen), only undone is judged.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.interaction.explain import explain, failure_frame
 from simworld.analyzers.interaction.failures import FAILURES
+from simworld.analyzers.interaction.probe_free import metrics_without_probe
 from simworld.analyzers.measure.change import (ChangeScale, blurred, change_against, dilate, exposure_gains,
                                                global_shifts, resize_frames, resize_mask, shifted)
 from simworld.analyzers.measure.tolerance import tolerant
@@ -179,10 +187,10 @@ def interaction_metrics(frames: np.ndarray, expect: Expectation, scale: ChangeSc
 @register_analyzer
 class Interaction(Analyzer):
     name = "interaction"
-    version = "2"
-    needs_probe = True
+    version = "3"
+    needs_probe = False  # without the probe's ground truth: the frames alone (probe_free.py)
     uses_ground_truth = True
-    needs_ground_truth = True
+    needs_ground_truth = False
     # calm clips (ground truth and nuisances) score 1.0, injected failures <= 0.21 (simworld validate suite=full); the
     # calibrated threshold would be 0.98: this one leaves generated clips room short of perfection
     threshold = 0.5
@@ -195,11 +203,13 @@ class Interaction(Analyzer):
     RECALL = (0.3, 0.15)  # on 1 - recall
     AMOUNT = (0.7, 0.1)  # on 1 - change_ratio (clips framed their own way)
     EXCESS = (3.0, 1.0)  # on change_ratio (clips framed their own way)
+    # without a probe, in the clip's own worth of change (its largest lasting change)
+    WITHOUT_PROBE = {"undone": (0.02, 0.03), "stray": (0.08, 0.05), "early": (0.08, 0.05)}
 
     def analyze(self, clip: Clip, context: AnalysisContext) -> list[Metric]:
         truth = context.ground_truth
-        if truth is None or truth.gt is None:
-            return [Metric("score", None, error="interaction needs the probe's ground truth")]
+        if truth is None or truth.gt is None:  # `simworld score`: what the frames alone say
+            return metrics_without_probe(clip.frames, self.WITHOUT_PROBE, context)
         roles = {o.role for o in truth.gt.objects}
         found = [r for r in FAMILIES if r in roles]
         if not found:

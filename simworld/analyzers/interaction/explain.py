@@ -48,3 +48,13 @@ def explain(context: AnalysisContext, m: dict, area_name: str, events: list[int]
     wrong = {k: per_frame[k] for k in ("undone", "stray", "early") if k in per_frame}
     context.explain(Series("wrong_change", "Change undone, astray or early", x, wrong,
                            ylabel="events' worth of change", marks=marks, events=events))
+
+
+def explain_without_probe(context: AnalysisContext, lasting: np.ndarray, wrong: dict[str, np.ndarray],
+                          frame: int | None) -> None:
+    """Without a probe: the clip's lasting change over time, and the change undone, astray or early."""
+    marks, x = [] if frame is None else [frame], np.arange(len(lasting))
+    context.explain(Series("lasting_change", "Lasting change over time (no probe)", x, {"clip": lasting},
+                           ylabel="share of the frame", marks=marks))
+    context.explain(Series("wrong_change", "Change undone, astray or early (no probe)", x, wrong,
+                           ylabel="the clip's worth of change", marks=marks))

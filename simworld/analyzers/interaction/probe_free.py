@@ -1,0 +1,239 @@
+"""interaction without a probe: the world read from the frames alone - what moves, what it leaves, what un-happens.
+
+A still camera is assumed (paint on a canvas, bites out of a food); a camera that drifts (a slow pan, a zoom) is
+steadied first: each frame brought onto the first by a similarity fitted to tracked corners (`steadied`). Per
+pixel, three change maps (simworld.analyzers.measure.change: blurred, exposure-matched, shake taken out): against
+the first frame, against the last frame, and against the frame before. From them:
+- the view moves (a pan too far to steady, an orbit, a cut) when over 35% of a frame differs from the first, or
+  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame: not judged;
+- lasting change: differs from the first frame (> 0.16) in two consecutive frames; final change: lasting change
+  that stays to the end, its onset the first frame of its last unbroken run;
+- what moves: the actor (a brush, a hand, a ball), pixels whose look holds for one frame only (differs by > 0.08
+  from the frame before and after, and from the first and the last frame), and arrivals, pixels that looked as at
+  the start in the frame before and differ now and from the last frame (> 0.16: the leading edge of an object
+  sliding on, which uncovers old ground as it covers new); single-pixel specks dropped; "near" is within 8% of
+  the frame's smaller side.
+Judged, each in the clip's own worth of change (its largest lasting change, at least 0.2% of the frame):
+- undone: lasting change that looks as at the start again (< 0.07, in two consecutive frames) after holding still
+  (< 0.07 from the frame before), counted in the frame it does so, where nothing moving is near in that frame or
+  its neighbours (slivers under 2x2 px dropped): paint erased, a bite filled back in, with nothing there to do it;
+- stray: final change whose connected region (at its onset) nothing moving comes near, around its onset (two frames
+  before to one after) or later: paint from nothing;
+- early: final change whose region something moving reaches only later (from two frames after its onset).
+stray and early are judged only when an actor moves (in at least 2 frames, 3 pixels or more): where change happens
+with no actor in view (bites in the `eat` family) only undone is. Not evidence either way (score None): a clip
+whose view moves, and one with no lasting change (a still scene).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from simworld.analyzers import AnalysisContext, Metric
+from simworld.analyzers.interaction.explain import explain_without_probe, failure_frame
+from simworld.analyzers.measure.change import ChangeScale, blurred, change_against, dilate
+from simworld.analyzers.measure.tolerance import tolerant
+
+HIGH, LOW = 0.16, 0.07  # as the probe-aware path: changed / unchanged
+MOVES = 0.08  # a thin brush blurred is faint: the actor's looks differ by this much
+VIEW_MOVES = 0.35  # share of the frame changed against the first frame beyond which the view itself moves
+SPREAD = 0.45  # share of the frame's 8x8 cells that ever change beyond which the view itself moves
+MIN_CHANGE = 0.002  # lasting change (share of the frame) below which nothing happens
+NEAR = 0.08  # what moves is near a change within this share of the frame's smaller side
+
+
+@dataclass
+class Reading:
+    """What the frames alone say: per-frame maps and the measures the score is made of."""
+
+    view_moves: float  # largest share of the frame changed against the first frame
+    spread: float  # share of the frame's 8x8 cells where at least 10% of the pixels ever change
+    actor: np.ndarray  # (T,H,W) bool
+    lasting: np.ndarray  # (T,) share of the frame changed in this frame and the next (the last: and the one before)
+    undone: np.ndarray  # (T,) pixels undone per frame, in the clip's worth of change
+    stray: np.ndarray  # (T,) final change that nothing moving comes near, by its onset frame
+    early: np.ndarray  # (T,) final change that something moving reaches only later, by its onset frame
+
+    @property
+    def lasting_change(self) -> float:
+        return float(self.lasting.max())
+
+    @property
+    def view_moved(self) -> bool:
+        return self.view_moves > VIEW_MOVES or self.spread > SPREAD
+
+    @property
+    def has_actor(self) -> bool:
+        return bool((self.actor.sum(axis=(1, 2)) >= 3).sum() >= 2)
+
+
+def step_change(images: np.ndarray, shift: int) -> np.ndarray:
+    """(T,H,W) change of each blurred frame against the one before (frame 0: none)."""
+    out = np.zeros(images.shape[:3], np.float32)
+    for t in range(1, len(images)):
+        out[t] = change_against(images[t:t + 1], images[t - 1], shift)[0]
+    return out
+
+
+def _near(masks: np.ndarray, radius: int) -> np.ndarray:
+    return dilate(masks, radius) if masks.any() else np.zeros_like(masks, bool)
+
+
+def _without_specks(masks: np.ndarray, pixels: int = 2) -> np.ndarray:
+    """(T,H,W) masks without connected specks under `pixels` (noise, resampling of a steadied frame)."""
+    out = np.zeros_like(masks)
+    for t in np.flatnonzero(masks.any(axis=(1, 2))):
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(masks[t].astype(np.uint8), connectivity=8)
+        keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= pixels)
+        out[t] = np.isin(labels, keep[keep > 0])
+    return out
+
+
+def steadied(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Frames (T,H,W,3) uint8 brought onto the first frame's view where the camera drifts (a slow pan, a zoom, a
+    tilt): per frame, corners of the first frame tracked into it (pyramidal Lucas-Kanade), a similarity fitted with
+    RANSAC (what moves in the scene is outvoted by what stands still), the frame warped back. Also (H,W) bool, where
+    every warped frame has pixels of its own (the rest is not judged). Frames within half a pixel are left as they
+    are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread test."""
+    T, H, W, _ = frames.shape
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    corners = cv2.goodFeaturesToTrack(gray[0], maxCorners=300, qualityLevel=0.01, minDistance=max(3, min(H, W) // 40))
+    out, valid = frames.copy(), np.ones((H, W), bool)
+    if corners is None or len(corners) < 12:
+        return out, valid
+    for t in range(1, T):
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(gray[0], gray[t], corners, None, winSize=(15, 15), maxLevel=3)
+        good = status.ravel() == 1
+        if good.sum() < 12:
+            continue
+        matrix, inliers = cv2.estimateAffinePartial2D(moved[good], corners[good], method=cv2.RANSAC,
+                                                      ransacReprojThreshold=1.0)
+        if matrix is None or inliers.sum() < 0.5 * good.sum():
+            continue
+        corners_xy = np.array([[0, 0], [W - 1, 0], [0, H - 1], [W - 1, H - 1]], np.float32)
+        drift = np.abs(corners_xy @ matrix[:, :2].T + matrix[:, 2] - corners_xy).max()
+        if drift < 0.5:
+            continue
+        out[t] = cv2.warpAffine(frames[t], matrix, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        valid &= cv2.warpAffine(np.ones((H, W), np.uint8), matrix, (W, H), flags=cv2.INTER_NEAREST) > 0
+    return out, valid
+
+
+def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
+    T, H, W, _ = frames.shape
+    frames, valid = steadied(frames)
+    images = blurred(frames, scale.sigma)
+    border = ~cv2.erode(valid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # pixels of no frame's own
+    # shifted references replicate edges: the rim is not judged
+    b = 2 * scale.shift + 1
+    border[:b], border[-b:], border[:, :b], border[:, -b:] = True, True, True, True
+    if border.mean() > 0.5:  # the view drifts too far to be brought back
+        nothing = np.zeros(T)
+        return Reading(1.0, 1.0, np.zeros((T, H, W), bool), nothing, nothing, nothing, nothing)
+    start = change_against(images, images[0], scale.shift)
+    changed = (start > HIGH) & ~border
+    blank = (start < LOW) | border
+    view_moves = float(changed.mean(axis=(1, 2)).max())
+    cells = cv2.resize(changed.any(axis=0).astype(np.float32), (8, 8), interpolation=cv2.INTER_AREA)
+    spread = float((cells > 0.1).mean())
+    if view_moves > VIEW_MOVES or spread > SPREAD:  # the view moves, not judged: the other maps are not worth making
+        nothing = np.zeros(T)
+        return Reading(view_moves, spread, np.zeros_like(changed), changed.mean(axis=(1, 2)), nothing, nothing, nothing)
+    end = change_against(images, images[-1], scale.shift)
+    step = step_change(images, scale.shift)
+    after = np.concatenate([step[1:], np.zeros_like(step[:1])])
+    actor = (start > MOVES) & (end > MOVES) & (step > MOVES) & (after > MOVES) & ~border  # a look held one frame
+    lasting = changed.copy()
+    lasting[:-1] &= changed[1:]
+    lasting[-1] &= changed[-2]
+    unit = max(float(lasting.sum(axis=(1, 2)).max()), MIN_CHANGE * H * W)
+    radius = max(2, int(round(NEAR * min(H, W))))
+    # what moves: the actor, and whatever arrives where the view was as at the start and is gone by the end (the
+    # leading edge of an object sliding on, which uncovers old ground as it covers new)
+    arrived = np.zeros_like(changed)
+    arrived[1:] = (start[1:] > MOVES) & blank[:-1] & (step[1:] > MOVES) & (end[1:] > HIGH) & ~border
+    moving = _near(_without_specks(actor | arrived), radius)
+
+    # undone: lasting before, still the frame before, blank from this frame on for two frames, nothing moving nearby
+    # when it reverts (this frame or its neighbours); counted in the frame it reverts, not again in every frame after
+    before = np.zeros_like(lasting)
+    before[1:] = np.logical_or.accumulate(lasting, axis=0)[:-1]
+    still_blank = blank.copy()
+    still_blank[:-1] &= blank[1:]
+    reverted = before & still_blank
+    reverted[1:] &= ~reverted[:-1]
+    reverted[1:] &= step[:-1] < LOW  # what un-happens held still the frame before (a moving object does not)
+    touched = moving.copy()
+    touched[1:] |= moving[:-1]
+    touched[:-1] |= moving[1:]
+    untouched = reverted & ~touched  # slivers (an edge, a shadow's rim) are no undone paint or bite
+    untouched = np.stack([cv2.morphologyEx(u.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
+                          for u in untouched])
+    undone = untouched.sum(axis=(1, 2)) / unit
+
+    # final change by onset; each connected region at its onset is laid by what moves when that is near it in the
+    # frames around its onset, early when something moving comes only later, stray when nothing ever comes
+    final = lasting[-1]
+    run = np.cumprod(changed[::-1], axis=0)[::-1].astype(bool)  # changed from t to the end
+    onset = np.where(final, np.argmax(run, axis=0), -1)
+    stray, early = np.zeros(T), np.zeros(T)
+    ever_near = np.logical_or.accumulate(moving[::-1], axis=0)[::-1]  # something moving comes near at t or later
+    for t in range(1, T):
+        new = (onset == t).astype(np.uint8)
+        if new.sum() == 0:
+            continue
+        around = moving[max(0, t - 2):min(T, t + 2)].any(axis=0)
+        later = ever_near[t + 2] if t + 2 < T else np.zeros((H, W), bool)
+        count, labels = cv2.connectedComponents(new, connectivity=8)
+        for k in range(1, count):
+            region = labels == k
+            if (region & around).any():
+                continue
+            if (region & later).any():
+                early[t] += region.sum() / unit
+            else:
+                stray[t] += region.sum() / unit
+    return Reading(view_moves, spread, actor, lasting.mean(axis=(1, 2)), undone, stray, early)
+
+
+def metrics_without_probe(frames: np.ndarray, tolerances: dict[str, tuple[float, float]],
+                          context: AnalysisContext) -> list[Metric]:
+    """The probe-free metrics of a clip (module docstring); `tolerances`: component -> (tolerance, scale)."""
+    T, H, W, _ = frames.shape
+    if T < 3:
+        return [Metric("score", None, error="interaction needs at least 3 frames")]
+    reading = read(frames, ChangeScale.for_size(H, W))
+    view = [Metric("view_change", reading.view_moves, higher_is_better=False),
+            Metric("change_spread", reading.spread, higher_is_better=False)]
+    if reading.view_moved:
+        return view + [Metric("score", None, error=f"the view moves ({reading.view_moves:.0%} of the frame changes, "
+                                                   f"over {reading.spread:.0%} of it): interaction is judged on a "
+                                                   "still view")]
+    if reading.lasting_change < MIN_CHANGE:
+        return view + [Metric("lasting_change", reading.lasting_change),
+                       Metric("score", None, error="nothing changes for good: no interaction to judge")]
+    acting = reading.has_actor
+    no_actor = None if acting else "no actor moves in the clip: where change comes from is not judged"
+    measures = {"undone": float(reading.undone.max()), "stray": float(reading.stray.max()),
+                "early": float(reading.early.max())}
+    metrics = view + [Metric("lasting_change", reading.lasting_change),
+                      Metric("actor_frames", float((reading.actor.sum(axis=(1, 2)) >= 3).sum())),
+                      Metric("undone_fraction", measures["undone"], higher_is_better=False),
+                      Metric("stray_fraction", measures["stray"] if acting else None, higher_is_better=False,
+                             error=no_actor),
+                      Metric("early_fraction", measures["early"] if acting else None, higher_is_better=False,
+                             error=no_actor)]
+    judged = ("undone", "stray", "early") if acting else ("undone",)
+    components = {k: tolerant(measures[k], *tolerances[k]) for k in judged}
+    metrics += [Metric(f"{k}_component", v) for k, v in components.items()]
+    per_frame = {"undone": reading.undone, "stray": reading.stray, "early": reading.early}
+    frame = failure_frame(components, per_frame)
+    metrics.append(Metric("failure_frame", None if frame is None else float(frame),
+                          error=None if frame is not None else "no failure localised"))
+    metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
+    if context.explaining:
+        explain_without_probe(context, reading.lasting, {k: per_frame[k] for k in judged}, frame)
+    return metrics

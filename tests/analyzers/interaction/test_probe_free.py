@@ -1,0 +1,121 @@
+"""interaction without a probe (probe_free.py): the frames alone, as `simworld score` gives a video. Painted and
+bitten clips pass, nuisances do not read as change, a stroke or bite that un-happens and paint from nothing fail,
+and clips with no interaction to judge (an orbit, a still scene) say so; a fall passes or is not judged."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from simworld.analyzers import ANALYZERS, threshold_of
+from simworld.analyzers.analyze import analyze_clip
+from simworld.analyzers.failures import CLIP_NUISANCES
+from simworld.clip import Clip
+from simworld.world import SceneSpec, render_scene
+
+from tests.analyzers.interaction.cases import NAME, analyze, truth
+
+FAILURES = ANALYZERS.get(NAME).failures
+
+
+def alone(frames: np.ndarray) -> dict[str, float | None]:
+    """The metrics of frames given with an empty context, through the seam `simworld score` uses."""
+    return {m.name: m.value for m in analyze_clip(Clip(frames, 8.0), NAME).metrics}
+
+
+def errors(frames: np.ndarray) -> str:
+    return next(m.error for m in analyze_clip(Clip(frames, 8.0), NAME).metrics if m.name == "score") or ""
+
+
+@pytest.fixture(scope="module")
+def threshold() -> float:
+    return threshold_of(NAME, with_probe=False)
+
+
+@pytest.mark.parametrize("probe_id, seed", [("strokes", 0), ("zigzag", 3), ("bites", 1), ("burger", 3)])
+def test_painted_and_bitten_clips_pass_and_nuisances_do_not_read_as_change(probe_id, seed, threshold):
+    gt = truth(probe_id, seed)
+    m = alone(gt.frames)
+    assert m["score"] >= threshold and m["undone_fraction"] < 0.02 and m["lasting_change"] > 0.005
+    if probe_id in ("strokes", "zigzag"):  # the brush is the actor: where paint comes from is judged
+        assert m["actor_frames"] >= 2 and m["stray_fraction"] < 0.05 and m["early_fraction"] < 0.05
+    else:  # bites just happen: nothing acts, only undone is judged
+        assert "stray_component" not in m and m["stray_fraction"] is None
+    for name, nuisance in CLIP_NUISANCES.items():
+        assert alone(nuisance(gt, np.random.default_rng(seed)))["score"] >= threshold, name
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in gt.frames])
+    resized = np.stack([cv2.resize(f, (96, 160), interpolation=cv2.INTER_AREA) for f in gt.frames])
+    for frames in (blurred, resized, drifting(gt.frames, 8), drifting(gt.frames, 0, zoom=0.05)):
+        score = alone(frames)["score"]
+        assert score is not None and score >= threshold
+
+
+def drifting(frames: np.ndarray, pixels: float, zoom: float = 0.0) -> np.ndarray:
+    """A camera that pans by `pixels` and zooms in by `zoom` over the clip, slowly."""
+    T, H, W, _ = frames.shape
+    out = []
+    for t, frame in enumerate(frames):
+        k = t / (T - 1)
+        matrix = cv2.getRotationMatrix2D((W / 2, H / 2), 0.0, 1.0 + zoom * k)
+        matrix[0, 2] -= pixels * k
+        out.append(cv2.warpAffine(frame, matrix, (W, H), borderMode=cv2.BORDER_REPLICATE))
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("probe_id, seed", [("strokes", 1), ("zigzag", 3), ("bites", 0), ("burger", 3)])
+def test_a_stroke_or_bite_that_undoes_itself_fails(probe_id, seed, threshold):
+    gt = truth(probe_id, seed)
+    undone = FAILURES["undone"](gt, np.random.default_rng(seed))
+    m = alone(undone)
+    assert m["undone_fraction"] > 0.05 and m["score"] < threshold
+    assert m["failure_frame"] is not None and m["failure_frame"] > 2
+    assert alone(drifting(undone, 6))["score"] < threshold  # a slow pan is taken out, not taken for change
+
+
+@pytest.mark.parametrize("seed", [1, 3, 4])
+def test_paint_from_nothing_fails(seed, threshold):
+    gt = truth("strokes", seed)
+    # seeded as `simworld validate` seeds it (a stray stroke laid right beside the brush is no stray from nothing)
+    m = alone(FAILURES["stray"](gt, np.random.default_rng([seed, 2, 1234])))
+    assert m["stray_fraction"] + m["early_fraction"] > 0.1 and m["score"] < threshold
+
+
+def test_no_interaction_is_no_evidence_either_way(threshold):
+    orbit = render_scene(SceneSpec("camera_orbit", seed=0, frames=16))
+    assert alone(orbit.frames)["score"] is None and "view moves" in errors(orbit.frames)
+    still = np.repeat(truth("strokes", 0).frames[:1], 12, axis=0)
+    assert alone(still)["score"] is None and "nothing changes" in errors(still)
+    assert "3 frames" in errors(truth("strokes", 0).frames[:2])
+    for seed in (0, 1):
+        fall = render_scene(SceneSpec("physics", seed=seed, frames=16, params={"scenario": "fall"}))
+        score = alone(fall.frames)["score"]
+        assert score is None or score >= threshold
+
+
+def test_an_empty_context_is_not_the_probe_aware_score():
+    gt = truth("strokes", 0)
+    undone = FAILURES["undone"](gt, np.random.default_rng(0))
+    with_probe, without = analyze(undone, gt, "strokes"), alone(undone)
+    assert "layout_match" in with_probe and "recall" in with_probe
+    assert "layout_match" not in without and "recall" not in without and "view_change" in without
+    assert with_probe["score"] != without["score"]
+    a, b = alone(gt.frames), alone(gt.frames)
+    assert a == b, "deterministic"
+    for name, value in a.items():
+        if name.endswith("component") or name == "score":
+            assert 0.0 <= value <= 1.0, name
+
+
+def test_every_probe_free_metric_is_documented():
+    from pathlib import Path
+
+    import yaml
+
+    from simworld.analyzers.analyze import metric_rows
+
+    docs = yaml.safe_load((Path(__file__).resolve().parents[3] / "simworld" / "analyzers" / NAME / "metrics.yaml")
+                          .read_text())
+    for frames in (truth("strokes", 0).frames, truth("bites", 0).frames, np.repeat(truth("bites", 0).frames[:1], 4, 0)):
+        rows = metric_rows(NAME, analyze_clip(Clip(frames, 8.0), NAME).metrics, with_probe=False)
+        assert not {row.metric for row in rows} - set(docs)
