@@ -148,7 +148,7 @@ def test_score_a_folder_of_videos(tmp_path):
 
 
 def test_validate_without_a_probe_refuses_an_analyzer_that_needs_one(tmp_path):
-    result = run("validate", "suite=smoke", "probe=false", "analyzers=[interaction]", f"out={tmp_path}", "progress=false")
+    result = run("validate", "suite=smoke", "probe=false", "analyzers=[reference]", f"out={tmp_path}", "progress=false")
     assert result.returncode == 2 and "cannot run without a probe" in result.stderr
     assert "Traceback" not in result.stderr
 

@@ -78,6 +78,6 @@ def test_validate_without_a_probe_gives_the_same_clips_an_empty_context(tmp_path
     assert set(stored["with_probe"]) == {"temporal"} and set(stored["without_probe"]) == {"temporal"}
     both = pd.concat([with_probe, table[table.analyzer == "temporal"]])
     assert len(both.groupby(["failure", "probe"])) == 2 * len(FAILURES)
-    assert "geometry" in default_analyzers(False) and "interaction" not in default_analyzers(False)
-    with pytest.raises(NeedsProbeError, match="interaction"):
-        run_validate(suite, ["interaction"], tmp_path / "x", tmp_path / "cache", progress=False, probe=False)
+    assert "geometry" in default_analyzers(False) and "reference" not in default_analyzers(False)
+    with pytest.raises(NeedsProbeError, match="reference"):
+        run_validate(suite, ["reference"], tmp_path / "x", tmp_path / "cache", progress=False, probe=False)
