@@ -40,6 +40,8 @@ class Passage:
     due: int | None  # the frame by which it should be seen again (None: cannot tell; beyond the clip: not judged)
     returns: list[list[int]] = field(default_factory=list)  # groups of tracks that came out (first frames in order)
     similarity: list[float] = field(default_factory=list)  # per return: colour similarity to what went in
+    chroma_shift: list[float] = field(default_factory=list)  # per return: distance of its mean (a, b) from what went in
+    size_ratio: list[float] = field(default_factory=list)  # per return: its largest area / the largest that went in
 
 
 def _size(track: Track) -> float:
@@ -52,10 +54,10 @@ def _ring(mask: np.ndarray, reach: int) -> np.ndarray:
 
 
 def _velocity(track: Track, last: int) -> np.ndarray:
-    """Pixels per frame: the slope of its centroid over its last 4 frames up to `last` where at least half of it
-    shows (an object sliding behind something shows less of itself, and its centroid lags: a low estimate)."""
+    """Pixels per frame: the slope of its centroid over its last 8 frames up to `last` where most of it shows (an
+    object sliding behind something shows less of itself, and its centroid lags)."""
     typical = np.median(track.area[track.present])
-    seen = [t for t in track.frames_present if t <= last and track.area[t] >= 0.5 * typical][-4:]
+    seen = [t for t in track.frames_present if t <= last and track.area[t] >= 0.8 * typical][-8:]
     if len(seen) < 2:
         return np.zeros(2)
     times = np.array(seen, float)
@@ -71,7 +73,7 @@ def find_passages(tracks: TrackSet, lab: np.ndarray) -> list[Passage]:
     bins = lab_bin_index(lab)
     occupied = np.stack([t.masks for t in items])  # (N,T,H,W)
     entries: dict[tuple[int, int], list[int]] = {}
-    min_area = 2 * min_object_area(*lab.shape[1:3])
+    min_area = min_object_area(*lab.shape[1:3])
     for k, track in enumerate(items):
         present = track.frames_present
         if len(present) < 2 or np.median(track.area[present]) < min_area:
@@ -124,11 +126,13 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         crossing = (max(far, 0.0) + 0.5 * size) / passage.speed
         passage.due = int(np.ceil(passage.hidden + SLACK * crossing + GRACE))
     went_in = _pixels_look(items, passage.tracks, bins, before=passage.hidden)
+    went_chroma = _chroma(items, passage.tracks, lab, before=passage.hidden)
+    went_area = max(float(items[k].area[:passage.hidden].max()) for k in passage.tracks)
     # what came out: the object's own tracks seen again, tracks that begin beside the occluder after it went in
     beside = _ring(occluder.masks[typical], int(round(1.5 * max(size, 2.0))))
     starts = []
     for k, other in enumerate(items):
-        if k == passage.occluder or np.median(other.area[other.present]) < 2 * min_object_area(*lab.shape[1:3]):
+        if k == passage.occluder or np.median(other.area[other.present]) < min_object_area(*lab.shape[1:3]):
             continue
         later = [t for t in other.frames_present if t >= passage.hidden]
         if not later:
@@ -152,6 +156,20 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         passage.returns.append([k for _, k in g])
         look = _pixels_look(items, [k for _, k in g], bins, after=g[0][0])
         passage.similarity.append(histogram_similarity(went_in, look))
+        passage.chroma_shift.append(float(np.linalg.norm(_chroma(items, [k for _, k in g], lab, after=g[0][0])
+                                                         - went_chroma)))
+        passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
+
+
+def _chroma(items: list[Track], group: list[int], lab: np.ndarray, before: int | None = None,
+            after: int | None = None) -> np.ndarray:
+    """Mean (a, b) of a group of tracks over its NEAREST frames before `before` (or from `after` on): colour
+    without lightness, which a change of light moves."""
+    frames = sorted({int(t) for k in group for t in items[k].frames_present
+                     if (before is None or t < before) and (after is None or t >= after)})
+    frames = frames[-NEAREST:] if before is not None else frames[:NEAREST]
+    pixels = [lab[t][items[k].masks[t]][:, 1:] for k in group for t in frames]
+    return np.concatenate(pixels).mean(axis=0) if pixels else np.zeros(2)
 
 
 def _pixels_look(items: list[Track], group: list[int], bins: np.ndarray, before: int | None = None,
@@ -191,6 +209,8 @@ class OccluderTally:
 
 
 ALIKE, UNLIKE = 0.6, 0.5  # colour similarity from which what came back looks like what went in / below: unlike it
+CHROMA = 20.0  # distance of mean (a, b) beyond which it is unlike what went in
+SIZE = 2.0  # ... or its largest area more than this many times larger or smaller
 
 
 def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
@@ -198,10 +218,12 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
     out = []
     for occluder in sorted({p.occluder for p in passages}):
         mine = [p for p in passages if p.occluder == occluder]
-        best: dict[tuple[int, ...], float] = {}
+        best: dict[tuple[int, ...], float] = {}  # per return: how much it looks like what went in (its best match)
         for p in mine:
-            for group, similarity in zip(p.returns, p.similarity):
+            for group, similarity, chroma, ratio in zip(p.returns, p.similarity, p.chroma_shift, p.size_ratio):
                 key = tuple(sorted(group))
+                if chroma > CHROMA or not 1 / SIZE <= ratio <= SIZE:
+                    similarity = min(similarity, 0.0)
                 best[key] = max(best.get(key, 0.0), similarity)
         due = [p for p in mine if p.due is not None and p.due <= num_frames - 1]
         alike = sum(s >= ALIKE for s in best.values())

@@ -17,7 +17,8 @@ FLOOR = (60, 140, 120)
 
 
 def drawn(story: str = "physical", ramp: float = 0.0) -> np.ndarray:
-    """A ball rolling left to right at 4 px/frame behind a wall; `story` changes what comes out."""
+    """A ball rolling left to right at 4 px/frame behind a wall; `story` changes what comes out (vanish, swap,
+    duplicate), or erases the ball in the open from frame 7 on (vanish_in_the_open)."""
     rng = np.random.default_rng(0)
     floor = np.clip(np.array(FLOOR)[None, None] + rng.normal(0, 6, (H, W, 1)), 0, 255)
     frames = []
@@ -25,7 +26,7 @@ def drawn(story: str = "physical", ramp: float = 0.0) -> np.ndarray:
         f = floor.copy()
         x = 20 + 4 * t
         colour = (30, 80, 70) if story != "swap" or x < WALL[0] else (230, 200, 40)
-        if story != "vanish" or x < WALL[0]:
+        if (story != "vanish" or x < WALL[0]) and (story != "vanish_in_the_open" or t < 7):
             cv2.circle(f, (x, 60), 8, colour, -1)
         if story == "duplicate" and x > WALL[1] + 10:
             cv2.circle(f, (x, 30), 8, colour, -1)
