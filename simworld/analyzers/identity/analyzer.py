@@ -7,9 +7,10 @@ colour (Lab histogram and mean), shape (Hu moments, area, aspect), SSIM of the a
 its ImageNet weights are present. Each change is measured against the ground truth's own change across the
 same passage (a turning character looks different from behind: that is no identity swap). The clip must
 also do what the probe asks: the object must be back where the ground truth has it after the passage, and
-gone during it (a frozen clip keeps it in view). Without ground truth: segmentation tracks (tracking.
-track_objects); an identity change is a track that ends where another of a different colour begins, and
-re-identified tracks are compared across their gaps.
+gone during it (a frozen clip keeps it in view). Without ground truth: tracks of colour segmentation
+joined with what moves (measure/moving.py); an identity change is a track that ends where another of a different
+colour begins, an object that goes behind an occluder while what comes out looks like nothing that went in
+(measure/occlusion.py), and re-identified tracks are compared across their gaps.
 
 Metrics are documented in simworld/analyzers/identity/metrics.yaml. failure_frame: with ground truth, the frame
 where the weakest component fails (the first frame after the passage whose change is worst, the first frame the
@@ -32,6 +33,8 @@ from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analy
 from simworld.analyzers.identity.explain import explain_passages, failure_frame
 from simworld.analyzers.identity.failures import FAILURES
 from simworld.analyzers.measure.cuts import shot_cuts
+from simworld.analyzers.measure.moving import seen_objects
+from simworld.analyzers.measure.occlusion import find_passages, tally
 from simworld.analyzers.measure.passages import in_clip_frames, passages, plain_frames
 from simworld.analyzers.measure.segmentation import color_histogram, histogram_similarity, lab_bin_index, to_lab
 from simworld.analyzers.measure.tolerance import tolerant
@@ -145,7 +148,7 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 @register_analyzer
 class Identity(Analyzer):
     name = "identity"
-    version = "2"
+    version = "3"  # 3: without a probe, what moves joins the tracks; what comes out from behind an occluder is judged
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
@@ -263,11 +266,11 @@ class Identity(Analyzer):
         return plain, before, after, gone
 
     def _without_ground_truth(self, clip: Clip) -> list[Metric]:
-        tracks = track_objects(clip.frames)
+        seen = seen_objects(clip.frames)
+        tracks, lab = seen.tracks, seen.lab
         if not tracks.tracks:
-            return [Metric("score", None, error="no objects found by segmentation")]
+            return [Metric("score", None, error="no object found (segmentation and motion)")]
         T = clip.num_frames
-        lab = to_lab(clip.frames)
         bins = lab_bin_index(lab)
         histograms = {}
         for k, tr in enumerate(tracks.tracks):
@@ -301,9 +304,15 @@ class Identity(Analyzer):
                 hb = color_histogram(bins[pick_b][tr.masks[pick_b]])
                 gaps.append(1.0 - histogram_similarity(ha, hb))
         colour_change = float(max(gaps)) if gaps else 0.0
+        # behind an occluder: what came out on the far side looks like nothing that went in
+        tallies = tally(find_passages(tracks, lab), T)
+        hidden_swaps = sum(o.swaps for o in tallies)
+        swaps += hidden_swaps
         components = {"swap_component": float(np.exp(-swaps)),
                       "colour_component": tolerant(colour_change, 0.25, self.COLOUR[1])}
         metrics = [Metric("tracks", float(len(tracks.tracks))), Metric("reidentified", float(len(gaps))),
+                   Metric("passages", float(sum(o.went_in for o in tallies))),
+                   Metric("swapped_behind", float(hidden_swaps), higher_is_better=False),
                    Metric("swaps", float(swaps), higher_is_better=False),
                    Metric("colour_change", colour_change, higher_is_better=False)]
         metrics += [Metric(k, v) for k, v in components.items()]

@@ -73,8 +73,9 @@ def min_object_area(height: int, width: int) -> int:
     return max(12, int(round(0.001 * height * width)))
 
 
-def segment_foreground(frames: np.ndarray, lab: np.ndarray | None = None) -> Segmentation:
-    """Foreground components per frame (colour contrast against the border band's surfaces)."""
+def segment_foreground(frames: np.ndarray, lab: np.ndarray | None = None, also: np.ndarray | None = None) -> Segmentation:
+    """Foreground components per frame (colour contrast against the border band's surfaces); `also` (T,H,W) bool:
+    pixels found foreground another way (what moves: moving.py), joined before components are taken."""
     T, H, W, _ = frames.shape
     lab = to_lab(frames) if lab is None else lab
     bins = lab_bin_index(lab)
@@ -91,7 +92,10 @@ def segment_foreground(frames: np.ndarray, lab: np.ndarray | None = None) -> Seg
         density = color_histogram(bins[t])
         ratio = density[bins[t]] / (density[bins[t]] + surfaces[bins[t]] + 1e-12)
         probability[t] = cv2.GaussianBlur(ratio.astype(np.float32), (0, 0), 1.0)
-        mask = cv2.morphologyEx((probability[t] > FOREGROUND_RATIO).astype(np.uint8), cv2.MORPH_OPEN, kernel)
+        mask = probability[t] > FOREGROUND_RATIO
+        if also is not None:
+            mask = mask | also[t]
+        mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
         mask = ndimage.binary_fill_holes(mask).astype(np.uint8)
         count, comp, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
         keep = np.zeros(count, np.int32)

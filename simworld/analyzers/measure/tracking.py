@@ -63,12 +63,13 @@ def _overlap(a: np.ndarray, b: np.ndarray, na: int, nb: int) -> np.ndarray:
     return np.bincount(a.ravel() * (nb + 1) + b.ravel(), minlength=(na + 1) * (nb + 1)).reshape(na + 1, nb + 1)
 
 
-def track_objects(frames: np.ndarray, max_gap: int | None = None) -> TrackSet:
+def track_objects(frames: np.ndarray, max_gap: int | None = None, also: np.ndarray | None = None) -> TrackSet:
     """Segment every frame and link the components into tracks; a track unseen for up to `max_gap` frames
-    (default: the whole clip) is re-identified by colour when a component like it appears again."""
+    (default: the whole clip) is re-identified by colour when a component like it appears again. `also`: (T,H,W)
+    bool foreground found another way (moving.moving_foreground), joined to the colour segmentation."""
     T, H, W, _ = frames.shape
     lab = to_lab(frames)
-    seg = segment_foreground(frames, lab)
+    seg = segment_foreground(frames, lab, also)
     bins = lab_bin_index(lab)
     g = gray(frames)
     max_gap = T if max_gap is None else max_gap

@@ -11,8 +11,11 @@ objects is a duplicate. An object that comes back into the frame elsewhere than 
 view: a ball that kept rolling while the camera looked away) must be found where the ground truth puts it and not
 where it was left (its last seen place, filmed by each frame's camera): a world that stood still while unseen,
 the failure WRBench (2026) finds in every video model it tested; moved_on_component applies only to such clips.
-Without ground truth: a segmentation track that ends or begins mid-clip away from the frame's edge and from
-every other object (nothing could hide it or let it out) is a vanish or a spawn.
+Without ground truth: objects are what colour segmentation finds joined with what moves against the scene (the
+camera's motion estimated and taken out: measure/moving.py). A track that ends or begins mid-clip away from the
+frame's edge and from every object its size or larger (nothing could hide it or let it out) is a vanish or a spawn;
+an object that goes behind an occluder must come out by the frame its speed and the occluder's width say, and come
+out once (measure/occlusion.py). Camera steps too fast to follow are not judged.
 
 Metrics are documented in simworld/analyzers/permanence/metrics.yaml. failure_frame: with ground truth, the first
 frame of the weakest component's failure (an object missing in plain view, showing while it should be gone,
@@ -27,6 +30,8 @@ import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
+from simworld.analyzers.measure.moving import seen_objects
+from simworld.analyzers.measure.occlusion import find_passages, tally
 from simworld.analyzers.measure.passages import KEPT_ROLES, frozen_offsets, in_clip_frames, passages, plain_frames
 from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
                                                      lab_bin_index, min_object_area, segment_foreground, to_lab)
@@ -113,7 +118,7 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "3"  # 3: the moved_on metric (and its component where it applies); earlier scores unchanged
+    version = "4"  # 4: without a probe, what moves joins the tracks; objects hidden by an occluder must come back, once
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
@@ -301,30 +306,35 @@ class Permanence(Analyzer):
         return spawned, duplicates, first
 
     def _without_ground_truth(self, clip: Clip) -> list[Metric]:
-        tracks = track_objects(clip.frames)
+        seen = seen_objects(clip.frames)
+        tracks, lab = seen.tracks, seen.lab
         if not tracks.tracks:
-            return [Metric("score", None, error="no objects found by segmentation")]
+            return [Metric("score", None, error="no object found (segmentation and motion)")]
         T, (W, H) = clip.num_frames, clip.size
-        lab = to_lab(clip.frames)
         # pairs where most of the picture changes (a cut, a fast camera move) carry objects off without a trace
         moving = frame_changes(clip.frames)[1]
         jumps = set(shot_cuts(clip.frames)) | {int(t) for t in np.flatnonzero(moving > 0.4)}
-        # everything segmented in each frame, a little wider: what could hide an object or let one out
-        occupied = np.zeros(clip.frames.shape[:3], bool)
-        for track in tracks.tracks:
-            occupied |= track.masks
-        kernel = np.ones((5, 5), np.uint8)
+        sizes = np.array([np.median(track.area[track.present]) for track in tracks.tracks])
         min_area = 2 * min_object_area(H, W)
         vanished = spawned = 0
+        events = []
         for track in tracks.tracks:
             present = track.frames_present
             if len(present) < 3:
                 continue
             typical = float(np.median(track.area[present]))
-            others = occupied & ~track.masks
+            # what could hide it or let it out: anything found at least half its size (not its shadow, not specks)
+            others = np.zeros(clip.frames.shape[:3], bool)
+            for other, size in zip(tracks.tracks, sizes):
+                if other is not track and size >= 0.5 * typical:
+                    others |= other.masks
+            reach = max(2, int(round(0.5 * np.sqrt(typical))))
+            kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
             for t, step, boundary in ((int(present[-1]), 1, T - 1), (int(present[0]), -1, 0)):
-                if t == boundary or (t if step == 1 else t - 1) in jumps or _touches_edge(track, t):
+                if t == boundary or (t if step == 1 else t - 1) in jumps or _touches_edge(track, t, reach):
                     continue
+                if seen.camera.speed[t + 1 if step == 1 else t] > 0.3 * np.sqrt(typical):
+                    continue  # the camera swept past it: too fast to tell a vanish from a lost track
                 mask = track.masks[t]
                 if track.area[t] < max(min_area, 0.5 * typical):
                     continue  # faded out or in over several frames: segmentation, not an event
@@ -338,10 +348,23 @@ class Permanence(Analyzer):
                     continue
                 vanished += step == 1
                 spawned += step == -1
-        components = {"vanish_component": float(np.exp(-vanished)), "spawn_component": float(np.exp(-spawned))}
+                events.append(t + 1 if step == 1 else t)
+        # objects hidden behind another: back by the frame their speed says, and back once
+        tallies = tally(find_passages(tracks, lab), T)
+        lost = sum(o.lost for o in tallies)
+        duplicates = sum(o.duplicates for o in tallies)
+        events += [o.first_due for o in tallies if o.lost and o.first_due is not None]
+        events += [o.first_hidden for o in tallies if o.duplicates]
+        components = {"vanish_component": float(np.exp(-(vanished + lost))),
+                      "spawn_component": float(np.exp(-(spawned + duplicates)))}
         metrics = [Metric("tracks", float(len(tracks.tracks))),
                    Metric("vanished", float(vanished), higher_is_better=False),
-                   Metric("spawned", float(spawned), higher_is_better=False)]
+                   Metric("spawned", float(spawned), higher_is_better=False),
+                   Metric("passages", float(sum(o.went_in for o in tallies))),
+                   Metric("not_back", float(lost), higher_is_better=False),
+                   Metric("back_twice", float(duplicates), higher_is_better=False)]
         metrics += [Metric(k, v) for k, v in components.items()]
+        if events:
+            metrics.append(Metric("failure_frame", float(min(events))))
         metrics.append(Metric("score", float(np.clip(np.prod(list(components.values())), 0.0, 1.0))))
         return metrics

@@ -1,0 +1,234 @@
+"""Occlusions read from the tracks alone (no probe): which object went behind which, and what came out.
+
+A track that ends beside a larger track (within its own size of its last or next place: the object slid behind it,
+merged into its silhouette, or behind a part of it segmentation did not find) is hidden by that track, the occluder. Tracks of one object (an
+object and its shadow or highlight segmented apart) that end at the same occluder within a frame are one entry. From
+the object's speed before it was hidden and the occluder's extent along that motion comes the frame by which it
+should show again on the far side (`due`). What comes out: the hidden track itself seen again, or tracks that begin
+after the entry beside the occluder; those beginning within a few frames of each other in one place are one return.
+permanence asks that something comes back by `due` and that it comes back once; identity that what comes back
+looks like what went in. Passages the clip ends too soon to judge, or whose object hardly moved, have no `due`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from simworld.analyzers.measure.segmentation import (color_histogram, histogram_similarity, lab_bin_index,
+                                                     min_object_area)
+from simworld.analyzers.measure.tracks import Track, TrackSet
+
+SLACK = 1.25  # the object must be back within this many times the crossing time (it may slow down) ...
+GRACE = 2  # ... plus this many frames
+MIN_SPEED = 1.0  # pixels per frame (and 0.05 of its size) below which an object is not passing behind anything
+STILL_OCCLUDER = 0.5  # an occluder moves at most this fraction of the object's speed (else: it slid over a still
+# object, revealed where it stood; no passage to judge)
+NEAREST = 3  # frames whose colour stands for an object's look before and after
+
+
+@dataclass
+class Passage:
+    """One object (one or more tracks) hidden behind an occluder, and what came out."""
+
+    tracks: list[int]  # indices into TrackSet.tracks of the object that went in
+    occluder: int  # index of the occluding track
+    hidden: int  # first frame the object is no longer seen
+    speed: float  # pixels per frame before it was hidden
+    due: int | None  # the frame by which it should be seen again (None: cannot tell; beyond the clip: not judged)
+    returns: list[list[int]] = field(default_factory=list)  # groups of tracks that came out (first frames in order)
+    similarity: list[float] = field(default_factory=list)  # per return: colour similarity to what went in
+    chroma_shift: list[float] = field(default_factory=list)  # per return: distance of its mean (a, b) from what went in
+    size_ratio: list[float] = field(default_factory=list)  # per return: its largest area / the largest that went in
+
+
+def _size(track: Track) -> float:
+    areas = track.area[track.present]
+    return float(np.sqrt(np.median(areas))) if len(areas) else 0.0
+
+
+def _ring(mask: np.ndarray, reach: int) -> np.ndarray:
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+
+def _velocity(track: Track, last: int) -> np.ndarray:
+    """Pixels per frame: the slope of its centroid over its last 8 frames up to `last` where most of it shows (an
+    object sliding behind something shows less of itself, and its centroid lags)."""
+    typical = np.median(track.area[track.present])
+    seen = [t for t in track.frames_present if t <= last and track.area[t] >= 0.8 * typical][-8:]
+    if len(seen) < 2:
+        return np.zeros(2)
+    times = np.array(seen, float)
+    return np.array([np.polyfit(times, track.centroid[seen, i], 1)[0] for i in range(2)])
+
+
+def find_passages(tracks: TrackSet, lab: np.ndarray) -> list[Passage]:
+    """Every object hidden by another track mid-clip, with what came back (see the module docstring)."""
+    T = tracks.num_frames
+    items = tracks.tracks
+    if not items:
+        return []
+    bins = lab_bin_index(lab)
+    occupied = np.stack([t.masks for t in items])  # (N,T,H,W)
+    entries: dict[tuple[int, int], list[int]] = {}
+    min_area = min_object_area(*lab.shape[1:3])
+    for k, track in enumerate(items):
+        present = track.frames_present
+        if len(present) < 2 or np.median(track.area[present]) < min_area:
+            continue  # specks are segmentation noise
+        for i, last in enumerate(present):
+            resumes = present[i + 1] if i + 1 < len(present) else T
+            if resumes == last + 1 or last >= T - 1:
+                continue  # seen in the next frame, or the clip ends
+            reach = max(2, int(round(_size(track))))  # an occluder found in part (a striped pillar) may stand off
+            shift = np.round(_velocity(track, last)).astype(int)
+            moved = np.roll(track.masks[last], (shift[1], shift[0]), axis=(0, 1))
+            near = _ring(track.masks[last] | moved, reach)
+            # an occluder is larger than what it hides (not a piece of the same object)
+            cover = [(int((near & occupied[j, last + 1]).sum()), j) for j in range(len(items))
+                     if j != k and np.median(items[j].area[items[j].present]) >= np.median(track.area[present])]
+            best, j = max(cover, default=(0, -1))
+            if best < 0.2 * track.area[last]:
+                continue
+            speed, size = float(np.linalg.norm(_velocity(track, last))), _size(track)
+            occluder_speed = float(np.linalg.norm(_velocity(items[j], last)))
+            if speed >= max(MIN_SPEED, 0.05 * size) and occluder_speed <= STILL_OCCLUDER * speed:
+                entries.setdefault((j, int(last) + 1), []).append(k)
+    passages = []
+    for (occluder, hidden), group in sorted(entries.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if passages and passages[-1].occluder == occluder and hidden - passages[-1].hidden <= 1 and \
+                not set(group) & set(passages[-1].tracks):
+            passages[-1].tracks += group  # one object segmented in pieces, hidden a frame apart
+            continue
+        passages.append(Passage(list(group), occluder, hidden, 0.0, None))
+    for passage in passages:
+        _judge(passage, items, lab, bins, T)
+    return passages
+
+
+def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarray, T: int) -> None:
+    """Fill in the passage's speed, due frame and returns."""
+    main = max(passage.tracks, key=lambda k: items[k].area[passage.hidden - 1])
+    track, occluder = items[main], items[passage.occluder]
+    last = passage.hidden - 1
+    velocity = _velocity(track, last)
+    passage.speed = float(np.linalg.norm(velocity))
+    size = _size(track)
+    # the occluder's own silhouette: its typical frame, not one where the object has merged into it
+    occluder_frames = occluder.frames_present
+    typical = occluder_frames[np.argmin(np.abs(occluder.area[occluder_frames] - np.median(occluder.area[occluder_frames])))]
+    ys, xs = np.nonzero(occluder.masks[typical])
+    if len(xs):
+        direction = velocity / passage.speed
+        far = float(np.max(xs * direction[0] + ys * direction[1]) - track.centroid[last] @ direction)
+        crossing = (max(far, 0.0) + 0.5 * size) / passage.speed
+        passage.due = int(np.ceil(passage.hidden + SLACK * crossing + GRACE))
+    went_in = _pixels_look(items, passage.tracks, bins, before=passage.hidden)
+    went_chroma = _chroma(items, passage.tracks, lab, before=passage.hidden)
+    went_area = max(float(items[k].area[:passage.hidden].max()) for k in passage.tracks)
+    # what came out: the object's own tracks seen again, tracks that begin beside the occluder after it went in
+    beside = _ring(occluder.masks[typical], int(round(1.5 * max(size, 2.0))))
+    starts = []
+    for k, other in enumerate(items):
+        if k == passage.occluder or np.median(other.area[other.present]) < min_object_area(*lab.shape[1:3]):
+            continue
+        later = [t for t in other.frames_present if t >= passage.hidden]
+        if not later:
+            continue
+        first = int(later[0])
+        if k in passage.tracks or (first == other.frames_present[0] and (other.masks[first] & beside).any()):
+            starts.append((first, k))
+    # pieces of one object (the object and its shadow segmented apart) begin together and touch
+    groups: list[list[tuple[int, int]]] = []
+    for first, k in sorted(starts):
+        for g in groups:
+            f0, k0 = g[0]
+            both = max(first, f0)
+            if first - f0 <= 2 and items[k].present[both] and items[k0].present[both] and \
+                    (_ring(items[k].masks[both], 2) & items[k0].masks[both]).any():
+                g.append((first, k))
+                break
+        else:
+            groups.append([(first, k)])
+    for g in groups:
+        passage.returns.append([k for _, k in g])
+        look = _pixels_look(items, [k for _, k in g], bins, after=g[0][0])
+        passage.similarity.append(histogram_similarity(went_in, look))
+        passage.chroma_shift.append(float(np.linalg.norm(_chroma(items, [k for _, k in g], lab, after=g[0][0])
+                                                         - went_chroma)))
+        passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
+
+
+def _chroma(items: list[Track], group: list[int], lab: np.ndarray, before: int | None = None,
+            after: int | None = None) -> np.ndarray:
+    """Mean (a, b) of a group of tracks over its NEAREST frames before `before` (or from `after` on): colour
+    without lightness, which a change of light moves."""
+    frames = sorted({int(t) for k in group for t in items[k].frames_present
+                     if (before is None or t < before) and (after is None or t >= after)})
+    frames = frames[-NEAREST:] if before is not None else frames[:NEAREST]
+    pixels = [lab[t][items[k].masks[t]][:, 1:] for k in group for t in frames]
+    return np.concatenate(pixels).mean(axis=0) if pixels else np.zeros(2)
+
+
+def _pixels_look(items: list[Track], group: list[int], bins: np.ndarray, before: int | None = None,
+                 after: int | None = None) -> np.ndarray:
+    """Colour histogram of a group of tracks over its NEAREST frames before `before` (or from `after` on)."""
+    frames = sorted({int(t) for k in group for t in items[k].frames_present
+                     if (before is None or t < before) and (after is None or t >= after)})
+    frames = frames[-NEAREST:] if before is not None else frames[:NEAREST]
+    pixels = [bins[t][items[k].masks[t]] for k in group for t in frames]
+    return color_histogram(np.concatenate(pixels) if pixels else np.zeros(0, bins.dtype))
+
+
+@dataclass
+class OccluderTally:
+    """Per occluder: objects that went in, came back like one of them, came back unlike any, and failed to
+    come back by their due frame."""
+
+    occluder: int
+    went_in: int
+    due: int  # of those, how many should be back before the clip ends
+    back_alike: int
+    back_unlike: int
+    first_hidden: int
+    first_due: int | None  # the earliest due frame of a passage nothing came back for
+
+    @property
+    def lost(self) -> int:
+        return max(0, self.due - self.back_alike - self.back_unlike)
+
+    @property
+    def duplicates(self) -> int:
+        return max(0, self.back_alike - self.went_in)
+
+    @property
+    def swaps(self) -> int:
+        return min(self.back_unlike, max(0, self.went_in - self.back_alike))
+
+
+ALIKE, UNLIKE = 0.6, 0.5  # colour similarity from which what came back looks like what went in / below: unlike it
+CHROMA = 20.0  # distance of mean (a, b) beyond which it is unlike what went in
+SIZE = 2.0  # ... or its largest area more than this many times larger or smaller
+
+
+def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
+    """Passages summed per occluder (two objects behind one wall, each return counted once)."""
+    out = []
+    for occluder in sorted({p.occluder for p in passages}):
+        mine = [p for p in passages if p.occluder == occluder]
+        best: dict[tuple[int, ...], float] = {}  # per return: how much it looks like what went in (its best match)
+        for p in mine:
+            for group, similarity, chroma, ratio in zip(p.returns, p.similarity, p.chroma_shift, p.size_ratio):
+                key = tuple(sorted(group))
+                if chroma > CHROMA or not 1 / SIZE <= ratio <= SIZE:
+                    similarity = min(similarity, 0.0)
+                best[key] = max(best.get(key, 0.0), similarity)
+        due = [p for p in mine if p.due is not None and p.due <= num_frames - 1]
+        alike = sum(s >= ALIKE for s in best.values())
+        unlike = sum(s < UNLIKE for s in best.values())
+        missing = [p.due for p in due if not p.returns]
+        out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in mine),
+                                 min(missing, default=None)))
+    return out

@@ -1,0 +1,68 @@
+"""Occlusions read from tracks alone, and what moves against the scene: on drawn clips (a textured floor, a wall,
+a ball coloured like the floor passing behind it) whose story is known."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from simworld.analyzers.measure.moving import moving_foreground, seen_objects
+from simworld.analyzers.measure.occlusion import find_passages, tally
+from simworld.analyzers.measure.segmentation import to_lab
+
+T, H, W = 32, 96, 160
+WALL = (70, 100)  # x range of the wall
+FLOOR = (60, 140, 120)
+
+
+def drawn(story: str = "physical", ramp: float = 0.0) -> np.ndarray:
+    """A ball rolling left to right at 4 px/frame behind a wall; `story` changes what comes out (vanish, swap,
+    duplicate), or erases the ball in the open from frame 7 on (vanish_in_the_open)."""
+    rng = np.random.default_rng(0)
+    floor = np.clip(np.array(FLOOR)[None, None] + rng.normal(0, 6, (H, W, 1)), 0, 255)
+    frames = []
+    for t in range(T):
+        f = floor.copy()
+        x = 20 + 4 * t
+        colour = (30, 80, 70) if story != "swap" or x < WALL[0] else (230, 200, 40)
+        if (story != "vanish" or x < WALL[0]) and (story != "vanish_in_the_open" or t < 7):
+            cv2.circle(f, (x, 60), 8, colour, -1)
+        if story == "duplicate" and x > WALL[1] + 10:
+            cv2.circle(f, (x, 30), 8, colour, -1)
+        f[15:85, WALL[0]:WALL[1]] = (200, 40, 40)
+        frames.append(np.clip(f * (1 + ramp * t / T), 0, 255))
+    return np.stack(frames).astype(np.uint8)
+
+
+def test_what_moves_is_found_and_a_brightness_ramp_is_not():
+    frames = drawn()
+    moving = moving_foreground(to_lab(frames))
+    assert moving.sum(axis=(1, 2))[[0, 1, 5, 25, T - 1]].min() > 50  # the ball in the open, coloured like its floor
+    for t in (5, 12, 25):
+        x = 20 + 4 * t
+        assert moving[t, 60, x], t
+    assert not moving[:, :, WALL[0] + 2:WALL[1] - 2].any()  # the still wall is no motion
+    still = np.repeat(drawn()[:1], T, axis=0)
+    ramped = np.stack([np.clip(f * (1 + 0.4 * t / T), 0, 255) for t, f in enumerate(still)]).astype(np.uint8)
+    assert not moving_foreground(to_lab(ramped)).any()
+
+
+def test_no_ghost_where_an_object_only_arrives_later():
+    frames = drawn()
+    moving = moving_foreground(to_lab(frames))
+    x_end = 20 + 4 * (T - 1)
+    assert not moving[:T - 3, 60, x_end].any()  # the ball ends there, the frame shows the floor: not an object
+
+
+@pytest.mark.parametrize("story, lost, alike, unlike", [("physical", 0, 1, 0), ("vanish", 1, 0, 0),
+                                                        ("swap", 0, 0, 1), ("duplicate", 0, 2, 0)])
+def test_passages_say_what_came_out(story, lost, alike, unlike):
+    seen = seen_objects(drawn(story))
+    passages = find_passages(seen.tracks, seen.lab)
+    assert passages, "the ball going behind the wall is a passage"
+    [wall] = tally(passages, T)
+    assert wall.went_in == 1
+    assert (wall.lost, wall.back_alike, wall.back_unlike) == (lost, alike, unlike)
+    first = passages[0]
+    assert first.due is not None and first.due < T and abs(first.speed - 4.0) < 1.0
