@@ -32,7 +32,7 @@ from skimage.metrics import structural_similarity
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.identity.explain import explain_passages, failure_frame
 from simworld.analyzers.identity.failures import FAILURES
-from simworld.analyzers.measure.cuts import shot_cuts
+from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
 from simworld.analyzers.measure.moving import seen_objects
 from simworld.analyzers.measure.occlusion import find_passages, tally
 from simworld.analyzers.measure.passages import in_clip_frames, passages, plain_frames
@@ -305,7 +305,9 @@ class Identity(Analyzer):
                 gaps.append(1.0 - histogram_similarity(ha, hb))
         colour_change = float(max(gaps)) if gaps else 0.0
         # behind an occluder: what came out on the far side looks like nothing that went in
-        tallies = tally(find_passages(tracks, lab), T)
+        moving = frame_changes(clip.frames)[1]
+        unfollowable = set(cuts) | {int(t) for t in np.flatnonzero(moving > 0.4)}
+        tallies = tally(find_passages(tracks, lab, unfollowable), T)
         hidden_swaps = sum(o.swaps for o in tallies)
         swaps += hidden_swaps
         components = {"swap_component": float(np.exp(-swaps)),

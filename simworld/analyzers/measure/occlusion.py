@@ -64,8 +64,10 @@ def _velocity(track: Track, last: int) -> np.ndarray:
     return np.array([np.polyfit(times, track.centroid[seen, i], 1)[0] for i in range(2)])
 
 
-def find_passages(tracks: TrackSet, lab: np.ndarray) -> list[Passage]:
-    """Every object hidden by another track mid-clip, with what came back (see the module docstring)."""
+def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozenset[int] = frozenset()) -> list[Passage]:
+    """Every object hidden by another track mid-clip, with what came back (see the module docstring). `breaks`:
+    steps t (frame t to t+1) the frames cannot be followed across (shot cuts, camera steps too fast): an object
+    gone at one is no passage, and what follows one is no longer the passage's (not judged)."""
     T = tracks.num_frames
     items = tracks.tracks
     if not items:
@@ -103,9 +105,24 @@ def find_passages(tracks: TrackSet, lab: np.ndarray) -> list[Passage]:
             passages[-1].tracks += group  # one object segmented in pieces, hidden a frame apart
             continue
         passages.append(Passage(list(group), occluder, hidden, 0.0, None))
+    kept = []
     for passage in passages:
         _judge(passage, items, lab, bins, T)
-    return passages
+        after = [b for b in sorted(breaks) if b >= passage.hidden - 1]
+        if after and after[0] == passage.hidden - 1:
+            continue  # gone at a cut or a whip of the camera: nothing to judge
+        if after:
+            until = after[0]  # the last frame of the passage's shot
+            keep = [i for i, group in enumerate(passage.returns) if min(items[k].frames_present[
+                items[k].frames_present >= passage.hidden][0] for k in group) <= until]
+            passage.returns = [passage.returns[i] for i in keep]
+            passage.similarity = [passage.similarity[i] for i in keep]
+            passage.chroma_shift = [passage.chroma_shift[i] for i in keep]
+            passage.size_ratio = [passage.size_ratio[i] for i in keep]
+            if passage.due is not None and passage.due > until:
+                passage.due = None
+        kept.append(passage)
+    return kept
 
 
 def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarray, T: int) -> None:

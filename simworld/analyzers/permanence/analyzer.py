@@ -350,7 +350,8 @@ class Permanence(Analyzer):
                 spawned += step == -1
                 events.append(t + 1 if step == 1 else t)
         # objects hidden behind another: back by the frame their speed says, and back once
-        tallies = tally(find_passages(tracks, lab), T)
+        fast = {t - 1 for t in range(1, T) if seen.camera.speed[t] > 0.25 * np.sqrt(np.median(sizes))} if len(sizes) else set()
+        tallies = tally(find_passages(tracks, lab, jumps | fast), T)
         lost = sum(o.lost for o in tallies)
         duplicates = sum(o.duplicates for o in tallies)
         events += [o.first_due for o in tallies if o.lost and o.first_due is not None]
