@@ -9,6 +9,8 @@ Metrics (the full definitions live in simworld/analyzers/temporal/metrics.yaml):
   pairs at the probe's shot cuts are exempt (without a probe: cuts read from the frames, detected_cuts).
 - motion: mean flow magnitude (pixels per frame); motion_ratio: motion / the ground truth's motion.
 - frozen_fraction: fraction of pairs with no visible change at all.
+- repeated_fraction: fraction of pairs where the frame is shown again unchanged (no motion and mean |difference|
+  under half a grey level): without a reference, what makes a clip dead (a still scene still has noise and light).
 - score = warp * flicker * jumps * dynamics components, each in [0, 1]. A dead (frozen) clip has no flicker
   and no warp error, but its dynamics component is 0: averaging would hide that, the product does not.
 - failure_frame: the first jump, or the first still frame of a dead clip, or the frame pair with the worst
@@ -163,6 +165,9 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
     small = _small(frames)
     still = np.abs(small[1:] - small[:-1]).max(axis=(1, 2)) < 0.004  # nothing moved anywhere
     frozen = float(np.mean(still[considered])) if considered else 0.0
+    # a frame shown again as it was (not a still scene, whose sensor noise and light still change the pixels)
+    repeated = np.array([np.abs(a.astype(np.int16) - b).mean() < 0.5 for a, b in zip(frames[:-1], frames[1:])])
+    repeated_fraction = float(np.mean((still & repeated)[considered])) if considered else 0.0
     first = sorted([t + 1 for t in jumps + local_jumps] + list(violations))
     return {
         "warp_error": float(warp[considered].mean()) if considered else 0.0,
@@ -182,13 +187,14 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
         "warp_pairs": warp,
         "local_pairs": local_error,
         "frozen_fraction": frozen,
+        "repeated_fraction": repeated_fraction,
     }
 
 
 @register_analyzer
 class Temporal(Analyzer):
     name = "temporal"
-    version = "5"
+    version = "6"  # 6: without a reference, dead = frames repeated unchanged, not a still scene
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
@@ -219,8 +225,9 @@ class Temporal(Analyzer):
         metrics.append(Metric("motion", m["motion"], higher_is_better=True))
         metrics.append(Metric("first_jump", None if np.isnan(m["first_jump"]) else m["first_jump"],
                               higher_is_better=True, error=None if not np.isnan(m["first_jump"]) else "no jump"))
-        # dead clips: without a reference, more than half the pairs still; with one, stiller than the world
-        dynamics = tolerant(m["frozen_fraction"], 0.5, 0.15)
+        # dead clips: without a reference, more than half the pairs a frame shown again unchanged (a still scene
+        # filmed is no dead clip: its noise and light change); with one, stiller than the world
+        dynamics = tolerant(m["repeated_fraction"], 0.5, 0.15)
         if reference is not None:
             excess = max(0.0, m["frozen_fraction"] - reference["frozen_fraction"])
             metrics.append(Metric("excess_frozen_fraction", excess, higher_is_better=False))
