@@ -57,7 +57,7 @@ def test_validate_world_heldout_on_the_command_line(tmp_path):
     (["world=heldout"], "simworld validate: error: world=heldout has no probes: run it with probe=false"),
     (["world=heldout", "probe=false", "write=true"], "simworld validate: error: world=heldout only measures"),
     (["world=heldout", "probe=false", "heldout_per_kind=0"], "simworld validate: error: heldout_per_kind=0: must be"),
-    (["world=heldout", "probe=false", "analyzers=[interaction]"], "cannot run without a probe"),
+    (["world=heldout", "probe=false", "analyzers=[reference]"], "cannot run without a probe"),
 ])
 def test_wrong_settings_fail_in_one_line(tmp_path, args, line):
     result = run("validate", *args, f"out={tmp_path}", "progress=false")
