@@ -178,13 +178,18 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
 
 
+def _nearest_frames(items: list[Track], group: list[int], before: int | None, after: int | None) -> list[int]:
+    """The NEAREST frames a group of tracks is seen in before `before` (or from `after` on)."""
+    frames = sorted({int(t) for k in group for t in items[k].frames_present
+                     if (before is None or t < before) and (after is None or t >= after)})
+    return frames[-NEAREST:] if before is not None else frames[:NEAREST]
+
+
 def _chroma(items: list[Track], group: list[int], lab: np.ndarray, before: int | None = None,
             after: int | None = None) -> np.ndarray:
     """Mean (a, b) of a group of tracks over its NEAREST frames before `before` (or from `after` on): colour
     without lightness, which a change of light moves."""
-    frames = sorted({int(t) for k in group for t in items[k].frames_present
-                     if (before is None or t < before) and (after is None or t >= after)})
-    frames = frames[-NEAREST:] if before is not None else frames[:NEAREST]
+    frames = _nearest_frames(items, group, before, after)
     pixels = [lab[t][items[k].masks[t]][:, 1:] for k in group for t in frames]
     return np.concatenate(pixels).mean(axis=0) if pixels else np.zeros(2)
 
@@ -192,9 +197,7 @@ def _chroma(items: list[Track], group: list[int], lab: np.ndarray, before: int |
 def _pixels_look(items: list[Track], group: list[int], bins: np.ndarray, before: int | None = None,
                  after: int | None = None) -> np.ndarray:
     """Colour histogram of a group of tracks over its NEAREST frames before `before` (or from `after` on)."""
-    frames = sorted({int(t) for k in group for t in items[k].frames_present
-                     if (before is None or t < before) and (after is None or t >= after)})
-    frames = frames[-NEAREST:] if before is not None else frames[:NEAREST]
+    frames = _nearest_frames(items, group, before, after)
     pixels = [bins[t][items[k].masks[t]] for k in group for t in frames]
     return color_histogram(np.concatenate(pixels) if pixels else np.zeros(0, bins.dtype))
 
