@@ -1,13 +1,15 @@
 """Occlusions read from the tracks alone (no probe): which object went behind which, and what came out.
 
 A track that ends beside a larger track (within its own size of its last or next place: the object slid behind it,
-merged into its silhouette, or behind a part of it segmentation did not find) is hidden by that track, the occluder. Tracks of one object (an
+merged into its silhouette, or behind a part of it segmentation did not find) is hidden by that track, the occluder
+(with the still tracks it is made of: a striped wall segmented in bars is one occluder). Tracks of one object (an
 object and its shadow or highlight segmented apart) that end at the same occluder within a frame are one entry. From
 the object's speed before it was hidden and the occluder's extent along that motion comes the frame by which it
 should show again on the far side (`due`). What comes out: the hidden track itself seen again, or tracks that begin
 after the entry beside the occluder; those beginning within a few frames of each other in one place are one return.
-permanence asks that something comes back by `due` and that it comes back once; identity that what comes back
-looks like what went in. Passages the clip ends too soon to judge, or whose object hardly moved, have no `due`.
+permanence asks that something comes back by `due` and that it comes back once (a copy counts whatever its size:
+farther away it looks smaller); identity that what comes back looks like what went in. Passages the clip ends too
+soon to judge, or whose object hardly moved, have no `due`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ MIN_SPEED = 1.0  # pixels per frame (and 0.05 of its size) below which an object
 STILL_OCCLUDER = 0.5  # an occluder moves at most this fraction of the object's speed (else: it slid over a still
 # object, revealed where it stood; no passage to judge)
 NEAREST = 3  # frames whose colour stands for an object's look before and after
+ALIKE, UNLIKE = 0.6, 0.5  # colour similarity from which what came back looks like what went in / below: unlike it
+CHROMA = 20.0  # distance of mean (a, b) beyond which it is unlike what went in
+SIZE = 2.0  # ... or its largest area more than this many times larger or smaller (a copy may come out nearer or
+# farther: size does not tell a duplicate from the object, only a swap)
 
 
 @dataclass
@@ -136,7 +142,10 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
     # the occluder's own silhouette: its typical frame, not one where the object has merged into it
     occluder_frames = occluder.frames_present
     typical = occluder_frames[np.argmin(np.abs(occluder.area[occluder_frames] - np.median(occluder.area[occluder_frames])))]
-    ys, xs = np.nonzero(occluder.masks[typical])
+    parts = _occluder_parts(items, passage.occluder, typical, float(np.median(track.area[track.present])),
+                            passage.speed)
+    silhouette = np.any([items[j].masks[typical] for j in parts], axis=0)
+    ys, xs = np.nonzero(silhouette)
     if len(xs):
         direction = velocity / passage.speed
         far = float(np.max(xs * direction[0] + ys * direction[1]) - track.centroid[last] @ direction)
@@ -146,10 +155,10 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
     went_chroma = _chroma(items, passage.tracks, lab, before=passage.hidden)
     went_area = max(float(items[k].area[:passage.hidden].max()) for k in passage.tracks)
     # what came out: the object's own tracks seen again, tracks that begin beside the occluder after it went in
-    beside = _ring(occluder.masks[typical], int(round(1.5 * max(size, 2.0))))
+    beside = _ring(silhouette, int(round(1.5 * max(size, 2.0))))
     starts = []
     for k, other in enumerate(items):
-        if k == passage.occluder or np.median(other.area[other.present]) < min_object_area(*lab.shape[1:3]):
+        if k in parts or np.median(other.area[other.present]) < min_object_area(*lab.shape[1:3]):
             continue
         later = [t for t in other.frames_present if t >= passage.hidden]
         if not later:
@@ -176,6 +185,25 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         passage.chroma_shift.append(float(np.linalg.norm(_chroma(items, [k for _, k in g], lab, after=g[0][0])
                                                          - went_chroma)))
         passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
+
+
+def _occluder_parts(items: list[Track], occluder: int, frame: int, object_area: float, speed: float) -> list[int]:
+    """The occluder and the tracks it is made of (a striped or patterned wall segmented in pieces): tracks seen in
+    `frame` within half the object's size of it, chained, each at least the object's size and about as still as
+    the occluder."""
+    parts, grown = [occluder], True
+    reach = max(2, int(round(0.5 * np.sqrt(object_area))))
+    while grown:
+        grown = False
+        near = _ring(np.any([items[j].masks[frame] for j in parts], axis=0), reach)
+        for j, other in enumerate(items):
+            if j in parts or not other.present[frame] or np.median(other.area[other.present]) < object_area:
+                continue
+            if (near & other.masks[frame]).any() and \
+                    float(np.linalg.norm(_velocity(other, frame))) <= STILL_OCCLUDER * max(speed, MIN_SPEED):
+                parts.append(j)
+                grown = True
+    return parts
 
 
 def _nearest_frames(items: list[Track], group: list[int], before: int | None, after: int | None) -> list[int]:
@@ -214,6 +242,7 @@ class OccluderTally:
     back_unlike: int
     first_hidden: int
     first_due: int | None  # the earliest due frame of a passage nothing came back for
+    back_in_colour: int = 0  # returns in the colour of what went in, whatever their size
 
     @property
     def lost(self) -> int:
@@ -221,16 +250,17 @@ class OccluderTally:
 
     @property
     def duplicates(self) -> int:
-        return max(0, self.back_alike - self.went_in)
+        """More came back looking like what went in than went in (once everything that went in is back: a copy
+        farther away looks smaller)."""
+        if self.back_alike < self.went_in:
+            return 0
+        return max(0, max(self.back_alike, self.back_in_colour) - self.went_in)
 
     @property
     def swaps(self) -> int:
         return min(self.back_unlike, max(0, self.went_in - self.back_alike))
 
 
-ALIKE, UNLIKE = 0.6, 0.5  # colour similarity from which what came back looks like what went in / below: unlike it
-CHROMA = 20.0  # distance of mean (a, b) beyond which it is unlike what went in
-SIZE = 2.0  # ... or its largest area more than this many times larger or smaller
 
 
 def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
@@ -239,10 +269,14 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
     for occluder in sorted({p.occluder for p in passages}):
         mine = [p for p in passages if p.occluder == occluder]
         best: dict[tuple[int, ...], float] = {}  # per return: how much it looks like what went in (its best match)
+        colour: dict[tuple[int, ...], float] = {}  # the same by colour alone
         for p in mine:
             for group, similarity, chroma, ratio in zip(p.returns, p.similarity, p.chroma_shift, p.size_ratio):
                 key = tuple(sorted(group))
-                if chroma > CHROMA or not 1 / SIZE <= ratio <= SIZE:
+                if chroma > CHROMA:
+                    similarity = min(similarity, 0.0)
+                colour[key] = max(colour.get(key, 0.0), similarity)
+                if not 1 / SIZE <= ratio <= SIZE:
                     similarity = min(similarity, 0.0)
                 best[key] = max(best.get(key, 0.0), similarity)
         due = [p for p in mine if p.due is not None and p.due <= num_frames - 1]
@@ -250,5 +284,5 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
         unlike = sum(s < UNLIKE for s in best.values())
         missing = [p.due for p in due if not p.returns]
         out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in mine),
-                                 min(missing, default=None)))
+                                 min(missing, default=None), sum(s >= ALIKE for s in colour.values())))
     return out

@@ -16,9 +16,11 @@ WALL = (70, 100)  # x range of the wall
 FLOOR = (60, 140, 120)
 
 
-def drawn(story: str = "physical", ramp: float = 0.0) -> np.ndarray:
+def drawn(story: str = "physical", ramp: float = 0.0, stripes: bool = False) -> np.ndarray:
     """A ball rolling left to right at 4 px/frame behind a wall; `story` changes what comes out (vanish, swap,
-    duplicate), or erases the ball in the open from frame 7 on (vanish_in_the_open)."""
+    duplicate; duplicate_far: the copy smaller, as if farther away; duplicate_touching: the copy just beside the ball),
+    or erases the ball in the open from frame 7 on (vanish_in_the_open). `stripes`: the wall is three bars with
+    gaps of floor between them (segmented as three tracks)."""
     rng = np.random.default_rng(0)
     floor = np.clip(np.array(FLOOR)[None, None] + rng.normal(0, 6, (H, W, 1)), 0, 255)
     frames = []
@@ -30,7 +32,13 @@ def drawn(story: str = "physical", ramp: float = 0.0) -> np.ndarray:
             cv2.circle(f, (x, 60), 8, colour, -1)
         if story == "duplicate" and x > WALL[1] + 10:
             cv2.circle(f, (x, 30), 8, colour, -1)
+        if story == "duplicate_far" and x > WALL[1] + 10:
+            cv2.circle(f, (x - 6, 32), 5, colour, -1)
+        if story == "duplicate_touching" and x > WALL[1] + 10:
+            cv2.circle(f, (x, 43), 8, colour, -1)  # a pixel of floor between them
         f[15:85, WALL[0]:WALL[1]] = (200, 40, 40)
+        if stripes:
+            f[15:85, WALL[0] + 9:WALL[0] + 11] = f[15:85, WALL[0] + 19:WALL[0] + 21] = floor[15:85, :2]
         frames.append(np.clip(f * (1 + ramp * t / T), 0, 255))
     return np.stack(frames).astype(np.uint8)
 
@@ -66,3 +74,15 @@ def test_passages_say_what_came_out(story, lost, alike, unlike):
     assert (wall.lost, wall.back_alike, wall.back_unlike) == (lost, alike, unlike)
     first = passages[0]
     assert first.due is not None and first.due < T and abs(first.speed - 4.0) < 1.0
+
+
+@pytest.mark.parametrize("story, stripes", [("duplicate_far", False), ("duplicate_touching", False),
+                                            ("duplicate", True), ("physical", True)])
+def test_a_copy_is_counted_whatever_its_size_beside_the_object_or_behind_a_wall_in_pieces(story, stripes):
+    """A copy farther away looks smaller, and may touch the object: still two of it; a wall segmented in bars is
+    one occluder, so what comes out past its last bar came out from behind it."""
+    seen = seen_objects(drawn(story, stripes=stripes))
+    walls = tally(find_passages(seen.tracks, seen.lab), T)
+    assert sum(w.went_in for w in walls) == 1
+    assert sum(w.duplicates for w in walls) == (story != "physical")
+    assert sum(w.lost for w in walls) == 0
