@@ -15,7 +15,9 @@ class Progress:
                  every_s: float = 10.0, stream=None):
         self.total, self.desc, self.unit, self.every_s = total, desc, unit, every_s
         self.stream = stream or sys.stderr
-        self.done, self.started, self.last_line = 0, time.monotonic(), 0.0
+        self.done, self.started = 0, time.monotonic()
+        self.last_line: float | None = None  # none yet: the first update prints one (the monotonic clock starts
+        # at boot, so 0.0 would hold the first line back on a machine up for less than every_s)
         self.enabled, self.closed = enabled and total > 0, False
         self.bar = None
         if self.enabled and _is_terminal(self.stream):
@@ -28,7 +30,8 @@ class Progress:
         self.done += n
         if self.bar is not None:
             self.bar.update(n)
-        elif self.enabled and time.monotonic() - self.last_line >= self.every_s and self.done < self.total:
+        elif self.enabled and self.done < self.total and (
+                self.last_line is None or time.monotonic() - self.last_line >= self.every_s):
             self._line()
 
     def close(self) -> None:
