@@ -6,7 +6,9 @@ one thing throughout), the impossible ones are X's context followed by Y's conti
 X's (IntPhys's 2 x 2 design). Every continuation is scored once on each side, so a model that merely prefers
 simple, static or familiar frames ties; only one that knows what follows what wins. `reverse` is the exception
 in form, not in balance: its impossible clip plays the ground truth's continuation backwards (a fall that goes
-up, a stroke or a bite that undoes itself), the same frames in another order.
+up, a stroke or a bite that undoes itself), the same frames in another order. Kinds: `vanish` (the object there
+then gone), `swap` (its colour changes), `teleport` (it jumps two sizes aside), `jump` (the whole view jumps to its
+mirror image: a camera path that is not rigid), `reverse`.
 """
 
 from __future__ import annotations
@@ -109,6 +111,45 @@ def swap(clip: Clip, context: int) -> MatchedSet | None:
         return None
     y = recoloured(clip.frames, object_mask(clip.gt, object_id, grow=0))
     return crossed("swap", clip.frames, y, context, clip.gt.object(object_id).name)
+
+
+def moved(frames: np.ndarray, around: np.ndarray, mask: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
+    """Frames with the object erased where it is (`around`: its mask grown) and its pixels (`mask`) drawn `shift`
+    (dy, dx) pixels away: the same object on the same path, elsewhere."""
+    out = erased(frames, around)
+    for f, source, m in zip(out, frames, mask):
+        there = np.roll(m, shift, axis=(0, 1))
+        f[there] = np.roll(source, shift, axis=(0, 1))[there]
+    return out
+
+
+def teleport_shift(mask: np.ndarray, context: int) -> tuple[int, int] | None:
+    """Two object sizes across, towards the middle of the frame from where the object is at the context's end
+    (None: an object so wide the shift would carry it out of view)."""
+    ys, xs = np.nonzero(mask[context])
+    if not len(xs):
+        return None
+    W = mask.shape[2]
+    width = int(xs.max() - xs.min() + 1)
+    dx = 2 * width if xs.mean() < W / 2 else -2 * width
+    if not 0 <= xs.min() + dx and xs.max() + dx < W:
+        return None
+    return 0, dx
+
+
+@twin("teleport")
+def teleport(clip: Clip, context: int) -> MatchedSet | None:
+    """The object on its path and the same object two sizes to the side throughout (both possible) against one
+    that jumps there, or back, at the context's end while everything else goes on."""
+    object_id = actor(clip.gt, context)
+    if object_id is None:
+        return None
+    mask = object_mask(clip.gt, object_id, grow=0)
+    shift = teleport_shift(mask, context)
+    if shift is None:
+        return None
+    y = moved(clip.frames, object_mask(clip.gt, object_id), mask, shift)
+    return crossed("teleport", clip.frames, y, context, clip.gt.object(object_id).name)
 
 
 @twin("jump")

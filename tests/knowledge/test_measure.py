@@ -12,7 +12,7 @@ from simworld.knowledge.twins import matched_sets
 from tests.knowledge.conftest import junction, motion_energy
 
 CONTEXT = 8
-KINDS = ["vanish", "swap", "jump", "reverse"]
+KINDS = ["vanish", "swap", "teleport", "jump", "reverse"]
 
 
 def untrained_pipeline(seed: int):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simworld.knowledge.twins import TWINS, actor, matched_sets, object_mask
+from simworld.knowledge.twins import TWINS, actor, matched_sets, object_mask, teleport_shift
 
 CONTEXT = 8
 
@@ -13,14 +13,14 @@ CONTEXT = 8
 def test_crossed_sets_hold_the_same_content_on_both_sides(clips):
     built = 0
     for _, _, clip in clips:
-        for matched in matched_sets(clip, CONTEXT, ["vanish", "swap", "jump"]):
+        for matched in matched_sets(clip, CONTEXT, ["vanish", "swap", "teleport", "jump"]):
             built += 1
             possible, impossible = matched.clips[matched.possible], matched.clips[~matched.possible]
             key = lambda part: sorted(p.tobytes() for p in part)  # noqa: E731
             assert key(possible[:, CONTEXT:]) == key(impossible[:, CONTEXT:]), matched.kind  # the continuations
             assert key(possible[:, :CONTEXT]) == key(impossible[:, :CONTEXT]), matched.kind  # and the contexts
             assert not any(np.array_equal(a, b) for a in possible for b in impossible)  # yet no clip is on both
-    assert built >= 3 * len(clips) - 2  # a clip may lack an object seen before and after the context
+    assert built >= 4 * len(clips) - 3  # a clip may lack an object seen before and after the context
 
 
 def test_reverse_plays_the_same_frames_backwards(clips):
@@ -46,9 +46,23 @@ def test_vanish_erases_the_object_and_swap_recolours_it(clips):
     assert np.abs(recoloured - frames)[~mask].max() == 0
 
 
+def test_teleport_draws_the_same_object_elsewhere(clips):
+    _, _, clip = next(c for c in clips if c[0].family == "physics")
+    object_id = actor(clip.gt, CONTEXT)
+    mask = object_mask(clip.gt, object_id, grow=0)
+    [teleport] = matched_sets(clip, CONTEXT, ["teleport"])
+    frames, elsewhere = clip.frames.astype(int), teleport.clips[1].astype(int)
+    dy, dx = teleport_shift(mask, CONTEXT)
+    assert dy == 0 and abs(dx) >= 4
+    there = np.roll(mask, (dy, dx), axis=(1, 2)) & ~object_mask(clip.gt, object_id)
+    assert np.abs(elsewhere - np.roll(frames, (dy, dx), axis=(1, 2)))[there].max() == 0  # the object, moved
+    assert np.abs(elsewhere - frames)[mask & ~np.roll(mask, (dy, dx), axis=(1, 2))].mean() > 20  # gone from its place
+    assert np.abs(teleport.clips[2, CONTEXT:].astype(int) - elsewhere[CONTEXT:]).max() == 0  # jumps at the context
+
+
 def test_every_kind_is_registered_and_needs_ground_truth(clips):
     from simworld.clip import Clip
 
-    assert set(TWINS) == {"vanish", "swap", "jump", "reverse"}
+    assert set(TWINS) == {"vanish", "swap", "teleport", "jump", "reverse"}
     with pytest.raises(ValueError, match="ground truth"):
         matched_sets(Clip(clips[0][2].frames), CONTEXT, ["jump"])
