@@ -10,15 +10,14 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 import numpy as np
-import torch
 
 from simworld.generators import GenerationRequest, Generator, register_generator
 from simworld.generators.baselines import _given
 from simworld.generators.bundled import shown_path
 from simworld.model.checkpoint import file_sha256, load_checkpoint, vae_path
 from simworld.model.pipeline import resolve_device
-from simworld.model.data import frames_uint8, video_tensor
 from simworld.model.precision import resolve_precision
+from simworld.model.reconstruction import roundtrip
 
 
 @register_generator
@@ -52,13 +51,5 @@ class Autoencoder(Generator):
     def run_record(self) -> dict[str, Any]:
         return {"precision": self.precision.record()}
 
-    @torch.no_grad()
     def generate(self, request: GenerationRequest) -> np.ndarray:
-        frames = request.ground_truth().frames
-        t, h, w = frames.shape[:3]
-        factor = self.vae.config.spatial_factor  # edge-replicate up to whole latent pixels, crop after decoding
-        padded = np.pad(frames, ((0, 0), (0, -h % factor), (0, -w % factor), (0, 0)), mode="edge")
-        video = video_tensor(padded)[None].to(self.device)
-        with self.precision.autocast(self.device):
-            decoded = self.vae.decode(self.vae.encode(video)).float()[0]
-        return _given(request, frames_uint8(decoded[:, :t, :h, :w]))
+        return _given(request, roundtrip(self.vae, request.ground_truth().frames, self.precision, self.device))
