@@ -7,7 +7,7 @@ X's (IntPhys's 2 x 2 design). Every continuation is scored once on each side, so
 simple, static or familiar frames ties; only one that knows what follows what wins. `reverse` is the exception
 in form, not in balance: its impossible clip plays the ground truth's continuation backwards (a fall that goes
 up, a stroke or a bite that undoes itself), the same frames in another order. Kinds: `vanish` (the object there
-then gone), `swap` (its colour changes), `teleport` (it jumps two sizes aside), `jump` (the whole view jumps to its
+then gone), `swap` (its colour changes), `teleport` (it jumps one or two widths aside), `jump` (the whole view jumps to its
 mirror image: a camera path that is not rigid), `reverse`.
 """
 
@@ -113,42 +113,56 @@ def swap(clip: Clip, context: int) -> MatchedSet | None:
     return crossed("swap", clip.frames, y, context, clip.gt.object(object_id).name)
 
 
-def moved(frames: np.ndarray, around: np.ndarray, mask: np.ndarray, shift: tuple[int, int]) -> np.ndarray:
-    """Frames with the object erased where it is (`around`: its mask grown) and its pixels (`mask`) drawn `shift`
-    (dy, dx) pixels away: the same object on the same path, elsewhere."""
-    out = erased(frames, around)
-    for f, source, m in zip(out, frames, mask):
-        there = np.roll(m, shift, axis=(0, 1))
-        f[there] = np.roll(source, shift, axis=(0, 1))[there]
+def shifted(array: np.ndarray, dx: int) -> np.ndarray:
+    """`array` (T, H, W, ...) moved `dx` pixels along x; what comes in from the edge is zero (nothing wraps round)."""
+    out = np.zeros_like(array)
+    if dx >= 0:
+        out[:, :, dx:] = array[:, :, :array.shape[2] - dx]
+    else:
+        out[:, :, :dx] = array[:, :, -dx:]
     return out
 
 
-def teleport_shift(mask: np.ndarray, context: int) -> tuple[int, int] | None:
-    """Two object sizes across, towards the middle of the frame from where the object is at the context's end
-    (None: an object so wide the shift would carry it out of view)."""
-    ys, xs = np.nonzero(mask[context])
-    if not len(xs):
+def moved(frames: np.ndarray, around: np.ndarray, mask: np.ndarray, dx: int) -> np.ndarray:
+    """Frames with the object erased where it is (`around`: its mask grown) and its pixels (`mask`) drawn `dx`
+    pixels aside: the same object on the same path, elsewhere."""
+    out = erased(frames, around)
+    there = shifted(mask, dx)
+    out[there] = shifted(frames, dx)[there]
+    return out
+
+
+def teleport_shift(mask: np.ndarray, context: int) -> int | None:
+    """Two object widths (or one, where two leave the view) along x towards the middle of the frame, from where the
+    object is at the context's end (the jump must be seen; later, the moved object may leave the view early, as it
+    would further along its path); None where even one width would carry it out of view there."""
+    seen = mask.any(axis=1)  # (T, W): the columns it covers in each frame
+    frames = np.flatnonzero(seen.any(axis=1))
+    if not len(frames):
         return None
+    columns = np.flatnonzero(seen[frames[np.argmin(np.abs(frames - context))]])
     W = mask.shape[2]
-    width = int(xs.max() - xs.min() + 1)
-    dx = 2 * width if xs.mean() < W / 2 else -2 * width
-    if not 0 <= xs.min() + dx and xs.max() + dx < W:
-        return None
-    return 0, dx
+    width = int(np.ptp(columns)) + 1
+    direction = 1 if columns.mean() < W / 2 else -1
+    for widths in (2, 1):
+        dx = direction * widths * width
+        if 0 <= columns[0] + dx and columns[-1] + dx < W:
+            return dx
+    return None
 
 
 @twin("teleport")
 def teleport(clip: Clip, context: int) -> MatchedSet | None:
-    """The object on its path and the same object two sizes to the side throughout (both possible) against one
-    that jumps there, or back, at the context's end while everything else goes on."""
+    """The object on its path and the same object one or two widths to the side throughout (both possible) against
+    one that jumps there, or back, at the context's end while everything else goes on."""
     object_id = actor(clip.gt, context)
     if object_id is None:
         return None
     mask = object_mask(clip.gt, object_id, grow=0)
-    shift = teleport_shift(mask, context)
-    if shift is None:
+    dx = teleport_shift(mask, context)
+    if dx is None:
         return None
-    y = moved(clip.frames, object_mask(clip.gt, object_id), mask, shift)
+    y = moved(clip.frames, object_mask(clip.gt, object_id), mask, dx)
     return crossed("teleport", clip.frames, y, context, clip.gt.object(object_id).name)
 
 

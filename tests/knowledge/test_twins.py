@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from simworld.knowledge.twins import TWINS, actor, matched_sets, object_mask, teleport_shift
+from simworld.knowledge.twins import TWINS, actor, matched_sets, object_mask, shifted, teleport_shift
 
 CONTEXT = 8
 
@@ -52,12 +52,18 @@ def test_teleport_draws_the_same_object_elsewhere(clips):
     mask = object_mask(clip.gt, object_id, grow=0)
     [teleport] = matched_sets(clip, CONTEXT, ["teleport"])
     frames, elsewhere = clip.frames.astype(int), teleport.clips[1].astype(int)
-    dy, dx = teleport_shift(mask, CONTEXT)
-    assert dy == 0 and abs(dx) >= 4
-    there = np.roll(mask, (dy, dx), axis=(1, 2)) & ~object_mask(clip.gt, object_id)
-    assert np.abs(elsewhere - np.roll(frames, (dy, dx), axis=(1, 2)))[there].max() == 0  # the object, moved
-    assert np.abs(elsewhere - frames)[mask & ~np.roll(mask, (dy, dx), axis=(1, 2))].mean() > 20  # gone from its place
+    dx = teleport_shift(mask, CONTEXT)
+    assert dx is not None and abs(dx) >= 4
+    there = shifted(mask, dx) & ~object_mask(clip.gt, object_id)
+    assert np.abs(elsewhere - shifted(frames, dx))[there].max() == 0  # the object, moved
+    assert np.abs(elsewhere - frames)[mask & ~shifted(mask, dx)].mean() > 20  # gone from its place
     assert np.abs(teleport.clips[2, CONTEXT:].astype(int) - elsewhere[CONTEXT:]).max() == 0  # jumps at the context
+    wide = np.zeros((2, 8, 20), bool)
+    wide[:, 2:5, 3:14] = True  # 11 of 20 columns: no room beside it
+    assert teleport_shift(wide, 1) is None
+    narrow = np.zeros((2, 8, 20), bool)
+    narrow[:, 2:5, 14:17] = True
+    assert teleport_shift(narrow, 1) == -6  # two widths, towards the middle
 
 
 def test_every_kind_is_registered_and_needs_ground_truth(clips):
