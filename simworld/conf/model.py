@@ -66,6 +66,9 @@ class TrainConfig:
     timestep_shift: float = 1.0  # dit: logit-normal t shifted towards noise when > 1
     vae_crop: int = 64  # vae: crops of this many pixels
     vae_window: int = 8  # vae: consecutive frames per crop (2 latent frames)
+    vae_detail_weight: float = 0.0  # vae: each pixel's error weighs 1 + this x its detail (edges, small objects)
+    vae_decoder_only: bool = False  # vae: train the decoder alone on init's frozen encoder: the latent space, and
+    # every transformer trained on it, stays valid (the card says whose latent space it is)
     log_every: int = 10
     eval_every: int = 500  # held-out loss (dit) or PSNR (vae)
     checkpoint_every: int = 250

@@ -35,6 +35,7 @@ RANGES = {
               "cooldown": Range(0, None), "weight_decay": Range(0, None), "grad_clip": Range(0, None, low_open=True),
               "ema": Range(0, 1), "caption_dropout": Range(0, 1), "condition_probability": Range(0, 1),
               "timestep_shift": Range(0, 100, low_open=True), "vae_crop": Range(8, 4096), "vae_window": Range(1, 1024),
+              "vae_detail_weight": Range(0, None),
               "log_every": Range(1, None), "eval_every": Range(1, None), "checkpoint_every": Range(1, None),
               "sample_every": Range(0, None), "sample_steps": Range(1, 10_000), "threads": Range(1, 1024),
               "max_minutes": Range(0, None, low_open=True)},

@@ -65,9 +65,10 @@ class VideoPipeline:
 
         dit, card = load_checkpoint(path, "video-dit")
         vae_path = named_vae(path, card)
-        vae, _ = load_checkpoint(vae_path, "video-vae")
+        vae, vae_card = load_checkpoint(vae_path, "video-vae")
         expected = card["vae"].get("sha256")
-        if expected and file_sha256(vae_path) != expected:
+        # a decoder retrained on the frozen encoder keeps the latent space: its card names the VAE whose it is
+        if expected and expected not in (file_sha256(vae_path), vae_card.get("latent_space_of")):
             raise CheckpointError(f"checkpoint {path} was trained with another VAE than {vae_path} (sha256 differs)")
         return cls(vae, dit, shared_text_encoder(cache_dir()), sampler, device, **kwargs)
 

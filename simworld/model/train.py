@@ -67,6 +67,20 @@ class VAETask:
         self.pools = [ClipPool(b, cache, only_families=cfg["data"]["families"]) for b in self.buckets]
         self.held_out = ClipPool(self.buckets[0], cache, held_out=True, only_families=cfg["data"]["families"])
         self.sampler = BucketSampler(self.buckets, cfg["data"]["pool"], batch_tokens=1, seed=cfg["seed"])
+        self.decoder_only, self.latent_space_of = bool(cfg.get("vae_decoder_only")), None
+        if self.decoder_only:
+            init = cfg.get("init") or (cfg.get("resume") and (Path(cfg["out"]) / "state.pt").exists() and "resume")
+            if not init:
+                raise ValueError("vae_decoder_only=true: give init=<a VAE checkpoint> (the encoder that stays)")
+            for module in self.model.encoder_modules():
+                module.requires_grad_(False)
+            if init == "resume":  # the run's own card says whose latent space it keeps
+                card_path = Path(cfg["out"]) / f"{cfg['model']['name']}.json"
+                self.latent_space_of = json.loads(card_path.read_text()).get("latent_space_of") \
+                    if card_path.exists() else None
+            else:
+                _, card = load_checkpoint(Path(init), "video-vae")
+                self.latent_space_of = card.get("latent_space_of") or file_sha256(init)
 
     def batch(self, step: int) -> torch.Tensor:
         which, _ = self.sampler.draw(step)
@@ -84,11 +98,13 @@ class VAETask:
     def loss(self, model: VideoVAE, batch: torch.Tensor, step: int) -> tuple[torch.Tensor, dict]:
         generator = torch.Generator().manual_seed(self.cfg["seed"] * 1_000_003 + step)
         if not self.ranks.enabled:
-            return model.loss(batch, generator=None if self.device.type == "cuda" else generator)
+            return model.loss(batch, generator=None if self.device.type == "cuda" else generator,
+                              detail_weight=self.cfg.get("vae_detail_weight", 0.0))
         # the posterior's noise is drawn per rank (the same in distribution as one process, not the same numbers);
         # the loss is a mean over crops: weighting each share by its size makes the ranks' mean the global mean
         generator.manual_seed(self.cfg["seed"] * 1_000_003 + step + 7919 * self.ranks.rank)
-        loss, info = model.loss(batch, generator=None if self.device.type == "cuda" else generator)
+        loss, info = model.loss(batch, generator=None if self.device.type == "cuda" else generator,
+                                detail_weight=self.cfg.get("vae_detail_weight", 0.0))
         return loss * batch.shape[0] * self.ranks.world / self.cfg["model"]["batch"], info
 
     @torch.no_grad()
@@ -111,13 +127,16 @@ class VAETask:
         contact_sheet(rows, path)
 
     def before_save(self, ema: VideoVAE) -> None:
-        """Measure the latent's per-channel statistics (the transformer trains on normalised latents)."""
+        """Measure the latent's per-channel statistics (the transformer trains on normalised latents); a decoder
+        trained alone keeps its encoder's, which transformers were trained with."""
+        if self.decoder_only:
+            return
         videos = [video_tensor(self.pools[0][i].frames)[None].to(self.device)
                   for i in range(min(16, self.cfg["data"]["pool"]))]
         ema.fit_latent_statistics(videos)
 
     def card(self) -> dict:
-        return {}
+        return {"latent_space_of": self.latent_space_of} if self.latent_space_of else {}
 
 
 class DiTTask:

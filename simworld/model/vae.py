@@ -205,14 +205,24 @@ class VideoVAE(nn.Module):
         return self.decode_raw(self.denormalize(z))
 
     # ------------------------------------------------------------------ training
-    def loss(self, video: torch.Tensor, generator: torch.Generator | None = None) -> tuple[torch.Tensor, dict]:
-        """L1 + MSE reconstruction of a sampled latent, plus a small KL to N(0, 1)."""
+    def encoder_modules(self) -> list[nn.Module]:
+        """What maps frames to the latent: freezing these keeps the latent space (and every transformer on it)."""
+        return [self.frame_encoder, self.fold, self.fold_logvar]
+
+    def loss(self, video: torch.Tensor, generator: torch.Generator | None = None,
+             detail_weight: float = 0.0) -> tuple[torch.Tensor, dict]:
+        """L1 + MSE reconstruction of a sampled latent, plus a small KL to N(0, 1). With `detail_weight` w > 0
+        each pixel's error counts 1 + w * detail (`detail_map`): edges and small objects, a sliver of the frame
+        that a frame-wide mean lets the decoder blur away, weigh as much as the smooth floor and sky."""
         mean, logvar = self.posterior(video)
         z = mean + torch.randn(mean.shape, generator=generator, device=mean.device, dtype=mean.dtype) * (
             0.5 * logvar).exp()
         recon = self.decode_raw(z)
         target = self.pad_frames(video)
-        l1, mse = (recon - target).abs().mean(), (recon - target).pow(2).mean()
+        weight = 1.0 + detail_weight * detail_map(target) if detail_weight > 0 else None
+        error = recon - target
+        l1 = (error.abs() * weight).mean() if weight is not None else error.abs().mean()
+        mse = (error.pow(2) * weight).mean() if weight is not None else error.pow(2).mean()
         kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean()
         loss = l1 + mse + self.config.kl_weight * kl
         return loss, {"l1": l1.item(), "mse": mse.item(), "kl": kl.item()}
@@ -223,6 +233,23 @@ class VideoVAE(nn.Module):
         means = torch.cat([self.posterior(v)[0].transpose(0, 1).flatten(1) for v in videos], dim=1)
         self.latent_mean.copy_(means.mean(1))
         self.latent_std.copy_(means.std(1).clamp_min(1e-4))
+
+
+def detail_map(video: torch.Tensor, sigma: float = 1.5) -> torch.Tensor:
+    """(B, 1, T, H, W): each pixel's distance from its blurred neighbourhood (mean over colour channels), divided by
+    the clip's mean distance, so a map averages 1 whatever the clip's contrast; no gradient flows through it."""
+    with torch.no_grad():
+        b, c, t, h, w = video.shape
+        frames = video.transpose(1, 2).reshape(b * t, c, h, w)
+        radius = max(1, int(round(3 * sigma)))
+        x = torch.arange(-radius, radius + 1, dtype=video.dtype, device=video.device)
+        kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+        kernel = kernel / kernel.sum()
+        blurred = F.pad(frames, (radius, radius, radius, radius), mode="replicate")
+        blurred = F.conv2d(blurred, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+        blurred = F.conv2d(blurred, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+        detail = (frames - blurred).abs().mean(dim=1, keepdim=True).reshape(b, t, 1, h, w).transpose(1, 2)
+        return detail / detail.mean(dim=(1, 2, 3, 4), keepdim=True).clamp_min(1e-6)
 
 
 def psnr(a: torch.Tensor, b: torch.Tensor) -> float:

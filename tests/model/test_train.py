@@ -140,3 +140,33 @@ def test_a_crafted_state_is_refused_with_one_line(tmp_path):
     assert len(errors) == 1 and "state.pt: not a training state" in errors[0], result.stderr
     assert "posix.system" in errors[0]  # what torch refused: the pickled call
     assert not marker.exists()
+
+
+def test_a_decoder_trained_alone_keeps_the_latent_space_and_its_transformers(tmp_path):
+    """vae_decoder_only: the encoder and latent statistics stay exactly those of init, so a transformer trained on
+    init's latents loads with the new VAE (its card names init's as its latent space); the decoder does change."""
+    from simworld.model.checkpoint import file_sha256
+    from simworld.model.pipeline import VideoPipeline
+
+    make_tiny_checkpoint(tmp_path / "model")
+    first = tmp_path / "model" / "vae-tiny.safetensors"
+    path = train(_config(["model=vae-tiny", "model.steps=3", f"out={tmp_path / 'decoder'}", "vae_crop=32", *TINY,
+                          f"init={first}", "vae_decoder_only=true", "vae_detail_weight=4"]))
+    before, _ = load_checkpoint(first, "video-vae")
+    after, card = load_checkpoint(path, "video-vae")
+    assert card["latent_space_of"] == file_sha256(first)
+    old, new = before.state_dict(), after.state_dict()
+    encoder = [k for k in old if k.split(".")[0] in ("frame_encoder", "fold", "fold_logvar", "latent_mean",
+                                                       "latent_std")]
+    assert encoder and all(torch.equal(old[k].float(), new[k].float()) for k in encoder)
+    assert any(not torch.equal(old[k].float(), new[k].float()) for k in old if k.startswith("frame_decoder"))
+    dit = tmp_path / "model" / "dit-tiny.safetensors"
+    first.with_suffix(".safetensors").write_bytes(path.read_bytes())  # the new VAE where the transformer looks
+    first.with_suffix(".json").write_text(path.with_suffix(".json").read_text())
+    VideoPipeline.from_checkpoint(dit)  # trained on the old VAE's latents, accepts the new decoder
+    try:
+        train(_config(["model=vae-tiny", "model.steps=1", f"out={tmp_path / 'none'}", *TINY, "vae_decoder_only=true"]))
+    except ValueError as err:
+        assert "init=" in str(err)
+    else:
+        raise AssertionError("a decoder-only run without init must be refused")

@@ -73,3 +73,15 @@ def test_psnr():
     a = torch.zeros(1, 3, 2, 8, 8)
     assert psnr(a, a) == float("inf")
     assert abs(psnr(a, a + 0.2) - 10 * torch.log10(torch.tensor(4 / 0.04)).item()) < 1e-4
+
+
+def test_detail_map_weighs_edges_and_averages_one():
+    from simworld.model.vae import detail_map
+
+    video = -torch.ones(1, 3, 2, 32, 32)
+    video[:, :, :, 10:14, 10:14] = 1.0  # a small bright square on a flat field
+    detail = detail_map(video)
+    assert detail.shape == (1, 1, 2, 32, 32) and abs(detail.mean().item() - 1.0) < 1e-4
+    assert detail[0, 0, 0, 10, 10] > 5 * detail.mean() and detail[0, 0, 0, 28, 28] < 1e-3  # edge vs flat floor
+    brighter = detail_map(video * 0.5)  # the same picture at half the contrast: the same weights
+    assert torch.allclose(detail, brighter, atol=1e-4)
