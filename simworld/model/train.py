@@ -342,6 +342,9 @@ def train(cfg: dict) -> Path:
             print(f"resuming {name} from step {state['step']} ({state_path})")
     elif cfg.get("init"):
         state.update(initial_state(cfg["init"], model, kind))
+        if state["step"] >= cfg["model"]["steps"]:
+            raise ValueError(f"init={cfg['init']} ends at step {state['step']}; model.steps={cfg['model']['steps']} "
+                             "leaves nothing to train (steps count on from init's)")
         ema.load_state_dict(model.state_dict())
         if ranks.main:
             print(f"starting {name} from {cfg['init']} at step {state['step']} (fresh optimizer)")

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import torch
 from hydra import compose, initialize_config_module
 from omegaconf import OmegaConf
@@ -164,6 +165,8 @@ def test_a_decoder_trained_alone_keeps_the_latent_space_and_its_transformers(tmp
     first.with_suffix(".safetensors").write_bytes(path.read_bytes())  # the new VAE where the transformer looks
     first.with_suffix(".json").write_text(path.with_suffix(".json").read_text())
     VideoPipeline.from_checkpoint(dit)  # trained on the old VAE's latents, accepts the new decoder
+    with pytest.raises(ValueError, match="ends at step 3; model.steps=2 leaves nothing to train"):
+        train(_config(["model=vae-tiny", "model.steps=2", f"out={tmp_path / 'short'}", *TINY, f"init={path}"]))
     try:
         train(_config(["model=vae-tiny", "model.steps=1", f"out={tmp_path / 'none'}", *TINY, "vae_decoder_only=true"]))
     except ValueError as err:
