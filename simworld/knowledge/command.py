@@ -5,6 +5,7 @@ folder the report reads like an eval run's, and a per-family table with bootstra
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from simworld.clip import atomic_write_json
 from simworld.conf.ranges import check_ranges
 from simworld.evaluate import checkpoint_card, make_generator, read_json_object
 from simworld.knowledge.measure import summarize, verdict
-from simworld.knowledge.twins import TWINS, matched_sets
+from simworld.knowledge.twins import TWINS, Rerender, matched_sets
 from simworld.model.precision import describe_machine
 from simworld.probes import load_suite
 from simworld.progress import Progress
@@ -119,12 +120,20 @@ def measure_job(job: Job, store: GroundTruthStore, generator, kinds: list[str], 
     request = build_request(job, store)
     shared = context_frames(job.probe.frames, context)
     found = []
-    for matched in matched_sets(clip, shared, kinds):
+    for matched in matched_sets(clip, shared, kinds, rerender_of(job)):
         result = verdict(matched, generator.surprise(request, matched.clips, matched.context))
         found.append({"probe": job.probe.id, "family": job.probe.family, "seed": job.seed, "kind": matched.kind,
                       "subject": matched.subject, **result})
     atomic_write_json(path, {"stamp": stamp, "sets": found})
     return found
+
+
+def rerender_of(job: Job) -> Rerender:
+    """The job's scene filmed again with parameters changed (for twins made in the world)."""
+    from simworld.world.render import render_scene
+
+    spec = job.probe.scene(job.seed)
+    return Rerender(spec, lambda overrides: render_scene(replace(spec, params={**job.probe.params, **overrides})))
 
 
 def result_rows(table: pd.DataFrame, run: str, generator) -> list[dict]:

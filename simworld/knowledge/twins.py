@@ -7,14 +7,16 @@ X's (IntPhys's 2 x 2 design). Every continuation is scored once on each side, so
 simple, static or familiar frames ties; only one that knows what follows what wins. `reverse` is the exception
 in form, not in balance: its impossible clip plays the ground truth's continuation backwards (a fall that goes
 up, a stroke or a bite that undoes itself), the same frames in another order. Kinds: `vanish` (the object there
-then gone), `swap` (its colour changes), `teleport` (it jumps one or two widths aside), `jump` (the whole view jumps to its
-mirror image: a camera path that is not rigid), `reverse`.
+then gone), `swap` (its colour changes), `teleport` (it jumps one or two widths aside), `jump` (the whole view
+jumps to its mirror image: a camera path that is not rigid), `reverse`, and `stood_still` (a ball that rolled on
+while unseen against the same scene filmed again with it standing still meanwhile: a twin made in the world, one
+possible clip and one impossible as in `reverse`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import cv2
 import numpy as np
@@ -38,7 +40,16 @@ class MatchedSet:
     subject: str  # what the twin changes, for the results ("the red cube", "the view")
 
 
-TWINS: dict[str, Callable[[Clip, int], "MatchedSet | None"]] = {}
+@dataclass
+class Rerender:
+    """The clip's scene spec and a way to film it again with some parameters changed (a twin made in the world,
+    not on the pixels: the same scene, seed and camera, one thing otherwise)."""
+
+    spec: Any  # simworld.world.spec.SceneSpec
+    render: Callable[[dict], Clip]  # parameter overrides -> the clip
+
+
+TWINS: dict[str, Callable[[Clip, int, "Rerender | None"], "MatchedSet | None"]] = {}
 
 
 def twin(kind: str):
@@ -94,7 +105,7 @@ def recoloured(frames: np.ndarray, mask: np.ndarray, hue_turn: int = 90) -> np.n
 
 
 @twin("vanish")
-def vanish(clip: Clip, context: int) -> MatchedSet | None:
+def vanish(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
     """The object is there throughout / never there (possible) against there then gone / absent then there."""
     object_id = actor(clip.gt, context)
     if object_id is None:
@@ -104,7 +115,7 @@ def vanish(clip: Clip, context: int) -> MatchedSet | None:
 
 
 @twin("swap")
-def swap(clip: Clip, context: int) -> MatchedSet | None:
+def swap(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
     """The object keeps its colour throughout (either colour) against changing it at the context's end."""
     object_id = actor(clip.gt, context)
     if object_id is None:
@@ -152,7 +163,7 @@ def teleport_shift(mask: np.ndarray, context: int) -> int | None:
 
 
 @twin("teleport")
-def teleport(clip: Clip, context: int) -> MatchedSet | None:
+def teleport(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
     """The object on its path and the same object one or two widths to the side throughout (both possible) against
     one that jumps there, or back, at the context's end while everything else goes on."""
     object_id = actor(clip.gt, context)
@@ -167,14 +178,14 @@ def teleport(clip: Clip, context: int) -> MatchedSet | None:
 
 
 @twin("jump")
-def jump(clip: Clip, context: int) -> MatchedSet | None:
+def jump(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
     """The world as filmed and its mirror image (both possible) against a view that jumps to the mirror world at
     the context's end: a camera path that is not rigid, everything teleporting at once."""
     return crossed("jump", clip.frames, clip.frames[:, :, ::-1].copy(), context, "the view")
 
 
 @twin("reverse")
-def reverse(clip: Clip, context: int) -> MatchedSet | None:
+def reverse(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
     """The continuation as it happened against the same frames played backwards after the context (falls that go
     up, strokes and bites that undo themselves). Continuations that look the same backwards are left out."""
     frames = clip.frames
@@ -185,9 +196,24 @@ def reverse(clip: Clip, context: int) -> MatchedSet | None:
     return MatchedSet("reverse", np.stack([frames, backwards]), np.array([True, False]), context, "time")
 
 
-def matched_sets(clip: Clip, context: int, kinds: list[str]) -> list[MatchedSet]:
-    """The sets of `kinds` this clip allows (a clip without an object to erase has no vanish set)."""
+@twin("stood_still")
+def stood_still(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
+    """A ball that rolls on while the camera looks away (permanence `roll_on`) against the same scene filmed again
+    with the ball standing still while unseen, found nearer where it was left when the camera is back (WRBench's
+    world that stood still). Both clips move alike in view: the ball rolls at one speed whenever it is seen."""
+    if rerender is None or rerender.spec.family != "permanence" or \
+            getattr(rerender.spec.params, "mode", None) != "roll_on":
+        return None
+    frozen = rerender.render({"unseen_pace": 0.0}).frames
+    if np.array_equal(frozen, clip.frames):
+        return None
+    return MatchedSet("stood_still", np.stack([clip.frames, frozen]), np.array([True, False]), context, "the ball")
+
+
+def matched_sets(clip: Clip, context: int, kinds: list[str], rerender: Rerender | None = None) -> list[MatchedSet]:
+    """The sets of `kinds` this clip allows (a clip without an object to erase has no vanish set; twins made in
+    the world need `rerender`)."""
     if clip.gt is None:
         raise ValueError("the knowledge test builds its twins from the ground truth; this clip has none")
-    sets = [TWINS[kind](clip, context) for kind in kinds]
+    sets = [TWINS[kind](clip, context, rerender) for kind in kinds]
     return [s for s in sets if s is not None]

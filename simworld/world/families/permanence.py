@@ -22,7 +22,8 @@ the objects with the clip's own camera (resolution and aspect included; in `roll
 is fitted in the frame as well, and it rolls at least 2.5 diameters): the smallest motion that takes every
 object fully out of the frame (in `roll_on`, the ball all through the hold), plus a margin of 8 to 15 degrees
 (0.3 to 0.5 m). Motion eases in and out; it takes (1 - hold) / 2 of the clip each way; the ball in `roll_on`
-rolls at one speed from the first frame to the last. A given `distance` too close for the row to fit in the
+rolls at one speed from the first frame to the last (`unseen_pace` < 1 slows it while the camera looks away, for the
+knowledge test's impossible twin only). A given `distance` too close for the row to fit in the
 frame shrinks the row (down to half size); closer still raises a SpecError naming `permanence.distance`.
 
 Events, decided per object from the captured ground truth (amodal pixels: what the object would cover with
@@ -59,6 +60,9 @@ class PermanenceParams(FamilyParams):
     hold: float | None = None  # fraction of the clip spent at the far pose, 0.15 to 0.5
     distance: float | None = None  # camera to the objects' centre, metres
     elevation: float | None = None  # camera, degrees above the horizon
+    # roll_on: how far the ball rolls while the camera looks away (the hold), per unit of its speed: 1 the world as
+    # it is; 0 a world that stood still while unseen (the knowledge test's `stood_still` twin; no probe needs it)
+    unseen_pace: float | None = None
 
     def validate(self, prefix: str) -> None:
         check_choice(prefix, "mode", self.mode, MODES)
@@ -69,6 +73,9 @@ class PermanenceParams(FamilyParams):
         check_range(prefix, "hold", self.hold, 0.15, 0.5)
         check_range(prefix, "distance", self.distance, 2.5, 6.0)
         check_range(prefix, "elevation", self.elevation, 5.0, 45.0)
+        check_range(prefix, "unseen_pace", self.unseen_pace, 0.0, 1.0)
+        check(self.unseen_pace is None or self.mode == "roll_on", f"{prefix}.unseen_pace", self.unseen_pace,
+              "applies to mode roll_on only")
 
 
 @dataclass
@@ -98,6 +105,12 @@ class PermanenceLayout:
     heading: tuple[float, float]  # walk_out, roll_on: unit ground direction of travel
     props: list[Prop]
     roll: float = 0.0  # roll_on: metres the ball rolls over the whole clip, at a steady speed
+    unseen_pace: float = 1.0  # roll_on: its speed while the camera looks away, as a share of that speed
+
+    def rolled(self, t: float) -> float:
+        """roll_on: metres rolled by time t (0 to 1): steady, except `unseen_pace` during the hold."""
+        a = (1.0 - self.hold) / 2
+        return self.roll * (t + (self.unseen_pace - 1.0) * min(max(t - a, 0.0), self.hold))
 
     def progress(self, t: float) -> float:
         """0 at the start pose, 1 at the far pose; eased out, held, eased back, exactly 0 at t = 1."""
@@ -252,7 +265,8 @@ class Permanence(Family):
         props = self._props(rng, eye, target, positions, mode, amount, sign)
         return PermanenceLayout(setting, looks, positions, mode, direction, hold, tuple(float(v) for v in eye),
                                 tuple(float(v) for v in target), distance, float(elevation), float(amount), mover,
-                                heading, props, float(roll))
+                                heading, props, float(roll),
+                                1.0 if p.unseen_pace is None else float(p.unseen_pace))
 
     @staticmethod
     def _props(rng, eye, target, positions, mode, amount, sign) -> list[Prop]:
@@ -302,7 +316,7 @@ class Permanence(Family):
             else:
                 if layout.mode == "roll_on":  # the camera pans; the ball rolls on at a steady speed all the while
                     camera = camera_at(world, eye, _turned(eye, target, layout.amount * k))
-                    travel = layout.roll * float(t)
+                    travel = layout.rolled(float(t))
                 else:
                     camera = camera_at(world, eye, target)
                     travel = layout.amount * k

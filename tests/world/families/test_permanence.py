@@ -110,7 +110,8 @@ def test_given_distance_too_close_to_fit_names_the_field():
 
 @pytest.mark.parametrize("field,value", [("mode", "teleport"), ("objects", 5), ("objects", 1.5), ("objects", 0),
                                          ("direction", "up"), ("hold", 0.9), ("distance", 1.0),
-                                         ("elevation", 80.0), ("hold", "long")])
+                                         ("elevation", 80.0), ("hold", "long"), ("unseen_pace", 1.5),
+                                         ("unseen_pace", 0.0)])  # the last: not a roll_on clip
 def test_bad_params_name_the_field(field, value):
     with pytest.raises(SpecError) as err:
         SceneSpec("permanence", params={field: value})
