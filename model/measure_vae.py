@@ -9,7 +9,6 @@ score and components per analyzer beside them (what charges the ceiling).
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 import numpy as np
@@ -68,11 +67,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from simworld.model.precision import describe_machine
+    from simworld.model.reconstruction import SMALL
 
     table = reconstruction_table(args.vae, args.suite, args.precision)
     lines = [f"`{args.vae}` on the `{args.suite}` suite's ground truth ({len(table)} clips, {args.precision}, "
-             f"{describe_machine()}, {os.cpu_count()} CPUs). PSNR in dB; objects: the ground truth's tracked objects' "
-             f"pixels; small: under 64 pixels a frame.", "", by_family(table).to_markdown(), ""]
+             f"{describe_machine()}). PSNR in dB; objects: the ground truth's tracked objects' pixels; small: under "
+             f"{SMALL} pixels a frame.", "", by_family(table).to_markdown(), ""]
     if args.results:
         lines += [f"Harness scores of `{args.results}` (mean score and components per analyzer):", "",
                   charged_components(args.results).to_markdown(), ""]
