@@ -97,14 +97,14 @@ class VAETask:
 
     def loss(self, model: VideoVAE, batch: torch.Tensor, step: int) -> tuple[torch.Tensor, dict]:
         generator = torch.Generator().manual_seed(self.cfg["seed"] * 1_000_003 + step)
+        detail = self.cfg.get("vae_detail_weight", 0.0)
         if not self.ranks.enabled:
-            return model.loss(batch, generator=None if self.device.type == "cuda" else generator,
-                              detail_weight=self.cfg.get("vae_detail_weight", 0.0))
+            return model.loss(batch, generator=None if self.device.type == "cuda" else generator, detail_weight=detail)
         # the posterior's noise is drawn per rank (the same in distribution as one process, not the same numbers);
         # the loss is a mean over crops: weighting each share by its size makes the ranks' mean the global mean
         generator.manual_seed(self.cfg["seed"] * 1_000_003 + step + 7919 * self.ranks.rank)
         loss, info = model.loss(batch, generator=None if self.device.type == "cuda" else generator,
-                                detail_weight=self.cfg.get("vae_detail_weight", 0.0))
+                                detail_weight=detail)
         return loss * batch.shape[0] * self.ranks.world / self.cfg["model"]["batch"], info
 
     @torch.no_grad()

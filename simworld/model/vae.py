@@ -219,10 +219,9 @@ class VideoVAE(nn.Module):
             0.5 * logvar).exp()
         recon = self.decode_raw(z)
         target = self.pad_frames(video)
-        weight = 1.0 + detail_weight * detail_map(target) if detail_weight > 0 else None
+        weight = 1.0 + detail_weight * detail_map(target) if detail_weight > 0 else 1.0
         error = recon - target
-        l1 = (error.abs() * weight).mean() if weight is not None else error.abs().mean()
-        mse = (error.pow(2) * weight).mean() if weight is not None else error.pow(2).mean()
+        l1, mse = (error.abs() * weight).mean(), (error.pow(2) * weight).mean()
         kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean()
         loss = l1 + mse + self.config.kl_weight * kl
         return loss, {"l1": l1.item(), "mse": mse.item(), "kl": kl.item()}

@@ -242,7 +242,7 @@ class OccluderTally:
     back_unlike: int
     first_hidden: int
     first_due: int | None  # the earliest due frame of a passage nothing came back for
-    back_in_colour: int = 0  # returns in the colour of what went in, whatever their size
+    back_in_colour: int  # returns in the colour of what went in, whatever their size (back_alike among them)
 
     @property
     def lost(self) -> int:
@@ -252,15 +252,11 @@ class OccluderTally:
     def duplicates(self) -> int:
         """More came back looking like what went in than went in (once everything that went in is back: a copy
         farther away looks smaller)."""
-        if self.back_alike < self.went_in:
-            return 0
-        return max(0, max(self.back_alike, self.back_in_colour) - self.went_in)
+        return max(0, self.back_in_colour - self.went_in) if self.back_alike >= self.went_in else 0
 
     @property
     def swaps(self) -> int:
         return min(self.back_unlike, max(0, self.went_in - self.back_alike))
-
-
 
 
 def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
