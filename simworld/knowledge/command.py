@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from simworld.clip import atomic_write_json
+from simworld.clip import Clip, atomic_write_json
 from simworld.conf.ranges import check_ranges
 from simworld.evaluate import checkpoint_card, make_generator, read_json_object
 from simworld.knowledge.measure import summarize, verdict
@@ -120,7 +120,7 @@ def measure_job(job: Job, store: GroundTruthStore, generator, kinds: list[str], 
     request = build_request(job, store)
     shared = context_frames(job.probe.frames, context)
     found = []
-    for matched in matched_sets(clip, shared, kinds, rerender_of(job)):
+    for matched in matched_sets(clip, shared, kinds, rerender_of(job, store)):
         result = verdict(matched, generator.surprise(request, matched.clips, matched.context))
         found.append({"probe": job.probe.id, "family": job.probe.family, "seed": job.seed, "kind": matched.kind,
                       "subject": matched.subject, **result})
@@ -128,12 +128,13 @@ def measure_job(job: Job, store: GroundTruthStore, generator, kinds: list[str], 
     return found
 
 
-def rerender_of(job: Job) -> Rerender:
-    """The job's scene filmed again with parameters changed (for twins made in the world)."""
-    from simworld.world.render import render_scene
+def rerender_of(job: Job, store: GroundTruthStore) -> Rerender:
+    """The job's scene filmed again with parameters changed (for twins made in the world), kept in the ground-truth
+    store like any probe's clip, so a rerun does not render it again."""
+    def render(overrides: dict) -> Clip:
+        return store.get(Job(replace(job.probe, params={**job.probe.params, **overrides}), job.seed))
 
-    spec = job.probe.scene(job.seed)
-    return Rerender(spec, lambda overrides: render_scene(replace(spec, params={**job.probe.params, **overrides})))
+    return Rerender(job.probe.scene(job.seed), render)
 
 
 def result_rows(table: pd.DataFrame, run: str, generator) -> list[dict]:

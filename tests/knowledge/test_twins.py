@@ -79,7 +79,7 @@ def test_stood_still_films_the_scene_again_with_the_ball_waiting_while_unseen(tm
     the ball found nearer where it was left after the look back; only for permanence roll_on clips."""
     from simworld.knowledge.command import rerender_of
     from simworld.probes import load_suite
-    from simworld.runner import Job
+    from simworld.runner import GroundTruthStore, Job
     from simworld.world.render import render_scene
 
     (tmp_path / "roll.yaml").write_text("description: roll\nprobes:\n  - {id: roll, family: permanence, params: "
@@ -87,7 +87,9 @@ def test_stood_still_films_the_scene_again_with_the_ball_waiting_while_unseen(tm
     probe = load_suite("roll", tmp_path).probes[0]
     clip = render_scene(probe.scene(0))
     job = Job(probe, 0)
-    [matched] = matched_sets(clip, CONTEXT, ["stood_still"], rerender_of(job))
+    store = GroundTruthStore(tmp_path / "cache")
+    [matched] = matched_sets(clip, CONTEXT, ["stood_still"], rerender_of(job, store))
+    assert len(list(store.folder.glob("*.mp4"))) == 1  # the twin is kept like a probe's clip: a rerun reads it
     real, frozen = matched.clips.astype(int)
     assert list(matched.possible) == [True, False] and np.array_equal(real, clip.frames)
     assert np.abs(real[:CONTEXT] - frozen[:CONTEXT]).max() == 0  # the ball is out of view when they part
