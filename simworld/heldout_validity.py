@@ -4,8 +4,8 @@ here and never written.
 
 Every probe-free analyzer scores every held-out clip with an empty context (as `simworld score` runs it). Per
 analyzer and each failure it targets: AUROC of its scores on the physical clips it judges against the failure's
-clips; detected, the failure's clips below its threshold; false_alarm_ground_truth, the physical clips it judges
-below its threshold; false_alarm_nuisance, the same share among the kinds that carry a nuisance (hand-held camera,
+clips; detected, the failure's clips below its threshold; false_alarm_ground_truth, the physical clips it scores
+below its threshold, judged or not (a user scoring that video is told its world breaks); false_alarm_nuisance, the same share among the kinds that carry a nuisance (hand-held camera,
 brightness ramp: fall_shaking_camera, occluder_pass_brightness_ramp, orbit_brightness_ramp, still); silent, the
 share of the clips it judges (physical and failed) where it gave no score. Shares of flagged clips count scored
 clips only (silence is its own column). An analyzer that no failure targets gets one row with failure "none".
@@ -66,12 +66,14 @@ def heldout_table(scores: pd.DataFrame, thresholds: dict[str, float]) -> pd.Data
     for name, group in scores.groupby("analyzer", sort=True):
         threshold = thresholds[name]
         judged = group[group.judged.astype(bool)]
-        physical = judged[judged.condition == "ground_truth"]
-        truth = physical["score"].dropna().to_numpy()
+        truth = judged[judged.condition == "ground_truth"]["score"].dropna().to_numpy()  # what failures rank against
+        # a flag on any physical clip is a false alarm, judged or not: whoever scores that video is told it breaks
+        physical = group[group.condition == "ground_truth"]
+        alarms = physical["score"].dropna().to_numpy()
         nuisance = physical[physical.nuisance.astype(bool)]["score"].dropna().to_numpy()
         silent = float(judged["score"].isna().mean()) if len(judged) else float("nan")
         targeted = [f for f in FAILURES.values() if f.target == name and f.name in set(group.condition)]
-        common = {"analyzer": name, "false_alarm_ground_truth": _share_below(truth, threshold),
+        common = {"analyzer": name, "false_alarm_ground_truth": _share_below(alarms, threshold),
                   "false_alarm_nuisance": _share_below(nuisance, threshold), "threshold": threshold,
                   "probe": False, "world": WORLD, "silent": silent}
         if not targeted:

@@ -42,6 +42,9 @@ MOVES = 0.08  # a thin brush blurred is faint: the actor's looks differ by this 
 VIEW_MOVES = 0.35  # share of the frame changed against the first frame beyond which the view itself moves
 SPREAD = 0.45  # share of the frame's 8x8 cells that ever change beyond which the view itself moves
 MIN_CHANGE = 0.002  # lasting change (share of the frame) below which nothing happens
+SLIDE_IOU, SLIDE_GAIN = 0.5, 0.5  # a region moved when shifted it overlaps the last frame's this well, leaving at
+# most this share of the mismatch the unshifted overlap leaves
+HOLD = 0.125  # share of the clip a revert must last to count as undone (else something passed back over it)
 NEAR = 0.08  # what moves is near a change within this share of the frame's smaller side
 
 
@@ -89,6 +92,61 @@ def _without_specks(masks: np.ndarray, pixels: int = 2) -> np.ndarray:
         count, labels, stats, _ = cv2.connectedComponentsWithStats(masks[t].astype(np.uint8), connectivity=8)
         keep = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= pixels)
         out[t] = np.isin(labels, keep[keep > 0])
+    return out
+
+
+def _translated(before: np.ndarray, now: np.ndarray, reach: int) -> bool:
+    """Whether `now` (H,W bool, one region) is last frame's change (`before`) moved: the share of it that some shift
+    of 1 to `reach` pixels of `before` covers is at least SLIDE_IOU and leaves at most SLIDE_GAIN of what the
+    unshifted one leaves uncovered (a region that did not change at all is not moved)."""
+    ys, xs = np.nonzero(now)
+    y0, y1 = max(0, ys.min() - reach), min(now.shape[0], ys.max() + reach + 1)
+    x0, x1 = max(0, xs.min() - reach), min(now.shape[1], xs.max() + reach + 1)
+    a = now[y0:y1, x0:x1]
+    padded = np.pad(before, reach)[y0:y1 + 2 * reach, x0:x1 + 2 * reach]
+    h, w = a.shape
+    area = float(a.sum())
+
+    def covered(dy: int, dx: int) -> float:
+        return float((a & padded[reach - dy:reach - dy + h, reach - dx:reach - dx + w]).sum()) / area
+
+    still = covered(0, 0)
+    if still > 0.98:
+        return False
+    best = max(covered(dy, dx) for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1) if dy or dx)
+    return best >= SLIDE_IOU and 1.0 - best <= SLIDE_GAIN * (1.0 - still)
+
+
+def _sliding(changed: np.ndarray, reach: int) -> np.ndarray:
+    """(T,H,W) bool: changed regions that move - each frame's region is the last frame's moved by a few pixels (a
+    ball, a sliding box: a uniform inside looks still from frame to frame, so the actor test misses it) - and what
+    is left of one while it shrinks (it slides on behind something). Paint laid or erased, a bite taken or filled
+    back, change where it was: their best overlap is the unshifted one."""
+    T = len(changed)
+    out = np.zeros_like(changed)
+    for t in range(1, T):
+        if not changed[t].any():
+            continue
+        count, labels = cv2.connectedComponents(changed[t].astype(np.uint8), connectivity=8)
+        for k in range(1, count):
+            region = labels == k
+            if region.sum() < 4:
+                continue
+            was = out[t - 1] & _near(region, reach)
+            if _translated(changed[t - 1], region, reach) or (region & out[t - 1]).any() and \
+                    region.sum() <= was.sum():
+                out[t] |= region
+    return out
+
+
+def _regions_touching(masks: np.ndarray, near: np.ndarray) -> np.ndarray:
+    """(T,H,W) bool: the connected regions of `masks` that reach into `near`, whole (a thing sliding back over
+    where it stood reverts a whole patch at once, its middle farther from the change beside it than its rim)."""
+    out = np.zeros_like(masks)
+    for t in np.flatnonzero((masks & near).any(axis=(1, 2))):
+        count, labels = cv2.connectedComponents(masks[t].astype(np.uint8), connectivity=8)
+        hit = np.unique(labels[masks[t] & near[t]])
+        out[t] = np.isin(labels, hit[hit > 0])
     return out
 
 
@@ -155,14 +213,21 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     # leading edge of an object sliding on, which uncovers old ground as it covers new)
     arrived = np.zeros_like(changed)
     arrived[1:] = (start[1:] > MOVES) & blank[:-1] & (step[1:] > MOVES) & (end[1:] > HIGH) & ~border
-    moving = _near(_without_specks(actor | arrived), radius)
+    sliding = _sliding(changed, radius)
+    moving = _near(_without_specks(actor | arrived | sliding), radius)
 
     # undone: lasting before, still the frame before, blank from this frame on for two frames, nothing moving nearby
     # when it reverts (this frame or its neighbours); counted in the frame it reverts, not again in every frame after
     before = np.zeros_like(lasting)
     before[1:] = np.logical_or.accumulate(lasting, axis=0)[:-1]
-    still_blank = blank.copy()
-    still_blank[:-1] &= blank[1:]
+    # blank for HOLD of the clip from this frame (two frames at least; the clip's end cuts it short): what passes
+    # back over where it stood (a tossed ball falling through its start) reverts for a moment, erased paint for good
+    hold = max(2, int(round(HOLD * T)))
+    run = np.zeros(blank.shape, np.int32)  # blank frames in a row from t on
+    run[-1] = blank[-1]
+    for t in range(T - 2, -1, -1):
+        run[t] = np.where(blank[t], run[t + 1] + 1, 0)
+    still_blank = run >= np.minimum(hold, T - np.arange(T))[:, None, None]
     reverted = before & still_blank
     reverted[1:] &= ~reverted[:-1]
     reverted[1:] &= step[:-1] < LOW  # what un-happens held still the frame before (a moving object does not)
@@ -172,6 +237,7 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     untouched = reverted & ~touched  # slivers (an edge, a shadow's rim) are no undone paint or bite
     untouched = np.stack([cv2.morphologyEx(u.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
                           for u in untouched])
+    untouched &= ~_regions_touching(untouched, _near(sliding, 2 * scale.shift + 1))
     undone = untouched.sum(axis=(1, 2)) / unit
 
     # final change by onset; each connected region at its onset is laid by what moves when that is near it in the

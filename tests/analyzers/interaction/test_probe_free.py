@@ -119,3 +119,29 @@ def test_every_probe_free_metric_is_documented():
     for frames in (truth("strokes", 0).frames, truth("bites", 0).frames, np.repeat(truth("bites", 0).frames[:1], 4, 0)):
         rows = metric_rows(NAME, analyze_clip(Clip(frames, 8.0), NAME).metrics, with_probe=False)
         assert not {row.metric for row in rows} - set(docs)
+
+
+def _disc_clip(path: list[tuple[float, float]], wall: tuple[int, int] | None = None, size: int = 96) -> np.ndarray:
+    """A plain disc (no texture: its inside looks still from frame to frame) moving along `path` over a ground
+    with a faint gradient and tiles, optionally passing behind a nearer wall spanning columns wall[0]..wall[1]."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    tiles = 12 * (((yy // 8) + (xx // 8)) % 2)  # a tiled floor: corners to steady the view on
+    ground = np.stack([80 + 0.3 * yy + tiles, 90 + 0.2 * xx + tiles, 100 + tiles], -1).astype(np.uint8)
+    frames = []
+    for cy, cx in path:
+        frame = ground.copy()
+        frame[(yy - cy) ** 2 + (xx - cx) ** 2 <= 9 ** 2] = (200, 60, 50)
+        if wall is not None:
+            frame[:, wall[0]:wall[1]] = (40, 120, 60)
+        frames.append(frame)
+    return np.stack(frames)
+
+
+def test_a_plain_thing_moving_on_is_no_change_undone(threshold):
+    """A uniform ball tossed up that falls back through where it started, and a uniform block that slides behind a
+    wall: ground is given back as it is covered, so nothing un-happens (the actor test alone missed both)."""
+    tossed = [(60 - 30 * np.sin(np.pi * t / 14), 48.0) if t <= 14 else (60 + 2.5 * (t - 14), 48.0) for t in range(24)]
+    behind = [(48.0, 20 + 1.5 * t) for t in range(24)]
+    for frames in (_disc_clip(tossed), _disc_clip(behind, wall=(50, 72))):
+        m = alone(frames)
+        assert m["score"] is None or m["score"] >= threshold, m
