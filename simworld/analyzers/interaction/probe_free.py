@@ -5,7 +5,8 @@ steadied first: each frame brought onto the first by a similarity fitted to trac
 pixel, three change maps (simworld.analyzers.measure.change: blurred, exposure-matched, shake taken out): against
 the first frame, against the last frame, and against the frame before. From them:
 - the view moves (a pan too far to steady, an orbit, a cut) when over 35% of a frame differs from the first, or
-  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame: not judged;
+  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame, or under half
+  the points tracked from frame to frame move as one similarity (a camera turning about the scene): not judged;
 - lasting change: differs from the first frame (> 0.16) in two consecutive frames; final change: lasting change
   that stays to the end, its onset the first frame of its last unbroken run;
 - what moves: the actor (a brush, a hand, a ball), pixels whose look holds for one frame only (differs by > 0.08
@@ -39,6 +40,8 @@ from simworld.analyzers.measure.tolerance import tolerant
 
 HIGH, LOW = 0.16, 0.07  # as the probe-aware path: changed / unchanged
 MOVES = 0.08  # a thin brush blurred is faint: the actor's looks differ by this much
+RIGID = 0.5  # under this median share of tracked points moving as one similarity the view moves (as steadied's
+# own bar for a frame it can bring back)
 VIEW_MOVES = 0.35  # share of the frame changed against the first frame beyond which the view itself moves
 SPREAD = 0.45  # share of the frame's 8x8 cells that ever change beyond which the view itself moves
 MIN_CHANGE = 0.002  # lasting change (share of the frame) below which nothing happens
@@ -59,6 +62,7 @@ class Reading:
     undone: np.ndarray  # (T,) pixels undone per frame, in the clip's worth of change
     stray: np.ndarray  # (T,) final change that nothing moving comes near, by its onset frame
     early: np.ndarray  # (T,) final change that something moving reaches only later, by its onset frame
+    rigid: float = 1.0  # median share, over consecutive frames, of tracked points that move as one similarity
 
     @property
     def lasting_change(self) -> float:
@@ -66,7 +70,7 @@ class Reading:
 
     @property
     def view_moved(self) -> bool:
-        return self.view_moves > VIEW_MOVES or self.spread > SPREAD
+        return self.view_moves > VIEW_MOVES or self.spread > SPREAD or self.rigid < RIGID
 
     @property
     def has_actor(self) -> bool:
@@ -180,8 +184,35 @@ def steadied(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, valid
 
 
+def rigid_share(frames: np.ndarray) -> float:
+    """Median over consecutive frames of the share of tracked corners (pyramidal Lucas-Kanade) that one similarity
+    moves (RANSAC, 1 px): about 1 for a still, panning, zooming or shaken camera, low where a camera that turns about
+    the scene shows parallax no steadying takes out. 1.0 where too few corners are found to tell."""
+    T, H, W, _ = frames.shape
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    shares = []
+    for t in range(1, T):
+        corners = cv2.goodFeaturesToTrack(gray[t - 1], maxCorners=300, qualityLevel=0.01,
+                                          minDistance=max(3, min(H, W) // 40))
+        if corners is None or len(corners) < 12:
+            continue
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(gray[t - 1], gray[t], corners, None, winSize=(15, 15), maxLevel=3)
+        good = status.ravel() == 1
+        if good.sum() < 12:
+            continue
+        matrix, inliers = cv2.estimateAffinePartial2D(moved[good], corners[good], method=cv2.RANSAC,
+                                                      ransacReprojThreshold=1.0)
+        if matrix is not None:
+            shares.append(float(inliers.sum()) / good.sum())
+    return float(np.median(shares)) if shares else 1.0
+
+
 def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     T, H, W, _ = frames.shape
+    rigid = rigid_share(frames)
+    if rigid < RIGID:  # the camera turns about the scene: not a still view, the other maps are not worth making
+        nothing = np.zeros(T)
+        return Reading(0.0, 0.0, np.zeros((T, H, W), bool), nothing, nothing, nothing, nothing, rigid)
     frames, valid = steadied(frames)
     images = blurred(frames, scale.sigma)
     border = ~cv2.erode(valid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # pixels of no frame's own
@@ -274,6 +305,11 @@ def metrics_without_probe(frames: np.ndarray, tolerances: dict[str, tuple[float,
     reading = read(frames, ChangeScale.for_size(H, W))
     view = [Metric("view_change", reading.view_moves, higher_is_better=False),
             Metric("change_spread", reading.spread, higher_is_better=False)]
+    if reading.rigid < RIGID:  # the change maps were not made
+        why = (f"the view moves (only {reading.rigid:.0%} of tracked points move as one picture: the camera turns "
+               "about the scene): interaction is judged on a still view")
+        return [Metric("rigid_share", reading.rigid), Metric("score", None, error=why)]
+    view.append(Metric("rigid_share", reading.rigid))
     if reading.view_moved:
         return view + [Metric("score", None, error=f"the view moves ({reading.view_moves:.0%} of the frame changes, "
                                                    f"over {reading.spread:.0%} of it): interaction is judged on a "

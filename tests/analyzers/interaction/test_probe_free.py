@@ -145,3 +145,17 @@ def test_a_plain_thing_moving_on_is_no_change_undone(threshold):
     for frames in (_disc_clip(tossed), _disc_clip(behind, wall=(50, 72))):
         m = alone(frames)
         assert m["score"] is None or m["score"] >= threshold, m
+
+
+def test_a_camera_turning_about_the_scene_is_not_judged():
+    """Parallax: near, middle and far bands of the picture slide at three speeds (no similarity moves two of
+    them), so the view is not still and interaction gives no score rather than a guess."""
+    rng = np.random.default_rng(0)
+    texture = cv2.GaussianBlur(rng.integers(0, 255, (96, 200, 3)).astype(np.uint8), (0, 0), 1.0)
+    frames = np.stack([np.concatenate([texture[:32, 10 + 3 * t:106 + 3 * t], texture[32:64, 52:148],
+                                       texture[64:, 94 - 3 * t:190 - 3 * t]]) for t in range(16)])
+    metrics = analyze_clip(Clip(frames, 8.0), NAME).metrics
+    rigid = next(m.value for m in metrics if m.name == "rigid_share")
+    assert rigid < 0.5 and "camera turns" in errors(frames)
+    still = np.stack([texture[:, 40:136]] * 16)
+    assert next(m.value for m in analyze_clip(Clip(still, 8.0), NAME).metrics if m.name == "rigid_share") > 0.9
