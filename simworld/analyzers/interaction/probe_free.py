@@ -45,8 +45,8 @@ RIGID = 0.5  # under this median share of tracked points moving as one similarit
 VIEW_MOVES = 0.35  # share of the frame changed against the first frame beyond which the view itself moves
 SPREAD = 0.45  # share of the frame's 8x8 cells that ever change beyond which the view itself moves
 MIN_CHANGE = 0.002  # lasting change (share of the frame) below which nothing happens
-SLIDE_IOU, SLIDE_GAIN = 0.5, 0.5  # a region moved when shifted it overlaps the last frame's this well, leaving at
-# most this share of the mismatch the unshifted overlap leaves
+SLIDE_COVER, SLIDE_GAIN = 0.5, 0.5  # a region moved when the last frame's change shifted covers this share of it,
+# leaving at most this share of what the unshifted one leaves uncovered
 HOLD = 0.125  # share of the clip a revert must last to count as undone (else something passed back over it)
 NEAR = 0.08  # what moves is near a change within this share of the frame's smaller side
 
@@ -100,25 +100,21 @@ def _without_specks(masks: np.ndarray, pixels: int = 2) -> np.ndarray:
 
 
 def _translated(before: np.ndarray, now: np.ndarray, reach: int) -> bool:
-    """Whether `now` (H,W bool, one region) is last frame's change (`before`) moved: the share of it that some shift
-    of 1 to `reach` pixels of `before` covers is at least SLIDE_IOU and leaves at most SLIDE_GAIN of what the
-    unshifted one leaves uncovered (a region that did not change at all is not moved)."""
+    """Whether `now` (H,W bool, one region) is last frame's change (`before`) moved: the share of it that `before`
+    shifted by 1 to `reach` pixels covers is at least SLIDE_COVER at best and leaves at most SLIDE_GAIN of what the
+    unshifted `before` leaves uncovered (a region that did not change at all is not moved). Every shift at once, as
+    a correlation (cv2.matchTemplate)."""
     ys, xs = np.nonzero(now)
-    y0, y1 = max(0, ys.min() - reach), min(now.shape[0], ys.max() + reach + 1)
-    x0, x1 = max(0, xs.min() - reach), min(now.shape[1], xs.max() + reach + 1)
-    a = now[y0:y1, x0:x1]
-    padded = np.pad(before, reach)[y0:y1 + 2 * reach, x0:x1 + 2 * reach]
-    h, w = a.shape
-    area = float(a.sum())
-
-    def covered(dy: int, dx: int) -> float:
-        return float((a & padded[reach - dy:reach - dy + h, reach - dx:reach - dx + w]).sum()) / area
-
-    still = covered(0, 0)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    region = now[y0:y1, x0:x1].astype(np.float32)
+    around = np.pad(before, reach)[y0:y1 + 2 * reach, x0:x1 + 2 * reach].astype(np.float32)
+    covered = cv2.matchTemplate(around, region, cv2.TM_CCORR) / float(region.sum())  # (2 reach + 1) squared
+    still = float(covered[reach, reach])
     if still > 0.98:
         return False
-    best = max(covered(dy, dx) for dy in range(-reach, reach + 1) for dx in range(-reach, reach + 1) if dy or dx)
-    return best >= SLIDE_IOU and 1.0 - best <= SLIDE_GAIN * (1.0 - still)
+    covered[reach, reach] = 0.0
+    best = float(covered.max())
+    return best >= SLIDE_COVER and 1.0 - best <= SLIDE_GAIN * (1.0 - still)
 
 
 def _sliding(changed: np.ndarray, reach: int) -> np.ndarray:
