@@ -5,8 +5,9 @@ here and never written.
 Every probe-free analyzer scores every held-out clip with an empty context (as `simworld score` runs it). Per
 analyzer and each failure it targets: AUROC of its scores on the physical clips it judges against the failure's
 clips; detected, the failure's clips below its threshold; false_alarm_ground_truth, the physical clips it scores
-below its threshold, judged or not (a user scoring that video is told its world breaks); false_alarm_nuisance, the same share among the kinds that carry a nuisance (hand-held camera,
-brightness ramp: fall_shaking_camera, occluder_pass_brightness_ramp, orbit_brightness_ramp, still); silent, the
+below its threshold, judged or not (a user scoring that video is told its world breaks); false_alarm_nuisance,
+the same share among the kinds that carry a nuisance (hand-held camera, brightness ramp: fall_shaking_camera,
+occluder_pass_brightness_ramp, orbit_brightness_ramp, still); silent, the
 share of the clips it judges (physical and failed) where it gave no score. Shares of flagged clips count scored
 clips only (silence is its own column). An analyzer that no failure targets gets one row with failure "none".
 """

@@ -70,7 +70,7 @@ class Reading:
 
     @property
     def view_moved(self) -> bool:
-        return self.view_moves > VIEW_MOVES or self.spread > SPREAD or self.rigid < RIGID
+        return self.view_moves > VIEW_MOVES or self.spread > SPREAD
 
     @property
     def has_actor(self) -> bool:
@@ -133,8 +133,8 @@ def _sliding(changed: np.ndarray, reach: int) -> np.ndarray:
             if region.sum() < 4:
                 continue
             was = out[t - 1] & _near(region, reach)
-            if _translated(changed[t - 1], region, reach) or (region & out[t - 1]).any() and \
-                    region.sum() <= was.sum():
+            shrinking = (region & out[t - 1]).any() and region.sum() <= was.sum()
+            if shrinking or _translated(changed[t - 1], region, reach):
                 out[t] |= region
     return out
 
@@ -150,27 +150,42 @@ def _regions_touching(masks: np.ndarray, near: np.ndarray) -> np.ndarray:
     return out
 
 
-def steadied(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _corners(gray: np.ndarray) -> np.ndarray | None:
+    """Up to 300 corners of a grey frame to track (None where fewer than 12 are found: too little to fit a view)."""
+    H, W = gray.shape
+    corners = cv2.goodFeaturesToTrack(gray, maxCorners=300, qualityLevel=0.01, minDistance=max(3, min(H, W) // 40))
+    return corners if corners is not None and len(corners) >= 12 else None
+
+
+def _similarity(source: np.ndarray, target: np.ndarray, corners: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """`corners` of grey frame `source` tracked into `target` (pyramidal Lucas-Kanade) and the similarity that brings
+    them back, fitted with RANSAC (1 px), with the share of tracked corners it fits; None where too few are tracked."""
+    moved, status, _ = cv2.calcOpticalFlowPyrLK(source, target, corners, None, winSize=(15, 15), maxLevel=3)
+    good = status.ravel() == 1
+    if good.sum() < 12:
+        return None
+    matrix, inliers = cv2.estimateAffinePartial2D(moved[good], corners[good], method=cv2.RANSAC,
+                                                  ransacReprojThreshold=1.0)
+    return None if matrix is None else (matrix, float(inliers.sum()) / good.sum())
+
+
+def steadied(frames: np.ndarray, gray: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Frames (T,H,W,3) uint8 brought onto the first frame's view where the camera drifts (a slow pan, a zoom, a
     tilt): per frame, corners of the first frame tracked into it (pyramidal Lucas-Kanade), a similarity fitted with
     RANSAC (what moves in the scene is outvoted by what stands still), the frame warped back. Also (H,W) bool, where
     every warped frame has pixels of its own (the rest is not judged). Frames within half a pixel are left as they
-    are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread test."""
+    are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread test. `gray`:
+    the frames in grey."""
     T, H, W, _ = frames.shape
-    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-    corners = cv2.goodFeaturesToTrack(gray[0], maxCorners=300, qualityLevel=0.01, minDistance=max(3, min(H, W) // 40))
+    corners = _corners(gray[0])
     out, valid = frames.copy(), np.ones((H, W), bool)
-    if corners is None or len(corners) < 12:
+    if corners is None:
         return out, valid
     for t in range(1, T):
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(gray[0], gray[t], corners, None, winSize=(15, 15), maxLevel=3)
-        good = status.ravel() == 1
-        if good.sum() < 12:
+        fit = _similarity(gray[0], gray[t], corners)
+        if fit is None or fit[1] < RIGID:
             continue
-        matrix, inliers = cv2.estimateAffinePartial2D(moved[good], corners[good], method=cv2.RANSAC,
-                                                      ransacReprojThreshold=1.0)
-        if matrix is None or inliers.sum() < 0.5 * good.sum():
-            continue
+        matrix = fit[0]
         corners_xy = np.array([[0, 0], [W - 1, 0], [0, H - 1], [W - 1, H - 1]], np.float32)
         drift = np.abs(corners_xy @ matrix[:, :2].T + matrix[:, 2] - corners_xy).max()
         if drift < 0.5:
@@ -180,36 +195,28 @@ def steadied(frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, valid
 
 
-def rigid_share(frames: np.ndarray) -> float:
+def rigid_share(gray: list[np.ndarray]) -> float:
     """Median over consecutive frames of the share of tracked corners (pyramidal Lucas-Kanade) that one similarity
     moves (RANSAC, 1 px): about 1 for a still, panning, zooming or shaken camera, low where a camera that turns about
-    the scene shows parallax no steadying takes out. 1.0 where too few corners are found to tell."""
-    T, H, W, _ = frames.shape
-    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    the scene shows parallax no steadying takes out. 1.0 where too few corners are found to tell. `gray`: the frames
+    in grey."""
     shares = []
-    for t in range(1, T):
-        corners = cv2.goodFeaturesToTrack(gray[t - 1], maxCorners=300, qualityLevel=0.01,
-                                          minDistance=max(3, min(H, W) // 40))
-        if corners is None or len(corners) < 12:
-            continue
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(gray[t - 1], gray[t], corners, None, winSize=(15, 15), maxLevel=3)
-        good = status.ravel() == 1
-        if good.sum() < 12:
-            continue
-        matrix, inliers = cv2.estimateAffinePartial2D(moved[good], corners[good], method=cv2.RANSAC,
-                                                      ransacReprojThreshold=1.0)
-        if matrix is not None:
-            shares.append(float(inliers.sum()) / good.sum())
+    for t in range(1, len(gray)):
+        corners = _corners(gray[t - 1])
+        fit = None if corners is None else _similarity(gray[t - 1], gray[t], corners)
+        if fit is not None:
+            shares.append(fit[1])
     return float(np.median(shares)) if shares else 1.0
 
 
 def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     T, H, W, _ = frames.shape
-    rigid = rigid_share(frames)
+    gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    rigid = rigid_share(gray)
     if rigid < RIGID:  # the camera turns about the scene: not a still view, the other maps are not worth making
         nothing = np.zeros(T)
         return Reading(0.0, 0.0, np.zeros((T, H, W), bool), nothing, nothing, nothing, nothing, rigid)
-    frames, valid = steadied(frames)
+    frames, valid = steadied(frames, gray)
     images = blurred(frames, scale.sigma)
     border = ~cv2.erode(valid.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)  # pixels of no frame's own
     # shifted references replicate edges: the rim is not judged
@@ -299,13 +306,12 @@ def metrics_without_probe(frames: np.ndarray, tolerances: dict[str, tuple[float,
     if T < 3:
         return [Metric("score", None, error="interaction needs at least 3 frames")]
     reading = read(frames, ChangeScale.for_size(H, W))
-    view = [Metric("view_change", reading.view_moves, higher_is_better=False),
-            Metric("change_spread", reading.spread, higher_is_better=False)]
     if reading.rigid < RIGID:  # the change maps were not made
         why = (f"the view moves (only {reading.rigid:.0%} of tracked points move as one picture: the camera turns "
                "about the scene): interaction is judged on a still view")
         return [Metric("rigid_share", reading.rigid), Metric("score", None, error=why)]
-    view.append(Metric("rigid_share", reading.rigid))
+    view = [Metric("view_change", reading.view_moves, higher_is_better=False),
+            Metric("change_spread", reading.spread, higher_is_better=False), Metric("rigid_share", reading.rigid)]
     if reading.view_moved:
         return view + [Metric("score", None, error=f"the view moves ({reading.view_moves:.0%} of the frame changes, "
                                                    f"over {reading.spread:.0%} of it): interaction is judged on a "
