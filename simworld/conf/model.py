@@ -84,6 +84,7 @@ class TrainConfig:
 
 MODEL_OPTIONS = {
     "vae": ModelConfig("vae", "vae", "vae", steps=20000, lr=3e-4, batch=8),
+    "vae-z16": ModelConfig("vae-z16", "vae", "vae-z16", steps=20000, lr=3e-4, batch=8),
     "vae-tiny": ModelConfig("vae-tiny", "vae", "vae-tiny", steps=20, lr=3e-4, batch=2),
     "dit-1m": ModelConfig("dit-1m", "dit", "dit-1m"),
     "dit-4m": ModelConfig("dit-4m", "dit", "dit-4m"),

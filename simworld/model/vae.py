@@ -43,6 +43,7 @@ class VAEConfig:
 
 VAE_SIZES: dict[str, VAEConfig] = {
     "vae": VAEConfig(),
+    "vae-z16": VAEConfig(latent_channels=16),  # issue 22's experiment: twice the latent channels, same compression
     "vae-tiny": VAEConfig(channels=(8, 16, 16), latent_channels=4),  # tests only
 }
 
