@@ -8,9 +8,10 @@ simple, static or familiar frames ties; only one that knows what follows what wi
 in form, not in balance: its impossible clip plays the ground truth's continuation backwards (a fall that goes
 up, a stroke or a bite that undoes itself), the same frames in another order. Kinds: `vanish` (the object there
 then gone), `swap` (its colour changes), `teleport` (it jumps one or two widths aside), `jump` (the whole view
-jumps to its mirror image: a camera path that is not rigid), `reverse`, and `stood_still` (a ball that rolled on
+jumps to its mirror image: a camera path that is not rigid), `reverse`, `stood_still` (a ball that rolled on
 while unseen against the same scene filmed again with it standing still meanwhile: a twin made in the world, one
-possible clip and one impossible as in `reverse`).
+possible clip and one impossible as in `reverse`), and `glass` (a glass that shatters on the floor against the same
+glass breaking in mid-air and landing intact: made in the world, one possible clip and two impossible).
 """
 
 from __future__ import annotations
@@ -208,6 +209,25 @@ def stood_still(clip: Clip, context: int, rerender: Rerender | None = None) -> M
     if np.array_equal(frozen, clip.frames):
         return None
     return MatchedSet("stood_still", np.stack([clip.frames, frozen]), np.array([True, False]), context, "the ball")
+
+
+@twin("glass")
+def glass(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
+    """A glass that falls and shatters on the floor (physics `shatter`) against the same glass filmed again
+    shattering halfway through its fall, touching nothing, and landing intact (`breaks` mid_air and never): twins
+    made in the world, one possible clip and two impossible. One breaks earlier and one not at all, so a model that
+    prefers more or less motion after the context gains on one and loses on the other. Only where the glass breaks
+    after the context (a probe with a late `impact_at`), so the three share it frame for frame."""
+    if rerender is None or rerender.spec.family != "physics" or clip.gt is None:
+        return None
+    shatter = next((e for e in clip.gt.events if e.kind == "shatter"), None)
+    if shatter is None or shatter.frame <= context:
+        return None
+    twins = [rerender.render({"breaks": breaks}).frames for breaks in ("mid_air", "never")]
+    if any(not np.array_equal(t[:context], clip.frames[:context]) for t in twins):
+        return None  # the glass already falls within the context: the twins would differ there
+    return MatchedSet("glass", np.stack([clip.frames, *twins]), np.array([True, False, False]), context,
+                      clip.gt.object(shatter.objects[0]).name)
 
 
 def matched_sets(clip: Clip, context: int, kinds: list[str], rerender: Rerender | None = None) -> list[MatchedSet]:

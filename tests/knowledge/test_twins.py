@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -69,7 +71,7 @@ def test_teleport_draws_the_same_object_elsewhere(clips):
 def test_every_kind_is_registered_and_needs_ground_truth(clips):
     from simworld.clip import Clip
 
-    assert set(TWINS) == {"vanish", "swap", "teleport", "jump", "reverse", "stood_still"}
+    assert set(TWINS) == {"vanish", "swap", "teleport", "jump", "reverse", "stood_still", "glass"}
     with pytest.raises(ValueError, match="ground truth"):
         matched_sets(Clip(clips[0][2].frames), CONTEXT, ["jump"])
 
@@ -97,3 +99,31 @@ def test_stood_still_films_the_scene_again_with_the_ball_waiting_while_unseen(tm
     moving = lambda c: np.abs(np.diff(c[CONTEXT:], axis=0)).mean()  # noqa: E731
     assert abs(moving(real) - moving(frozen)) < 0.05 * moving(real)  # it rolls alike whenever it is seen
     assert matched_sets(clip, CONTEXT, ["stood_still"]) == []  # no way to film it again: no set
+
+
+def test_glass_films_the_fall_again_breaking_in_mid_air_and_landing_intact(tmp_path):
+    """Made in the world: the three share the context frame for frame; the real glass shatters on the floor, one
+    twin shatters earlier in the air, the other never; a glass that breaks within the context gives no set."""
+    from simworld.knowledge.command import rerender_of
+    from simworld.probes import load_suite
+    from simworld.runner import GroundTruthStore, Job
+
+    (tmp_path / "glass.yaml").write_text(
+        "description: glass\nprobes:\n  - {id: late, family: physics, params: {scenario: shatter, impact_at: 0.75, "
+        "height: 1.2}, width: 64, height: 64, frames: 16, analyzers: [temporal]}\n  - {id: early, family: physics, "
+        "params: {scenario: shatter, impact_at: 0.4}, width: 64, height: 64, frames: 16, analyzers: [temporal]}\n")
+    late, early = load_suite("glass", tmp_path).probes
+    store = GroundTruthStore(tmp_path / "cache")
+    clip = store.get(Job(late, 0))
+    [matched] = matched_sets(clip, CONTEXT, ["glass"], rerender_of(Job(late, 0), store))
+    assert list(matched.possible) == [True, False, False] and matched.subject == "glass vase"
+    real, mid_air, intact = matched.clips.astype(int)
+    assert all(np.array_equal(real[:CONTEXT], twin[:CONTEXT]) for twin in (mid_air, intact))
+    shatters = lambda job: [e.frame for e in store.get(job).gt.events if e.kind == "shatter"]  # noqa: E731
+    broken = Job(replace(late, params={**late.params, "breaks": "mid_air"}), 0)
+    whole = Job(replace(late, params={**late.params, "breaks": "never"}), 0)
+    assert CONTEXT < shatters(broken)[0] < shatters(Job(late, 0))[0] and shatters(whole) == []
+    assert np.abs(real[-1] - intact[-1]).mean() > 0.5 and np.abs(real[-1] - mid_air[-1]).mean() > 0.5
+    inside = store.get(Job(early, 0))  # shatters within the context: the twins would differ there
+    assert matched_sets(inside, CONTEXT, ["glass"], rerender_of(Job(early, 0), store)) == []
+    assert matched_sets(clip, CONTEXT, ["glass"]) == []  # no way to film it again: no set

@@ -30,7 +30,9 @@ Scenarios (param `scenario`, drawn from the seed when unset) and their variants 
   replaced by fragments (param `fragments`, default 10-14): small boxes of random sizes and orientations placed
   inside the glass's volume, flying outward and upward and spinning, colliding with the floor but not with each
   other. Each fragment is its own tracked object (role "fragment"), declared before the first frame (position
-  NaN until the shatter), with a body from the shatter on.
+  NaN until the shatter), with a body from the shatter on. Param `breaks` makes the glass behave as no glass
+  does (the knowledge test's `glass` twins, not a scene to score): `mid_air` shatters it halfway through its fall,
+  touching nothing (the same burst as on the floor, from higher up), `never` lets it land intact.
 Other variations: object shapes, colours, textures and sizes, floor, light, the camera's azimuth (param
 `azimuth`; across the motion give or take 20 degrees, or 40-55 degrees off it, from the side the motion starts
 on, in tall images so sideways motion fits their width) and elevation (param `elevation`).
@@ -70,6 +72,7 @@ from simworld.world.spec import FamilyParams, SpecError, check_choice, check_ran
 from simworld.world.textures import MATERIALS, OBJECT_COLORS, OBJECT_MATERIALS
 
 SCENARIOS = ("fall", "bounce", "roll", "collide", "topple", "shatter")
+BREAKS = ("impact", "mid_air", "never")
 VARIANTS = {"fall": ("drop",), "bounce": ("drop",), "roll": ("floor", "ramp"), "collide": ("head_on", "glancing"),
             "topple": ("push", "overhang"), "shatter": ("glass", "pane")}
 ALL_VARIANTS = tuple(dict.fromkeys(v for vs in VARIANTS.values() for v in vs))
@@ -95,6 +98,8 @@ class PhysicsParams(FamilyParams):
     speed: float | None = None  # initial speed, m/s (roll floor, collide, topple push)
     fragments: int | None = None  # shatter: number of fragments
     impact_at: float | None = None  # when the first event happens, as a fraction of the clip
+    breaks: str | None = None  # shatter: "impact" (default), or impossible: "mid_air" (halfway through its fall,
+    # touching nothing) or "never" (lands intact); for the knowledge test's glass twins
     azimuth: float | None = None  # camera direction, degrees (-90: from -y, looking along +y)
     elevation: float | None = None  # camera, degrees above the horizon
 
@@ -116,7 +121,10 @@ class PhysicsParams(FamilyParams):
         check_range(prefix, "fragments", self.fragments, 4, 24)
         if self.fragments is not None and not isinstance(self.fragments, int):
             raise SpecError(f"{prefix}.fragments", self.fragments, "must be an integer")
-        check_range(prefix, "impact_at", self.impact_at, 0.25, 0.5)
+        check_range(prefix, "impact_at", self.impact_at, 0.25, 0.8)
+        check_choice(prefix, "breaks", self.breaks, BREAKS)
+        if self.breaks is not None and self.scenario not in (None, "shatter"):
+            raise SpecError(f"{prefix}.breaks", self.breaks, "only a shatter scenario has a glass that breaks")
         check_range(prefix, "azimuth", self.azimuth, -360.0, 360.0)
         check_range(prefix, "elevation", self.elevation, 0.0, 60.0)
 
@@ -136,6 +144,7 @@ class PhysicsLayout:
     elevation: float  # radians
     duration: float  # seconds of the clip
     detail_seed: int  # positions, jitter, fragments: drawn in `run` from this
+    breaks: str = "impact"  # shatter: when the glass breaks (impact, mid_air or never)
 
 
 @register_family
@@ -204,7 +213,7 @@ class Physics(Family):
             impact_at,
             float(np.radians(p.azimuth if p.azimuth is not None else side + off)),
             float(np.radians(p.elevation if p.elevation is not None else rng.uniform(*elevation_range))),
-            duration, int(rng.integers(0, 2**31)))
+            duration, int(rng.integers(0, 2**31)), p.breaks or "impact")
 
     # ------------------------------------------------------------------ running
     def run(self, world, spec, layout: PhysicsLayout) -> None:
@@ -226,6 +235,8 @@ class Physics(Family):
         t_event = layout.impact_at * layout.duration
         after = {"shatter": 0.0, "topple": REHEARSE_TOPPLE}.get(layout.scenario, REHEARSE_AFTER)
         event_step, reach = sim.rehearse(t_event, layout.duration, after)
+        if layout.breaks == "mid_air" and sim.hooks:  # the glass (its one hook) breaks halfway from release to impact
+            sim.midway = (max(1, event_step // 2), next(iter(sim.hooks)))
         camera = frame_points(world, np.concatenate([points, reach]), layout.azimuth, layout.elevation)
         sim.play(spec, t_event, event_step, camera)
 
@@ -442,7 +453,8 @@ class Physics(Family):
                 pb.setCollisionFilterGroupMask(shard, -1, FRAGMENT_GROUP, FRAGMENT_MASK, physicsClientId=world.client)
                 world.set_velocity(shard, (out * radial[0], out * radial[1], up), spin)
 
-        sim.hooks[glass.id] = shatter
+        if layout.breaks != "never":
+            sim.hooks[glass.id] = shatter
         points = _box_points(start, float(half.max()))
         spread = 0.6
         for x in (-spread, spread):
@@ -510,6 +522,7 @@ class _Sim:
         self.launch: dict[int, tuple[int, tuple, tuple, tuple, tuple]] = {}
         self.watched: dict[int, tuple[list[int], set[int]]] = {}  # object id -> (bodies, ignored object ids)
         self.hooks: dict[int, object] = {}  # object id -> called at its impact (shatter)
+        self.midway: tuple[int, int] | None = None  # (step, object id): call that object's hook then, not at impact
         self.topple: tuple[int, list[int]] | None = None  # (body, [top id, other stack ids])
         self.step = 0
         self.hit: set[int] = set()
@@ -543,6 +556,11 @@ class _Sim:
         pb.stepSimulation(physicsClientId=world.client)
         self.step += 1
         happened = False
+        if commit and self.midway is not None and self.step == self.midway[0]:
+            self.hit.add(self.midway[1])  # broken, it touches nothing more (a shard may take its body id)
+            hook = self.hooks.pop(self.midway[1], None)
+            if hook is not None:
+                hook()
         for object_id, (bodies, ignore) in self.watched.items():
             if object_id in self.hit:
                 continue

@@ -154,6 +154,8 @@ def test_description_names_what_happens():
     ({"scenario": "fall", "variant": "ramp"}, "physics.variant"),
     ({"scenario": "fall", "objects": 5}, "physics.objects"),
     ({"impact_at": 0.9}, "physics.impact_at"),
+    ({"breaks": "sometimes"}, "physics.breaks"),
+    ({"scenario": "fall", "breaks": "never"}, "physics.breaks"),
     ({"restitution": 1.5}, "physics.restitution"),
 ])
 def test_bad_params_name_the_field(params, field):
