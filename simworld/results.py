@@ -50,23 +50,31 @@ def bootstrap_interval(values: np.ndarray, resamples: int = 2000, seed: int = 0)
     return float(low), float(high)
 
 
+SUMMARY_COLUMNS = ["generator", "checkpoint", "analyzer", "n", "mean", "ci_low", "ci_high", "graded", "graded_low",
+                   "graded_high", "failure_rate", "errors"]
+
+
 def summary_frame(results: pd.DataFrame) -> pd.DataFrame:
-    """Per generator x checkpoint x analyzer: mean score over probes and seeds with a 95% bootstrap interval,
-    the failure rate, and how many clips could not be scored."""
-    scores = results[results["metric"] == "score"]
+    """Per generator x checkpoint x analyzer: mean score over probes and seeds with a 95% bootstrap interval, the
+    mean `graded` beside it (what the strict score hides below its threshold: checkpoints that all read 0 differ
+    there), the failure rate, and how many clips could not be scored."""
+    keys = ["generator", "checkpoint", "analyzer"]
+    graded = {key: group["value"].dropna().to_numpy()
+              for key, group in results[results["metric"] == "graded"].groupby(keys, sort=True)}
     out = []
-    for (generator, checkpoint, analyzer), group in scores.groupby(["generator", "checkpoint", "analyzer"], sort=True):
-        valid = group["value"].dropna().to_numpy()
+    for key, group in results[results["metric"] == "score"].groupby(keys, sort=True):
+        valid, grades = group["value"].dropna().to_numpy(), graded.get(key, np.array([]))
         low, high = bootstrap_interval(valid)
+        g_low, g_high = bootstrap_interval(grades)
         failures = group["failure"].dropna()
         out.append({
-            "generator": generator, "checkpoint": checkpoint, "analyzer": analyzer, "n": int(len(valid)),
+            **dict(zip(keys, key)), "n": int(len(valid)),
             "mean": float(valid.mean()) if len(valid) else float("nan"), "ci_low": low, "ci_high": high,
-            "failure_rate": float(failures.mean()) if len(failures) else float("nan"),
+            "graded": float(grades.mean()) if len(grades) else float("nan"), "graded_low": g_low,
+            "graded_high": g_high, "failure_rate": float(failures.mean()) if len(failures) else float("nan"),
             "errors": int((group["value"].isna()).sum()),
         })
-    return pd.DataFrame(out, columns=["generator", "checkpoint", "analyzer", "n", "mean", "ci_low", "ci_high",
-                                      "failure_rate", "errors"])
+    return pd.DataFrame(out, columns=SUMMARY_COLUMNS)
 
 
 def write_table(frame: pd.DataFrame, path: Path) -> None:

@@ -71,6 +71,8 @@ def test_report_has_every_section_and_only_local_assets(page):
     for text in ("oracle", "bundled (dit-small)", "significant", "smoke_orbit", "warp_error",
                  "probe-diff-table", "validity-table", "scaling.png", "headline.png"):
         assert text in html, text
+    matrix = html.split('id="headline-matrix"')[1].split("</table>")[0]
+    assert re.search(r'class="norm graded"[^>]*>graded \d\.\d\d<', matrix)  # beside the strict score, per cell
 
 
 def test_validity_with_and_without_a_probe_side_by_side(runs, page, tmp_path):
