@@ -63,6 +63,11 @@ class TrainConfig:
     ema: float = 0.999  # EMA of the weights; the checkpoint holds the EMA weights
     caption_dropout: float = 0.1  # dit: share of empty captions (classifier-free guidance)
     condition_probability: float = 0.25  # dit: share of clips with given frames (masked training)
+    # dit: the masks drawn for those clips (simworld.model.flow.CONDITION_PATTERNS); default: the 7 the bundled
+    # checkpoints were trained with (no head_half / tail_half)
+    condition_patterns: Optional[list[str]] = None
+    still_given: float = 0.0  # dit: share of clips given their first (last) latent frame alone that see it as one
+    # still image (that frame repeated, as sampling gives an image) rather than the clip's own moving frames
     timestep_shift: float = 1.0  # dit: logit-normal t shifted towards noise when > 1
     vae_crop: int = 64  # vae: crops of this many pixels
     vae_window: int = 8  # vae: consecutive frames per crop (2 latent frames)

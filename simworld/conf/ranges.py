@@ -34,6 +34,7 @@ RANGES = {
               "data.pool": Range(1, None), "data.held_out": Range(1, None), "warmup": Range(0, None),
               "cooldown": Range(0, None), "weight_decay": Range(0, None), "grad_clip": Range(0, None, low_open=True),
               "ema": Range(0, 1), "caption_dropout": Range(0, 1), "condition_probability": Range(0, 1),
+              "still_given": Range(0, 1),
               "timestep_shift": Range(0, 100, low_open=True), "vae_crop": Range(8, 4096), "vae_window": Range(1, 1024),
               "vae_detail_weight": Range(0, None),
               "log_every": Range(1, None), "eval_every": Range(1, None), "checkpoint_every": Range(1, None),

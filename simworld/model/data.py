@@ -124,6 +124,23 @@ class LatentPool:
         _atomic_save(path, latent=latent, caption=np.array(clip.caption))
         return latent, clip.caption
 
+    def still(self, index: int) -> np.ndarray:
+        """(2, C, 1, h, w): the latents of the clip's first and of its last frame each repeated to fill a latent
+        frame, as the sampling pipeline encodes one given image (`still_given` shows training that pairing);
+        cached beside the clip's latent."""
+        path = self.folder / "still" / self.clips.path(index).name
+        if path.exists():
+            with np.load(path) as data:
+                return data["still"]
+        frames = self.clips[index].frames
+        k = self.vae.config.temporal_factor
+        ends = np.stack([np.repeat(frames[:1], k, axis=0), np.repeat(frames[-1:], k, axis=0)])
+        with torch.no_grad(), self.precision.autocast(self.device):
+            still = self.vae.encode(torch.stack([video_tensor(e) for e in ends]).to(self.device))
+        still = still.float().cpu().numpy().astype(np.float16)
+        _atomic_save(path, still=still)
+        return still
+
 
 class BucketSampler:
     """Draws (bucket, clip indices) for each batch: a bucket by weight, then a batch of distinct clips."""

@@ -43,13 +43,16 @@ def flow_loss(velocity: torch.Tensor, latent: torch.Tensor, noise: torch.Tensor,
     return (err * weight).sum() / weight.sum().clamp_min(1.0)
 
 
-CONDITION_PATTERNS = ("first", "last", "first_and_last", "head_quarter", "tail_quarter", "every_other", "random")
+CONDITION_PATTERNS = ("first", "last", "first_and_last", "head_quarter", "tail_quarter", "every_other", "random",
+                      "head_half", "tail_half")
+SHIPPED_PATTERNS = CONDITION_PATTERNS[:7]  # what the bundled checkpoints were trained with (`condition_patterns`)
 
 
 def condition_mask(pattern: str, frames: int, generator: torch.Generator | None = None) -> torch.Tensor:
     """Which of `frames` latent frames are given, (frames,) bool, for one training pattern:
     image-to-video (first), extend backward (last), interpolation and loops (first_and_last), extend forward
-    and backward by a quarter, interpolation between every other frame, and random frames."""
+    and backward by a quarter, interpolation between every other frame, random frames, and extend forward and
+    backward by half (a probe's 8 given frames of 16)."""
     mask = torch.zeros(frames, dtype=torch.bool)
     quarter = max(1, frames // 4)
     if pattern == "first":
@@ -64,6 +67,10 @@ def condition_mask(pattern: str, frames: int, generator: torch.Generator | None 
         mask[-quarter:] = True
     elif pattern == "every_other":
         mask[::2] = True
+    elif pattern == "head_half":
+        mask[:max(1, frames // 2)] = True
+    elif pattern == "tail_half":
+        mask[-max(1, frames // 2):] = True
     elif pattern == "random":
         mask = torch.rand(frames, generator=generator) < 0.3
     else:
@@ -74,12 +81,24 @@ def condition_mask(pattern: str, frames: int, generator: torch.Generator | None 
 
 
 def sample_condition_mask(batch: int, frames: int, probability: float = 0.25,
-                          generator: torch.Generator | None = None) -> torch.Tensor:
-    """(B, T) bool: for a `probability` share of clips, frames given by a uniformly drawn pattern; else none."""
+                          generator: torch.Generator | None = None,
+                          patterns: tuple[str, ...] = SHIPPED_PATTERNS) -> torch.Tensor:
+    """(B, T) bool: for a `probability` share of clips, frames given by a pattern drawn uniformly from `patterns`;
+    else none."""
     masks = torch.zeros(batch, frames, dtype=torch.bool)
     for i in range(batch):
         if torch.rand(1, generator=generator).item() < probability and frames > 1:
-            pattern = CONDITION_PATTERNS[int(torch.randint(len(CONDITION_PATTERNS), (1,), generator=generator))]
+            pattern = patterns[int(torch.randint(len(patterns), (1,), generator=generator))]
             masks[i] = condition_mask(pattern, frames, generator)
     return masks
 
+
+
+def still_ends(given: torch.Tensor, share: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """(B, 2) bool: which clips see their given first / last latent frame as a still image (that frame's image
+    repeated, as sampling gives one image) instead of the clip's own moving frames: drawn with probability `share`
+    where that end alone is given (a single given latent frame at the head or the tail, not a longer run)."""
+    head = given[:, 0] & ~given[:, 1] if given.shape[1] > 1 else given[:, 0]
+    tail = given[:, -1] & ~given[:, -2] if given.shape[1] > 1 else given[:, -1]
+    draw = torch.rand(given.shape[0], 2, generator=generator) < share
+    return draw & torch.stack([head, tail], dim=1)

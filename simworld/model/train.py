@@ -30,7 +30,8 @@ from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpo
 from simworld.model.distributed import Ranks
 from simworld.model.data import (Bucket, BucketSampler, ClipPool, LatentPool, frames_uint8, random_windows,
                                  video_tensor)
-from simworld.model.flow import add_noise, flow_loss, frame_timesteps, sample_condition_mask, sample_timesteps
+from simworld.model.flow import (CONDITION_PATTERNS, SHIPPED_PATTERNS, add_noise, flow_loss, frame_timesteps, sample_condition_mask,
+                                 sample_timesteps, still_ends)
 from simworld.model.precision import cpu_flags, resolve_precision
 from simworld.model.transformer import DIT_SIZES, VideoDiT
 from simworld.model.vae import VAE_SIZES, VideoVAE, psnr
@@ -173,8 +174,11 @@ class DiTTask:
             captions = ["" if drop else c for c, drop in zip(captions, captions_dropped)]
         text = self.text(captions)
         latent = torch.from_numpy(np.stack([a for a, _ in items])).float()
-        return {"latent": latent.to(self.device), "text": text.tokens.to(self.device),
-                "mask": text.mask.to(self.device)}
+        batch = {"latent": latent.to(self.device), "text": text.tokens.to(self.device),
+                 "mask": text.mask.to(self.device)}
+        if self.cfg.get("still_given", 0.0) > 0:  # each clip's first and last frame as one still image, encoded
+            batch["still"] = torch.from_numpy(np.stack([pool.still(int(i)) for i in indices])).float().to(self.device)
+        return batch
 
     def batch(self, step: int) -> dict[str, Any]:
         which, indices = self.sampler.draw(step)
@@ -197,9 +201,15 @@ class DiTTask:
         # under torchrun: the global batch's random draws, and this rank's rows of them
         start, stop, total = batch.get("shard", (0, b, b))
         t = sample_timesteps(total, generator, shift=self.cfg["timestep_shift"])[start:stop].to(self.device)
-        given_all = sample_condition_mask(total, frames, self.cfg["condition_probability"], generator)
+        patterns = tuple(self.cfg.get("condition_patterns") or SHIPPED_PATTERNS)
+        given_all = sample_condition_mask(total, frames, self.cfg["condition_probability"], generator, patterns)
         given = given_all[start:stop].to(self.device)
         noise = torch.randn((total, *latent.shape[1:]), generator=generator)[start:stop].to(self.device)
+        if self.cfg.get("still_given", 0.0) > 0:  # a given end shown as sampling shows one image: still
+            still = still_ends(given_all, self.cfg["still_given"], generator)[start:stop].to(self.device)
+            latent = latent.clone()
+            for end, frame in ((0, 0), (1, -1)):
+                latent[still[:, end], :, frame] = batch["still"][still[:, end], end, :, 0]
         frame_t = frame_timesteps(t, given)
         velocity = model(add_noise(latent, noise, frame_t), frame_t, batch["text"], batch["mask"])
         loss = flow_loss(velocity, latent, noise, given)
@@ -230,7 +240,29 @@ class DiTTask:
             per_bucket.append(per_t)
         losses = np.asarray(per_bucket)
         return {"held_out_loss": float(losses[:, :10].mean()),  # t = 1 is reported, not averaged in
-                "held_out_loss_by_t": {f"{t:.2f}": round(float(v), 4) for t, v in zip(times, losses.mean(0))}}
+                "held_out_loss_by_t": {f"{t:.2f}": round(float(v), 4) for t, v in zip(times, losses.mean(0))},
+                "held_out_loss_image": self.image_loss(model)}
+
+    @torch.no_grad()
+    def image_loss(self, model: VideoDiT, times=(0.5, 0.7, 0.9)) -> float:
+        """Image-to-video's proxy: the loss on the frames after the first latent frame when that frame is given as
+        sampling gives one image (the first frame repeated, clean at t = 0), at t where the motion is decided;
+        the 128x128x16 held-out clips, fixed noise. Falls when the model learns to carry a given image forward."""
+        pool = next((p for p in self.held_out if p.clips.bucket.key == "128x128x16"), self.held_out[0])
+        indices = range(self.cfg["data"]["held_out"])
+        batch = self._batch(pool, indices)
+        latent = batch["latent"].clone()
+        latent[:, :, 0] = torch.from_numpy(np.stack([pool.still(i)[0, :, 0] for i in indices])).float().to(self.device)
+        noise = torch.randn(latent.shape, generator=torch.Generator().manual_seed(1234)).to(self.device)
+        given = torch.zeros(latent.shape[0], latent.shape[2], dtype=torch.bool, device=self.device)
+        given[:, 0] = True
+        losses = []
+        for t in times:
+            frame_t = frame_timesteps(torch.full((latent.shape[0],), float(t), device=self.device), given)
+            with self.precision.autocast(self.device):
+                v = model(add_noise(latent, noise, frame_t), frame_t, batch["text"], batch["mask"])
+            losses.append(flow_loss(v, latent, noise, given).item())
+        return round(float(np.mean(losses)), 4)
 
     @torch.no_grad()
     def samples(self, model: VideoDiT, path: Path) -> None:
@@ -307,6 +339,9 @@ def train(cfg: dict) -> Path:
     from simworld.model.pipeline import resolve_device
     from simworld.world.textures import cache_dir
 
+    unknown = [p for p in cfg.get("condition_patterns") or () if p not in CONDITION_PATTERNS]
+    if unknown:
+        raise ValueError(f"condition_patterns: unknown pattern {unknown[0]!r}; known: {', '.join(CONDITION_PATTERNS)}")
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(cfg["seed"])
     device = resolve_device(cfg["device"])

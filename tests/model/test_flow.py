@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from simworld.model.flow import (CONDITION_PATTERNS, add_noise, condition_mask, flow_loss, frame_timesteps,
-                                 sample_condition_mask, sample_timesteps, shift_timesteps)
+from simworld.model.flow import (CONDITION_PATTERNS, SHIPPED_PATTERNS, add_noise, condition_mask, flow_loss,
+                                 frame_timesteps, sample_condition_mask, sample_timesteps, shift_timesteps, still_ends)
 
 
 def test_noising_path_runs_from_data_to_noise():
@@ -59,6 +59,28 @@ def test_condition_patterns():
     assert condition_mask("every_other", 4).tolist() == [True, False, True, False]
     with pytest.raises(ValueError, match="unknown conditioning pattern"):
         condition_mask("middle", 4)
+    assert condition_mask("head_half", 4).tolist() == [True, True, False, False]  # extend by 8 frames of 16
+    assert condition_mask("tail_half", 4).tolist() == [False, False, True, True]
+
+
+def test_still_ends_only_where_one_end_frame_alone_is_given():
+    given = torch.tensor([[True, False, False, False], [True, True, False, False], [True, False, False, True],
+                          [False, False, False, True], [False, False, False, False]])
+    always = still_ends(given, 1.0)
+    assert always.tolist() == [[True, False], [False, False], [True, True], [False, True], [False, False]]
+    assert not still_ends(given, 0.0).any()
+    drawn = still_ends(given[:1].expand(4000, -1), 0.5, torch.Generator().manual_seed(0))
+    assert 0.45 < drawn[:, 0].float().mean().item() < 0.55 and not drawn[:, 1].any()
+
+
+def test_the_shipped_recipe_draws_as_before_and_new_patterns_only_when_asked():
+    shipped = sample_condition_mask(2000, 4, 1.0, torch.Generator().manual_seed(0))
+    assert torch.equal(shipped, sample_condition_mask(2000, 4, 1.0, torch.Generator().manual_seed(0), SHIPPED_PATTERNS))
+    halves = (shipped == condition_mask("head_half", 4)).all(1) | (shipped == condition_mask("tail_half", 4)).all(1)
+    assert halves.float().mean().item() < 0.02  # only the `random` pattern's rare draws
+    every = sample_condition_mask(2000, 4, 1.0, torch.Generator().manual_seed(0), CONDITION_PATTERNS)
+    assert 0.1 < (every == condition_mask("head_half", 4)).all(1).float().mean().item() < 0.14  # 1/9 each (and
+    # head_quarter, which the same 2 of 4 frames are not: a quarter of 4 is 1)
 
 
 def test_about_a_quarter_of_clips_are_conditioned():

@@ -19,7 +19,7 @@ from simworld.model.checkpoint import MODEL_DIR
 from simworld.model.pipeline import VideoPipeline
 from simworld.model.checkpoint import load_checkpoint
 from simworld.model.data import frames_uint8, video_tensor
-from simworld.model.flow import CONDITION_PATTERNS, condition_mask, sample_condition_mask
+from simworld.model.flow import CONDITION_PATTERNS, SHIPPED_PATTERNS, condition_mask, sample_condition_mask
 from simworld.model.sampler import SamplerConfig
 from simworld.model.text import TextTokens
 from simworld.model.train import DiTTask
@@ -238,7 +238,7 @@ def test_training_draws_the_masks_the_pipeline_uses():
     loops 'first_and_last', about 1/28 of clips each at the default 25% conditioning."""
     for pattern, frames in (("first", 4), ("last", 4), ("first_and_last", 4), ("head_quarter", 8)):
         assert training_frequency(condition_mask(pattern, frames)) > 0.02, pattern
-    assert len(CONDITION_PATTERNS) == 7
+    assert len(SHIPPED_PATTERNS) == 7 and set(SHIPPED_PATTERNS) < set(CONDITION_PATTERNS)
 
 
 def test_conditioning_latents_line_up_with_the_training_latents(vae, clips):

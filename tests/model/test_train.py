@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -96,6 +98,22 @@ def test_init_continues_a_finished_run_from_its_checkpoint(tmp_path):
                              f"init={vae}"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "simworld train: error:" in result.stderr and str(vae) in result.stderr, result.stderr
+
+
+def test_the_conditioned_recipe_trains_on_still_images_and_measures_image_to_video(tmp_path):
+    """still_given and the half patterns run end to end; the card gains the image-to-video held-out loss; an
+    unknown pattern stops with one line before any work."""
+    make_tiny_checkpoint(tmp_path / "model")
+    vae = tmp_path / "model" / "vae-tiny.safetensors"
+    args = ["model=dit-tiny", f"vae={vae}", *TINY, "model.steps=3", "eval_every=3", "sample_every=0",
+            "condition_probability=1.0", "still_given=1.0", "condition_patterns=[first,head_half,tail_half]"]
+    path = train(_config([*args, f"out={tmp_path / 'run'}"]))
+    _, card = load_checkpoint(path)
+    assert card["held_out_loss_image"] > 0 and card["train_config"]["still_given"] == 1.0
+    assert len(list(Path(os.environ["SIMWORLD_CACHE"]).glob("**/still/*.npz"))) >= 2  # each clip's still ends, cached
+    result = subprocess.run([sys.executable, "-m", "simworld.cli", "train", *args, "condition_patterns=[middle]",
+                             f"out={tmp_path / 'bad'}"], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and "unknown pattern 'middle'" in result.stderr and not (tmp_path / "bad").exists()
 
 
 def test_learning_rate_warms_up_holds_then_cools_down_to_zero():
