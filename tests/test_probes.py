@@ -28,6 +28,14 @@ def test_core_covers_every_family_with_three_seeds():
     assert all(p.seeds == [0, 1, 2] for p in core.probes)
 
 
+def test_the_conditioning_suite_holds_every_probe_that_gives_frames():
+    given = {p.id for p in load_suite("full").probes if p.conditioning.kind != "none"}
+    suite = load_suite("conditioning")
+    assert {p.id for p in suite.probes} == given and len(given) >= 5
+    assert {p.conditioning.kind for p in suite.probes} >= {"image", "extend_forward", "extend_backward", "interpolate",
+                                                           "loop"}
+
+
 def test_include_tags_and_seed_override(tmp_path):
     write(tmp_path, "a", "probes:\n  - {id: p1, family: camera_orbit, tags: [keep]}\n  - {id: p2, family: camera_orbit}\n")
     write(tmp_path, "b", "include: [a]\ntags: [keep]\nseeds: 4\n")
