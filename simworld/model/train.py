@@ -19,6 +19,7 @@ import json
 import math
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -153,10 +154,10 @@ class DiTTask:
         self.vae_path = Path(cfg["vae"]).resolve()
         self.vae, _ = load_checkpoint(self.vae_path, "video-vae", device=device)
         self.vae_sha = file_sha256(self.vae_path)
-        self.model = VideoDiT(DIT_SIZES[cfg["model"]["size"]])
-        if self.model.config.latent_channels != self.vae.config.latent_channels:
-            raise ValueError(f"model={cfg['model']['name']} takes {self.model.config.latent_channels} latent channels "
-                             f"but vae={cfg['vae']} makes {self.vae.config.latent_channels}")
+        # the size's width and depth, reading and writing as many latent channels as the VAE makes (8, or 16 for
+        # vae-z16)
+        self.model = VideoDiT(replace(DIT_SIZES[cfg["model"]["size"]],
+                                      latent_channels=self.vae.config.latent_channels))
         self.text = shared_text_encoder(cache)
         families = cfg["data"]["families"]
         self.buckets = [Bucket(**b) for b in cfg["data"]["buckets"]]

@@ -116,6 +116,19 @@ def test_the_conditioned_recipe_trains_on_still_images_and_measures_image_to_vid
     assert result.returncode == 2 and "unknown pattern 'middle'" in result.stderr and not (tmp_path / "bad").exists()
 
 
+def test_a_transformer_reads_and_writes_as_many_latent_channels_as_its_vae(tmp_path):
+    """model=dit-tiny on a VAE with 8 latent channels (dit-tiny's table says 4): the transformer takes the VAE's."""
+    from simworld.model.checkpoint import save_checkpoint
+    from simworld.model.vae import VAEConfig, VideoVAE
+
+    vae = save_checkpoint(tmp_path / "vae8.safetensors", VideoVAE(VAEConfig(channels=(8, 16, 16), latent_channels=8)),
+                          {"name": "vae8", "steps": 0})
+    path = train(_config(["model=dit-tiny", f"vae={vae}", *TINY, "model.steps=1", "sample_every=0",
+                          f"out={tmp_path / 'run'}"]))
+    model, _ = load_checkpoint(path)
+    assert model.config.latent_channels == 8
+
+
 def test_learning_rate_warms_up_holds_then_cools_down_to_zero():
     cfg = {"model": {"lr": 1e-3, "steps": 100}, "warmup": 10, "cooldown": 40}
     rates = [learning_rate(cfg, step) for step in range(100)]
