@@ -31,8 +31,8 @@ from simworld.model.checkpoint import CheckpointError, file_sha256, load_checkpo
 from simworld.model.distributed import Ranks
 from simworld.model.data import (Bucket, BucketSampler, ClipPool, LatentPool, frames_uint8, random_windows,
                                  video_tensor)
-from simworld.model.flow import (CONDITION_PATTERNS, SHIPPED_PATTERNS, add_noise, flow_loss, frame_timesteps, sample_condition_mask,
-                                 sample_timesteps, still_ends)
+from simworld.model.flow import (CONDITION_PATTERNS, SHIPPED_PATTERNS, add_noise, flow_loss, frame_timesteps,
+                                 sample_condition_mask, sample_timesteps, still_ends)
 from simworld.model.precision import cpu_flags, resolve_precision
 from simworld.model.transformer import DIT_SIZES, VideoDiT
 from simworld.model.vae import VAE_SIZES, VideoVAE, psnr
@@ -178,7 +178,8 @@ class DiTTask:
         batch = {"latent": latent.to(self.device), "text": text.tokens.to(self.device),
                  "mask": text.mask.to(self.device)}
         if self.cfg.get("still_given", 0.0) > 0:  # each clip's first and last frame as one still image, encoded
-            batch["still"] = torch.from_numpy(np.stack([pool.still(int(i)) for i in indices])).float().to(self.device)
+            still = np.stack([pool.still(int(i)) for i in indices])
+            batch["still"] = torch.from_numpy(still).float().to(self.device)
         return batch
 
     def batch(self, step: int) -> dict[str, Any]:
@@ -253,7 +254,8 @@ class DiTTask:
         indices = range(self.cfg["data"]["held_out"])
         batch = self._batch(pool, indices)
         latent = batch["latent"].clone()
-        latent[:, :, 0] = torch.from_numpy(np.stack([pool.still(i)[0, :, 0] for i in indices])).float().to(self.device)
+        first = np.stack([pool.still(i)[0, :, 0] for i in indices])  # the first frame as one still image
+        latent[:, :, 0] = torch.from_numpy(first).float().to(self.device)
         noise = torch.randn(latent.shape, generator=torch.Generator().manual_seed(1234)).to(self.device)
         given = torch.zeros(latent.shape[0], latent.shape[2], dtype=torch.bool, device=self.device)
         given[:, 0] = True
