@@ -50,6 +50,13 @@ def bootstrap_interval(values: np.ndarray, resamples: int = 2000, seed: int = 0)
     return float(low), float(high)
 
 
+def graded_columns(values: np.ndarray, resamples: int = 2000) -> dict[str, float]:
+    """The graded companion's mean and 95% interval (NaN where there is none: results made before it existed or an
+    analyzer without it); the summary table and the report's headline share it."""
+    low, high = bootstrap_interval(values, resamples)
+    return {"graded": float(values.mean()) if len(values) else np.nan, "graded_low": low, "graded_high": high}
+
+
 SUMMARY_COLUMNS = ["generator", "checkpoint", "analyzer", "n", "mean", "ci_low", "ci_high", "graded", "graded_low",
                    "graded_high", "failure_rate", "errors"]
 
@@ -63,15 +70,14 @@ def summary_frame(results: pd.DataFrame) -> pd.DataFrame:
               for key, group in results[results["metric"] == "graded"].groupby(keys, sort=True)}
     out = []
     for key, group in results[results["metric"] == "score"].groupby(keys, sort=True):
-        valid, grades = group["value"].dropna().to_numpy(), graded.get(key, np.array([]))
+        valid = group["value"].dropna().to_numpy()
         low, high = bootstrap_interval(valid)
-        g_low, g_high = bootstrap_interval(grades)
         failures = group["failure"].dropna()
         out.append({
             **dict(zip(keys, key)), "n": int(len(valid)),
             "mean": float(valid.mean()) if len(valid) else float("nan"), "ci_low": low, "ci_high": high,
-            "graded": float(grades.mean()) if len(grades) else float("nan"), "graded_low": g_low,
-            "graded_high": g_high, "failure_rate": float(failures.mean()) if len(failures) else float("nan"),
+            **graded_columns(graded.get(key, np.zeros(0))),
+            "failure_rate": float(failures.mean()) if len(failures) else float("nan"),
             "errors": int((group["value"].isna()).sum()),
         })
     return pd.DataFrame(out, columns=SUMMARY_COLUMNS)

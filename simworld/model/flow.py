@@ -93,7 +93,6 @@ def sample_condition_mask(batch: int, frames: int, probability: float = 0.25,
     return masks
 
 
-
 def still_ends(given: torch.Tensor, share: float, generator: torch.Generator | None = None) -> torch.Tensor:
     """(B, 2) bool: which clips see their given first / last latent frame as a still image (that frame's image
     repeated, as sampling gives one image) instead of the clip's own moving frames: drawn with probability `share`

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from simworld.results import bootstrap_interval
+from simworld.results import bootstrap_interval, graded_columns
 
 BASELINES = ("frozen", "shuffled", "noise")
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth", ".ckpt", ".bin")  # left out of run labels: dit-4m, not dit-4m.safetensors
@@ -129,7 +129,7 @@ def headline(runs: list[Run]) -> pd.DataFrame:
                      "mean": float(values.mean()) if len(values) else np.nan, "ci_low": low, "ci_high": high,
                      "failure_rate": float(group["failure"].dropna().astype(float).mean())
                      if group["failure"].notna().any() else np.nan,
-                     **_graded_columns(graded.get((label, analyzer), np.zeros(0)))})
+                     **graded_columns(graded.get((label, analyzer), np.zeros(0)), RESAMPLES)})
     out = pd.DataFrame(rows)
     if out.empty:
         return out
@@ -144,13 +144,6 @@ def headline(runs: list[Run]) -> pd.DataFrame:
             for column, source in (("normalized", "mean"), ("normalized_low", "ci_low"), ("normalized_high", "ci_high")):
                 out.loc[group.index, column] = (group[source] - bottom) / (top - bottom)
     return out
-
-
-def _graded_columns(values: np.ndarray) -> dict[str, float]:
-    """The graded companion's mean and 95% interval (NaN where the run has none: results made before it existed
-    or an analyzer without it)."""
-    low, high = bootstrap_interval(values, RESAMPLES)
-    return {"graded": float(values.mean()) if len(values) else np.nan, "graded_low": low, "graded_high": high}
 
 
 def comparison_pairs(runs: list[Run]) -> list[tuple[str, str]]:
