@@ -61,7 +61,7 @@ class KnowledgeConfig:
     suite: str = "knowledge"  # a suite in probes/ (or a path to a suite YAML)
     seeds: Optional[int] = None  # override every probe's seeds with 0 .. seeds-1
     kinds: list[str] = field(  # twin kinds
-        default_factory=lambda: ["vanish", "swap", "teleport", "jump", "reverse", "stood_still", "glass"])
+        default_factory=lambda: ["vanish", "swap", "teleport", "jump", "reverse", "stood_still", "glass", "hover"])
     context: Optional[int] = None  # shared context frames (a multiple of 4); default half the clip
     name: Optional[str] = None  # run name; default knowledge-<generator>-<checkpoint>-<suite>
     runs_dir: str = "runs"

@@ -11,7 +11,8 @@ then gone), `swap` (its colour changes), `teleport` (it jumps one or two widths 
 jumps to its mirror image: a camera path that is not rigid), `reverse`, `stood_still` (a ball that rolled on
 while unseen against the same scene filmed again with it standing still meanwhile: a twin made in the world, one
 possible clip and one impossible as in `reverse`), and `glass` (a glass that shatters on the floor against the same
-glass breaking in mid-air and landing intact: made in the world, one possible clip and two impossible).
+glass breaking in mid-air and landing intact: made in the world, one possible clip and two impossible), and `hover`
+(the object stands still throughout where the context leaves it, crossed with its path: it stops dead in mid-air).
 """
 
 from __future__ import annotations
@@ -228,6 +229,28 @@ def glass(clip: Clip, context: int, rerender: Rerender | None = None) -> Matched
         return None  # the glass already falls within the context: the twins would differ there
     return MatchedSet("glass", np.stack([clip.frames, *twins]), np.array([True, False, False]), context,
                       clip.gt.object(shatter.objects[0]).name)
+
+
+@twin("hover")
+def hover(clip: Clip, context: int, rerender: Rerender | None = None, min_shift: float = 2.0) -> MatchedSet | None:
+    """The object on its path and the same object standing still throughout where the context leaves it (both
+    possible: in the world things hang where they are held) against one that stops dead there in mid-motion (a fall
+    that hovers) and one that stands still, then moves off at full speed. Only for an object that moves on after the
+    context by at least `min_shift` px."""
+    object_id = actor(clip.gt, context)
+    if object_id is None:
+        return None
+    mask = object_mask(clip.gt, object_id, grow=0)
+    left = mask[context - 1]  # where the context leaves it
+    if not left.any():
+        return None
+    where = np.array(np.nonzero(left)).mean(axis=1)
+    later = [np.array(np.nonzero(m)).mean(axis=1) for m in mask[context:] if m.any()]
+    if not later or max(np.hypot(*(c - where)) for c in later) < min_shift:
+        return None  # it does not move on: standing still is what it does anyway
+    y = erased(clip.frames, object_mask(clip.gt, object_id))
+    y[:, left] = clip.frames[context - 1][left]
+    return crossed("hover", clip.frames, y, context, clip.gt.object(object_id).name)
 
 
 def matched_sets(clip: Clip, context: int, kinds: list[str], rerender: Rerender | None = None) -> list[MatchedSet]:

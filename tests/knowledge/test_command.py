@@ -47,7 +47,8 @@ def test_results_rows_summary_resume_and_report(tmp_path, probes_dir):
 
 def test_a_static_preference_reads_chance(tmp_path, probes_dir):
     generator = {**GENERATOR, "score_target": "tests.knowledge.conftest:static_score"}
-    out = run_knowledge(config(tmp_path, probes_dir, generator=generator, kinds=["vanish", "swap", "teleport", "jump"]))
+    out = run_knowledge(config(tmp_path, probes_dir, generator=generator,
+                               kinds=["vanish", "swap", "teleport", "jump", "hover"]))
     scores = pd.read_parquet(out / "results.parquet").query("metric == 'score' and analyzer == 'knowledge'")
     assert (scores.value == 0.5).all()
 

@@ -15,7 +15,7 @@ CONTEXT = 8
 def test_crossed_sets_hold_the_same_content_on_both_sides(clips):
     built = 0
     for _, _, clip in clips:
-        for matched in matched_sets(clip, CONTEXT, ["vanish", "swap", "teleport", "jump"]):
+        for matched in matched_sets(clip, CONTEXT, ["vanish", "swap", "teleport", "jump", "hover"]):
             built += 1
             possible, impossible = matched.clips[matched.possible], matched.clips[~matched.possible]
             key = lambda part: sorted(p.tobytes() for p in part)  # noqa: E731
@@ -71,7 +71,7 @@ def test_teleport_draws_the_same_object_elsewhere(clips):
 def test_every_kind_is_registered_and_needs_ground_truth(clips):
     from simworld.clip import Clip
 
-    assert set(TWINS) == {"vanish", "swap", "teleport", "jump", "reverse", "stood_still", "glass"}
+    assert set(TWINS) == {"vanish", "swap", "teleport", "jump", "reverse", "stood_still", "glass", "hover"}
     with pytest.raises(ValueError, match="ground truth"):
         matched_sets(Clip(clips[0][2].frames), CONTEXT, ["jump"])
 
@@ -127,3 +127,31 @@ def test_glass_films_the_fall_again_breaking_in_mid_air_and_landing_intact(tmp_p
     inside = store.get(Job(early, 0))  # shatters within the context: the twins would differ there
     assert matched_sets(inside, CONTEXT, ["glass"], rerender_of(Job(early, 0), store)) == []
     assert matched_sets(clip, CONTEXT, ["glass"]) == []  # no way to film it again: no set
+
+
+def test_hover_stops_the_falling_object_dead_where_the_context_leaves_it(tmp_path):
+    """Crossed like vanish: the fall and the object hanging still throughout where the context leaves it are
+    possible; the fall that stops dead in mid-air (and the still object that sets off at speed) are not. An object
+    at rest after the context gives no set."""
+    from simworld.probes import load_suite
+    from simworld.runner import GroundTruthStore, Job
+
+    (tmp_path / "hover.yaml").write_text(
+        "description: hover\nprobes:\n  - {id: late, family: physics, params: {scenario: fall, objects: 1, "
+        "impact_at: 0.75, height: 2.0}, width: 64, height: 64, frames: 16, analyzers: [temporal]}\n  - {id: early, "
+        "family: physics, params: {scenario: fall, objects: 1, impact_at: 0.3}, width: 64, height: 64, frames: 16, "
+        "analyzers: [temporal]}\n")
+    late, early = load_suite("hover", tmp_path).probes
+    store = GroundTruthStore(tmp_path / "cache")
+    clip = store.get(Job(late, 0))
+    [matched] = matched_sets(clip, CONTEXT, ["hover"])
+    falling = actor(clip.gt, CONTEXT)
+    assert list(matched.possible) == [True, True, False, False] and matched.subject == clip.gt.object(falling).name
+    real, still, hovering, setting_off = matched.clips.astype(int)
+    mask = object_mask(clip.gt, falling, grow=0)
+    assert np.array_equal(hovering[:CONTEXT], real[:CONTEXT]) and np.array_equal(setting_off[CONTEXT:], real[CONTEXT:])
+    left = mask[CONTEXT - 1]
+    assert all(np.array_equal(frame[left], real[CONTEXT - 1][left]) for frame in hovering[CONTEXT:])  # hangs there
+    assert np.abs(hovering[-1] - real[-1]).mean() > 0.2  # while the real one has landed
+    rested = store.get(Job(early, 0))  # landed within the context: standing still is what it does anyway
+    assert matched_sets(rested, CONTEXT, ["hover"]) == []
