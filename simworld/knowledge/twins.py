@@ -200,16 +200,18 @@ def reverse(clip: Clip, context: int, rerender: Rerender | None = None) -> Match
 
 @twin("stood_still")
 def stood_still(clip: Clip, context: int, rerender: Rerender | None = None) -> MatchedSet | None:
-    """A ball that rolls on while the camera looks away (permanence `roll_on`) against the same scene filmed again
-    with the ball standing still while unseen, found nearer where it was left when the camera is back (WRBench's
-    world that stood still). Both clips move alike in view: the ball rolls at one speed whenever it is seen."""
-    if rerender is None or rerender.spec.family != "permanence" or \
-            getattr(rerender.spec.params, "mode", None) != "roll_on":
+    """A ball that rolls on (permanence `roll_on`), or a candle that burns down (`burn_down`), while the camera looks
+    away against the same scene filmed again with it standing still while unseen, found nearer where it was left, or
+    taller, when the camera is back (WRBench's world that stood still). Both clips move alike in view: the ball
+    rolls at one speed and the candle burns at one rate whenever it is seen."""
+    mode = getattr(rerender.spec.params, "mode", None) if rerender is not None else None
+    if rerender is None or rerender.spec.family != "permanence" or mode not in ("roll_on", "burn_down"):
         return None
     frozen = rerender.render({"unseen_pace": 0.0}).frames
     if np.array_equal(frozen, clip.frames):
         return None
-    return MatchedSet("stood_still", np.stack([clip.frames, frozen]), np.array([True, False]), context, "the ball")
+    return MatchedSet("stood_still", np.stack([clip.frames, frozen]), np.array([True, False]), context,
+                      "the ball" if mode == "roll_on" else "the candle")
 
 
 @twin("glass")

@@ -76,16 +76,18 @@ def test_every_kind_is_registered_and_needs_ground_truth(clips):
         matched_sets(Clip(clips[0][2].frames), CONTEXT, ["jump"])
 
 
-def test_stood_still_films_the_scene_again_with_the_ball_waiting_while_unseen(tmp_path):
-    """Made in the world: the same frames while the ball is in view before the camera turns away (the context),
-    the ball found nearer where it was left after the look back; only for permanence roll_on clips."""
+@pytest.mark.parametrize("mode, subject", [("roll_on", "the ball"), ("burn_down", "the candle")])
+def test_stood_still_films_the_scene_again_with_the_ball_waiting_while_unseen(tmp_path, mode, subject):
+    """Made in the world: the same frames while the ball (the candle) is in view before the camera turns away (the
+    context), the ball found nearer where it was left (the candle taller) after the look back; only for permanence
+    roll_on and burn_down clips."""
     from simworld.knowledge.command import rerender_of
     from simworld.probes import load_suite
     from simworld.runner import GroundTruthStore, Job
     from simworld.world.render import render_scene
 
-    (tmp_path / "roll.yaml").write_text("description: roll\nprobes:\n  - {id: roll, family: permanence, params: "
-                                        "{mode: roll_on}, width: 64, height: 64, frames: 16, analyzers: [temporal]}\n")
+    (tmp_path / "roll.yaml").write_text("description: roll\nprobes:\n  - {id: roll, family: permanence, params: {mode: "
+                                        f"{mode}}}, width: 64, height: 64, frames: 16, analyzers: [temporal]}}\n")
     probe = load_suite("roll", tmp_path).probes[0]
     clip = render_scene(probe.scene(0))
     job = Job(probe, 0)
@@ -93,11 +95,11 @@ def test_stood_still_films_the_scene_again_with_the_ball_waiting_while_unseen(tm
     [matched] = matched_sets(clip, CONTEXT, ["stood_still"], rerender_of(job, store))
     assert len(list(store.folder.glob("*.mp4"))) == 1  # the twin is kept like a probe's clip: a rerun reads it
     real, frozen = matched.clips.astype(int)
-    assert list(matched.possible) == [True, False] and np.array_equal(real, clip.frames)
+    assert list(matched.possible) == [True, False] and np.array_equal(real, clip.frames) and matched.subject == subject
     assert np.abs(real[:CONTEXT] - frozen[:CONTEXT]).max() == 0  # the ball is out of view when they part
     assert np.abs(real[-1] - frozen[-1]).mean() > 0.5  # back in view: elsewhere
     moving = lambda c: np.abs(np.diff(c[CONTEXT:], axis=0)).mean()  # noqa: E731
-    assert abs(moving(real) - moving(frozen)) < 0.05 * moving(real)  # it rolls alike whenever it is seen
+    assert abs(moving(real) - moving(frozen)) < 0.05 * moving(real)  # it moves alike whenever it is seen
     assert matched_sets(clip, CONTEXT, ["stood_still"]) == []  # no way to film it again: no set
 
 

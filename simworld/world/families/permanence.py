@@ -11,7 +11,11 @@ the camera pans away and back as in `pan` while one object, a ball, rolls at a s
 the whole time: it starts at one end of the row, on a lane nearer the camera than the others (nothing tracked
 can hide it), rolls away from where the camera turns, keeps rolling while out of view, and is found past the
 row's far end when the camera is back: a world that stood still while unseen would show it where it was last
-seen (WRBench 2026 finds that failure in every video model it tested).
+seen (WRBench 2026 finds that failure in every video model it tested). In mode `burn_down` the camera pans
+away and back as in `pan` while one object, a lit candle (a tall wax cylinder with its flame, the row's farthest
+object so it hides nothing tracked), burns down at a steady rate the whole time, losing 55% of its height by the
+last frame: found as tall as it was left, it would have stood still while unseen. (It burns by sinking into the
+floor slab, which hides the rest: the same picture as wax melting away.)
 
 Variations (all from the seed unless given): mode (`pan` or `walk_out`; `roll_on` only when asked for, so
 seeds drawn before it existed keep their clips); the number of objects and their shapes, colours,
@@ -22,9 +26,10 @@ the objects with the clip's own camera (resolution and aspect included; in `roll
 is fitted in the frame as well, and it rolls at least 2.5 diameters): the smallest motion that takes every
 object fully out of the frame (in `roll_on`, the ball all through the hold), plus a margin of 8 to 15 degrees
 (0.3 to 0.5 m). Motion eases in and out; it takes (1 - hold) / 2 of the clip each way; the ball in `roll_on`
-rolls at one speed from the first frame to the last (`unseen_pace` < 1 slows it while the camera looks away, for the
-knowledge test's impossible twin only). A given `distance` too close for the row to fit in the
-frame shrinks the row (down to half size); closer still raises a SpecError naming `permanence.distance`.
+rolls at one speed from the first frame to the last, and the candle in `burn_down` burns at one rate (`unseen_pace`
+< 1 slows either while the camera looks away, for the knowledge test's impossible twin only). A given `distance`
+too close for the row to fit in the frame shrinks the row (down to half size); closer still raises a SpecError
+naming `permanence.distance`.
 
 Events, decided per object from the captured ground truth (amodal pixels: what the object would cover with
 nothing in front of it, i.e. whether any of it is inside the frame):
@@ -38,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simworld.groundtruth import ObjectInfo
 from simworld.world.camera import intrinsics, look_at, project
 from simworld.world.families._common import (FOV_Y, ObjectLook, Setting, add_floor, add_object, article, camera_at,
                                              lighting_for, sample_looks, sample_setting)
@@ -45,22 +51,27 @@ from simworld.world.family import Description, Family, register_family
 from simworld.world.spec import FamilyParams, check, check_choice, check_range
 from simworld.world.textures import OBJECT_COLORS
 
-MODES = ("pan", "walk_out", "roll_on")
+MODES = ("pan", "walk_out", "roll_on", "burn_down")
+MOVES_ON = ("roll_on", "burn_down")  # modes where the world moves on while the camera looks away
 DRAWN_MODES = ("pan", "walk_out")  # a spec without a mode draws one of these: its clip stays as before roll_on
 DIRECTIONS = ("left", "right")
 EDGE = 0.08  # fraction of the image kept free around the objects at the start
+CANDLE_RADIUS, CANDLE_HEIGHT, FLAME = 0.45, 3.0, 0.16  # burn_down: the candle's radius, height and flame's radius
+# (times its look's size)
+BURN = 0.55  # share of its height the candle burns down over the clip
 PROP_KINDS = ("crate", "pillar", "wall", "barrel")
 
 
 @dataclass
 class PermanenceParams(FamilyParams):
-    mode: str | None = None  # pan, walk_out or roll_on
+    mode: str | None = None  # pan, walk_out, roll_on or burn_down
     objects: int | None = None  # 1 to 3
     direction: str | None = None  # left or right: where the camera turns / where the object leaves
     hold: float | None = None  # fraction of the clip spent at the far pose, 0.15 to 0.5
     distance: float | None = None  # camera to the objects' centre, metres
     elevation: float | None = None  # camera, degrees above the horizon
-    # roll_on: how far the ball rolls while the camera looks away (the hold), per unit of its speed: 1 the world as
+    # roll_on, burn_down: how far the ball rolls (the candle burns) while the camera looks away (the hold), per unit
+    # of its pace: 1 the world as
     # it is; 0 a world that stood still while unseen (the knowledge test's `stood_still` twin; no probe needs it)
     unseen_pace: float | None = None
 
@@ -74,8 +85,8 @@ class PermanenceParams(FamilyParams):
         check_range(prefix, "distance", self.distance, 2.5, 6.0)
         check_range(prefix, "elevation", self.elevation, 5.0, 45.0)
         check_range(prefix, "unseen_pace", self.unseen_pace, 0.0, 1.0)
-        check(self.unseen_pace is None or self.mode == "roll_on", f"{prefix}.unseen_pace", self.unseen_pace,
-              "applies to mode roll_on only")
+        check(self.unseen_pace is None or self.mode in MOVES_ON, f"{prefix}.unseen_pace", self.unseen_pace,
+              f"applies to modes {' and '.join(MOVES_ON)} only")
 
 
 @dataclass
@@ -101,14 +112,15 @@ class PermanenceLayout:
     distance: float
     elevation: float  # radians
     amount: float  # pan, roll_on: radians turned (signed, + = left); walk_out: metres travelled
-    mover: int  # index of the object that leaves (walk_out) or the ball that rolls (roll_on)
+    mover: int  # index of the object that leaves (walk_out), the ball that rolls (roll_on), the candle (burn_down)
     heading: tuple[float, float]  # walk_out, roll_on: unit ground direction of travel
     props: list[Prop]
-    roll: float = 0.0  # roll_on: metres the ball rolls over the whole clip, at a steady speed
-    unseen_pace: float = 1.0  # roll_on: its speed while the camera looks away, as a share of that speed
+    roll: float = 0.0  # roll_on: metres the ball rolls over the whole clip, at a steady speed; burn_down: the candle
+    unseen_pace: float = 1.0  # roll_on, burn_down: the pace while the camera looks away, as a share of the steady one
 
     def rolled(self, t: float) -> float:
-        """roll_on: metres rolled by time t (0 to 1): steady, except `unseen_pace` during the hold."""
+        """roll_on: metres rolled by time t (0 to 1); burn_down: metres burned: steady, except `unseen_pace` during
+        the hold."""
         a = (1.0 - self.hold) / 2
         return self.roll * (t + (self.unseen_pace - 1.0) * min(max(t - a, 0.0), self.hold))
 
@@ -197,12 +209,21 @@ class Permanence(Family):
                 depths[mover] = (depths[others].max() + looks[mover].size + max(looks[i].size for i in others)
                                  + rng.uniform(0.15, 0.3))
             roll = max(count * spacing, 5.0 * looks[mover].size)
+        elif mode == "burn_down":  # the farthest object is the candle: tall, it hides nothing tracked
+            mover = int(np.argmin(depths))
+            looks[mover].shape = "cylinder"
+            roll = BURN * CANDLE_HEIGHT * looks[mover].size
 
         def arrange(scale: float):
             """Positions and bounding boxes of the row, shrunk by `scale` (sizes and gaps alike); and the boxes that
             must fit in the frame (roll_on: the ball's last place too)."""
             at = [tuple(float(v) for v in scale * (o * side + d * view)) for o, d in zip(offsets, depths)]
             boxes = [_corners((x, y, scale * look.size), scale * look.size * 1.02) for look, (x, y) in zip(looks, at)]
+            if mode == "burn_down":  # the candle and its flame, as tall as they are at the start
+                x, y = at[mover]
+                size = scale * looks[mover].size
+                top = (CANDLE_HEIGHT + 2 * FLAME) * size / 2
+                boxes[mover] = _corners((x, y, top), 1.02 * np.array([CANDLE_RADIUS * size, CANDLE_RADIUS * size, top]))
             if mode != "roll_on":
                 return at, boxes, boxes
             end = scale * ((offsets[mover] + across * roll) * side + depths[mover] * view)
@@ -242,7 +263,7 @@ class Permanence(Family):
             boxes = [*boxes[:mover], np.concatenate([_corners(home + a * step, ball * 1.02),
                                                       _corners(home + (1 - a) * step, ball * 1.02)]),
                      *boxes[mover + 1:]]
-        if mode in ("pan", "roll_on"):
+        if mode in ("pan", *MOVES_ON):
             for degrees in range(1, 181):  # the smallest turn that takes every object out of the frame
                 E = look_at(eye, _turned(eye, target, sign * np.radians(degrees)))
                 if all(cam.out(E, box) for box in boxes):
@@ -299,7 +320,10 @@ class Permanence(Family):
         add_floor(world, layout.setting, seed=spec.seed)
         bodies, objects = [], []
         for i, (look, (x, y)) in enumerate(zip(layout.looks, layout.positions)):
-            obj, body = add_object(world, look, (x, y, look.size), seed=spec.seed + i)
+            if layout.mode == "burn_down" and i == layout.mover:
+                obj, body, flame = self._add_candle(world, look, (x, y), spec.seed + i)
+            else:
+                obj, body = add_object(world, look, (x, y, look.size), seed=spec.seed + i)
             objects.append(obj)
             bodies.append(body)
         for j, prop in enumerate(layout.props):
@@ -311,8 +335,13 @@ class Permanence(Family):
         axis = np.cross([0.0, 0.0, 1.0], heading)
         for t in np.linspace(0.0, 1.0, spec.frames):
             k = layout.progress(float(t))
-            if layout.mode == "pan":
+            if layout.mode in ("pan", "burn_down"):
                 camera = camera_at(world, eye, _turned(eye, target, layout.amount * k))
+                if layout.mode == "burn_down":  # the candle burns down steadily (sinks into the floor slab)
+                    x, y = layout.positions[layout.mover]
+                    height, burned = CANDLE_HEIGHT * mover.size, layout.rolled(float(t))
+                    world.set_pose(bodies[layout.mover], (x, y, height / 2 - burned))
+                    world.set_pose(flame, (x, y, height - burned + FLAME * mover.size))
             else:
                 if layout.mode == "roll_on":  # the camera pans; the ball rolls on at a steady speed all the while
                     camera = camera_at(world, eye, _turned(eye, target, layout.amount * k))
@@ -327,6 +356,19 @@ class Permanence(Family):
                 world.set_pose(bodies[layout.mover], home + travel * heading, orientation)
             world.capture(camera)
         self._log_events(world, spec.frames, [o.id for o in objects])
+
+    @staticmethod
+    def _add_candle(world, look: ObjectLook, at: tuple[float, float], seed: int) -> tuple[ObjectInfo, int, int]:
+        """A lit candle standing at `at`: a wax cylinder in the look's colour and texture with a flame on top (one
+        tracked object of two bodies); the object, the wax body and the flame body."""
+        size, (x, y) = look.size, at
+        obj = world.add_object(f"{look.color} candle", "candle", look.color, look.material)
+        height = CANDLE_HEIGHT * size
+        wax = world.add_body(obj, "cylinder", (CANDLE_RADIUS * size, height), (x, y, height / 2),
+                             texture=(look.color, look.material), texture_seed=seed)
+        flame = world.add_body(obj, "sphere", FLAME * size, (x, y, height + FLAME * size), rgba=(1.0, 0.78, 0.2, 1.0),
+                               collide=False)
+        return obj, wax, flame
 
     @staticmethod
     def _add_prop(world, prop: Prop, seed: int) -> None:
@@ -368,7 +410,17 @@ class Permanence(Family):
     def describe(self, layout: PermanenceLayout) -> Description:
         subjects = [article(look.phrase) for look in layout.looks]
         noun = "object" if len(layout.looks) == 1 else "objects"
-        if layout.mode == "roll_on":
+        if layout.mode == "burn_down":
+            degrees = int(round(np.degrees(abs(layout.amount))))
+            candle = layout.looks[layout.mover]
+            subjects[layout.mover] = f"a lit {candle.color} candle"
+            motion = (f"The {candle.color} candle burns down steadily, losing half its height, and keeps burning while "
+                      f"the camera looks away")
+            camera = (f"The camera pans {degrees} degrees to the {layout.direction}, away from the {noun} until "
+                      f"{'it is' if len(layout.looks) == 1 else 'they are'} out of view, holds for a moment, and "
+                      f"pans back to where it started")
+            short = "the camera pans away from a burning candle and comes back"
+        elif layout.mode == "roll_on":
             degrees = int(round(np.degrees(abs(layout.amount))))
             ball = layout.looks[layout.mover]
             away = "right" if layout.direction == "left" else "left"

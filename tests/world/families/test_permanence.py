@@ -150,6 +150,31 @@ def test_roll_on_ball_moves_on_while_out_of_view(seed, direction, objects):
             assert (first & final).sum() / (first | final).sum() > 0.9
 
 
+@pytest.mark.parametrize("seed, direction", [(0, "left"), (1, "right")])
+def test_burn_down_candle_burns_on_while_out_of_view(seed, direction):
+    """The candle is the one object that changes; back in view under the same camera it is much shorter than at the
+    start, and its twin that stood still while unseen (`unseen_pace=0`) is taller than it, shorter than at first."""
+    params = {"mode": "burn_down", "direction": direction}
+    gt = _render(seed, frames=16, width=96, height=64, **params).gt
+    assert np.array_equal(gt.extrinsics[0], gt.extrinsics[-1])  # the camera returns exactly
+    [candle] = [o.id for o in gt.objects if o.name.endswith("candle")]
+    exits, enters = _pairs(gt, candle)
+    assert len(exits) == len(enters) == 1 and enters[0] - exits[0] >= 3  # out of view for a while
+
+    def tall(masks, object_id):
+        rows = np.flatnonzero((masks == object_id).any(axis=1))
+        return rows.max() - rows.min() + 1
+
+    first, last = tall(gt.masks[0], candle), tall(gt.masks[-1], candle)
+    assert last <= 0.7 * first
+    still = _render(seed, frames=16, width=96, height=64, unseen_pace=0.0, **params).gt
+    assert last + 2 <= tall(still.masks[-1], candle) < first
+    for object_id in gt.track_ids:  # the others stand still and come back exactly where they were
+        if object_id != candle:
+            a, b = gt.masks[0] == object_id, gt.masks[-1] == object_id
+            assert (a & b).sum() / (a | b).sum() > 0.9
+
+
 def test_roll_on_is_deterministic():
     a, b = (_render(5, frames=12, mode="roll_on") for _ in range(2))
     assert np.array_equal(a.frames, b.frames) and np.array_equal(a.gt.masks, b.gt.masks)
