@@ -12,6 +12,19 @@ from simworld.knowledge.twins import TWINS, actor, matched_sets, object_mask, sh
 CONTEXT = 8
 
 
+def physics_pair(tmp_path, late: str, early: str):
+    """Two 64x64x16 physics probes (params as YAML flow mappings: one whose event comes after the context, one
+    within it) and a ground-truth store in `tmp_path`."""
+    from simworld.probes import load_suite
+    from simworld.runner import GroundTruthStore
+
+    size = "width: 64, height: 64, frames: 16, analyzers: [temporal]"
+    (tmp_path / "pair.yaml").write_text(f"description: pair\nprobes:\n  - {{id: late, family: physics, params: {late}, "
+                                        f"{size}}}\n  - {{id: early, family: physics, params: {early}, {size}}}\n")
+    late_probe, early_probe = load_suite("pair", tmp_path).probes
+    return late_probe, early_probe, GroundTruthStore(tmp_path / "cache")
+
+
 def test_crossed_sets_hold_the_same_content_on_both_sides(clips):
     built = 0
     for _, _, clip in clips:
@@ -107,15 +120,10 @@ def test_glass_films_the_fall_again_breaking_in_mid_air_and_landing_intact(tmp_p
     """Made in the world: the three share the context frame for frame; the real glass shatters on the floor, one
     twin shatters earlier in the air, the other never; a glass that breaks within the context gives no set."""
     from simworld.knowledge.command import rerender_of
-    from simworld.probes import load_suite
-    from simworld.runner import GroundTruthStore, Job
+    from simworld.runner import Job
 
-    (tmp_path / "glass.yaml").write_text(
-        "description: glass\nprobes:\n  - {id: late, family: physics, params: {scenario: shatter, impact_at: 0.75, "
-        "height: 1.2}, width: 64, height: 64, frames: 16, analyzers: [temporal]}\n  - {id: early, family: physics, "
-        "params: {scenario: shatter, impact_at: 0.4}, width: 64, height: 64, frames: 16, analyzers: [temporal]}\n")
-    late, early = load_suite("glass", tmp_path).probes
-    store = GroundTruthStore(tmp_path / "cache")
+    late, early, store = physics_pair(tmp_path, "{scenario: shatter, impact_at: 0.75, height: 1.2}",
+                                      "{scenario: shatter, impact_at: 0.4}")
     clip = store.get(Job(late, 0))
     [matched] = matched_sets(clip, CONTEXT, ["glass"], rerender_of(Job(late, 0), store))
     assert list(matched.possible) == [True, False, False] and matched.subject == "glass vase"
@@ -135,16 +143,10 @@ def test_hover_stops_the_falling_object_dead_where_the_context_leaves_it(tmp_pat
     """Crossed like vanish: the fall and the object hanging still throughout where the context leaves it are
     possible; the fall that stops dead in mid-air (and the still object that sets off at speed) are not. An object
     at rest after the context gives no set."""
-    from simworld.probes import load_suite
-    from simworld.runner import GroundTruthStore, Job
+    from simworld.runner import Job
 
-    (tmp_path / "hover.yaml").write_text(
-        "description: hover\nprobes:\n  - {id: late, family: physics, params: {scenario: fall, objects: 1, "
-        "impact_at: 0.75, height: 2.0}, width: 64, height: 64, frames: 16, analyzers: [temporal]}\n  - {id: early, "
-        "family: physics, params: {scenario: fall, objects: 1, impact_at: 0.3}, width: 64, height: 64, frames: 16, "
-        "analyzers: [temporal]}\n")
-    late, early = load_suite("hover", tmp_path).probes
-    store = GroundTruthStore(tmp_path / "cache")
+    late, early, store = physics_pair(tmp_path, "{scenario: fall, objects: 1, impact_at: 0.75, height: 2.0}",
+                                      "{scenario: fall, objects: 1, impact_at: 0.3}")
     clip = store.get(Job(late, 0))
     [matched] = matched_sets(clip, CONTEXT, ["hover"])
     falling = actor(clip.gt, CONTEXT)

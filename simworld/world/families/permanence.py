@@ -410,18 +410,18 @@ class Permanence(Family):
     def describe(self, layout: PermanenceLayout) -> Description:
         subjects = [article(look.phrase) for look in layout.looks]
         noun = "object" if len(layout.looks) == 1 else "objects"
+        degrees = int(round(np.degrees(abs(layout.amount))))
+        pans_away = (f"The camera pans {degrees} degrees to the {layout.direction}, away from the {noun} until "
+                     f"{'it is' if len(layout.looks) == 1 else 'they are'} out of view, holds for a moment, and "
+                     f"pans back to where it started")
         if layout.mode == "burn_down":
-            degrees = int(round(np.degrees(abs(layout.amount))))
             candle = layout.looks[layout.mover]
             subjects[layout.mover] = f"a lit {candle.color} candle"
             motion = (f"The {candle.color} candle burns down steadily, losing half its height, and keeps burning while "
                       f"the camera looks away")
-            camera = (f"The camera pans {degrees} degrees to the {layout.direction}, away from the {noun} until "
-                      f"{'it is' if len(layout.looks) == 1 else 'they are'} out of view, holds for a moment, and "
-                      f"pans back to where it started")
+            camera = pans_away
             short = "the camera pans away from a burning candle and comes back"
         elif layout.mode == "roll_on":
-            degrees = int(round(np.degrees(abs(layout.amount))))
             ball = layout.looks[layout.mover]
             away = "right" if layout.direction == "left" else "left"
             motion = (f"The {ball.phrase} rolls steadily across the floor to the {away} and keeps rolling while the "
@@ -431,11 +431,8 @@ class Permanence(Family):
                       f"pans back to where it started")
             short = "the camera pans away from a rolling ball and comes back"
         elif layout.mode == "pan":
-            degrees = int(round(np.degrees(abs(layout.amount))))
             motion = f"The {noun} stand{'s' if len(layout.looks) == 1 else ''} still"
-            camera = (f"The camera pans {degrees} degrees to the {layout.direction}, away from the {noun} until "
-                      f"{'it is' if len(layout.looks) == 1 else 'they are'} out of view, holds for a moment, and "
-                      f"pans back to where it started")
+            camera = pans_away
             short = f"the camera pans away from {subjects[0] if len(subjects) == 1 else 'some objects'} and comes back"
         else:
             look = layout.looks[layout.mover]
