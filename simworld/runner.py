@@ -33,7 +33,7 @@ from simworld.generators import GenerationError, GenerationRequest, Generator, c
 from simworld.probes import ProbeSpec, Suite
 from simworld.progress import Progress
 
-WORLD_VERSION = "1"  # bump when the simulator's output changes: cached ground truth is then re-rendered
+WORLD_VERSION = "2"  # bump when the simulator's output changes: cached ground truth is then re-rendered
 
 
 def digest(obj: Any) -> str:

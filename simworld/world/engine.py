@@ -217,8 +217,10 @@ class World:
         return (x0, y0, x1, y1)
 
     def _amodal_pixels(self, camera: Camera) -> np.ndarray:
-        """Pixels each tracked object would cover alone: id-only passes, objects grouped when their boxes don't overlap."""
+        """Pixels each tracked object would cover alone: id-only passes, objects grouped when their boxes don't overlap.
+        The floor stays in every pass: what is inside it (a candle burned down into its slab) is gone, not hidden."""
         tracked = self._tracked()
+        floor = {o.id for o in self.objects if o.role == "ground"}
         counts = np.zeros(len(tracked), np.int32)
         boxes = [self._screen_box(o.id, camera) for o in tracked]
         groups: list[list[int]] = []
@@ -233,7 +235,7 @@ class World:
                 groups.append([i])
         for group in groups:
             keep = {tracked[i].id for i in group}
-            hidden = [info for info in self.bodies.values() if info.object_id not in keep]
+            hidden = [info for info in self.bodies.values() if info.object_id not in keep | floor]
             for info in hidden:
                 pb.changeVisualShape(info.pb_id, -1, rgbaColor=[*info.rgba[:3], 0.0], physicsClientId=self.client)
             _, _, seg = self._render(camera, shadows=False)

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from simworld.analyzers.measure.passages import plain_view
 from simworld.world import FAMILIES, SceneSpec, SpecError, render_scene
 from simworld.world.camera import project
 
@@ -173,6 +174,16 @@ def test_burn_down_candle_burns_on_while_out_of_view(seed, direction):
         if object_id != candle:
             a, b = gt.masks[0] == object_id, gt.masks[-1] == object_id
             assert (a & b).sum() / (a | b).sum() > 0.9
+
+
+def test_burned_candle_is_gone_not_hidden():
+    """What burned sinks into the floor slab; the floor hides nothing in the amodal count, so the candle, shorter, is
+    in plain view again when the camera looks back (a hidden stub would keep the analyzers from judging it)."""
+    gt = _render(1, frames=16, width=96, height=64, mode="burn_down").gt
+    [candle] = [o.id for o in gt.objects if o.name.endswith("candle")]
+    n = gt.track_index(candle)
+    assert gt.visible_pixels[n, -1] < 0.8 * gt.visible_pixels[n, 0]
+    assert gt.amodal_pixels[n, -1] == gt.visible_pixels[n, -1] and plain_view(gt, 16)[n, -1]
 
 
 def test_roll_on_is_deterministic():
