@@ -17,7 +17,9 @@ the first frame, against the last frame, and against the frame before. From them
 Judged, each in the clip's own worth of change (its largest lasting change, at least 0.2% of the frame):
 - undone: lasting change that looks as at the start again (< 0.07, in two consecutive frames) after holding still
   (< 0.07 from the frame before), counted in the frame it does so, where nothing moving is near in that frame or
-  its neighbours (slivers under 2x2 px dropped): paint erased, a bite filled back in, with nothing there to do it;
+  its neighbours (slivers under 2x2 px dropped), nor where the picture stirred the frame before without lasting
+  change (a faint thing, too like the ground to be seen moving, sliding on behind something): paint erased, a bite
+  filled back in, with nothing there to do it;
 - stray: final change whose connected region (at its onset) nothing moving comes near, around its onset (two frames
   before to one after) or later: paint from nothing;
 - early: final change whose region something moving reaches only later (from two frames after its onset).
@@ -269,6 +271,11 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     touched[1:] |= moving[:-1]
     touched[:-1] |= moving[1:]
     untouched = reverted & ~touched  # slivers (an edge, a shadow's rim) are no undone paint or bite
+    # nor what reverts where the picture was stirring the frame before: a faint thing sliding on behind something,
+    # too like the ground to be seen moving, changes there without lasting; erased paint reverts out of stillness
+    stirring = np.zeros_like(reverted)
+    stirring[1:] = ((step > MOVES) & ~lasting & ~border)[:-1]
+    untouched &= ~_near(_without_specks(stirring, 4), radius)
     untouched = np.stack([cv2.morphologyEx(u.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
                           for u in untouched])
     untouched &= ~_regions_touching(untouched, _near(sliding, 2 * scale.shift + 1))

@@ -93,6 +93,16 @@ def test_no_interaction_is_no_evidence_either_way(threshold):
         assert score is None or score >= threshold
 
 
+@pytest.mark.parametrize("seed", [0, 4])
+def test_a_faint_object_sliding_behind_an_occluder_undoes_nothing(seed, threshold):
+    """A low-contrast ball slides behind the occluder; its bright rim reverts last, beside the rest of it, which
+    stirred the picture the frame before without lasting change: no paint erased (both flagged before)."""
+    passing = render_scene(SceneSpec("occlusion", seed=seed, width=128, height=128, frames=16,
+                                     params={"mode": "pass_behind"}))
+    m = alone(passing.frames)
+    assert m["score"] is not None and m["undone_fraction"] == 0.0 and m["score"] >= threshold
+
+
 def test_an_empty_context_is_not_the_probe_aware_score():
     gt = truth("strokes", 0)
     undone = FAILURES["undone"](gt, np.random.default_rng(0))
