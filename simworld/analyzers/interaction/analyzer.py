@@ -187,7 +187,7 @@ def interaction_metrics(frames: np.ndarray, expect: Expectation, scale: ChangeSc
 @register_analyzer
 class Interaction(Analyzer):
     name = "interaction"
-    version = "5"
+    version = "6"
     needs_probe = False  # without the probe's ground truth: the frames alone (probe_free.py)
     uses_ground_truth = True
     needs_ground_truth = False

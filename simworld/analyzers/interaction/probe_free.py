@@ -174,20 +174,29 @@ def _similarity(source: np.ndarray, target: np.ndarray, corners: np.ndarray) -> 
 def steadied(frames: np.ndarray, gray: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """Frames (T,H,W,3) uint8 brought onto the first frame's view where the camera drifts (a slow pan, a zoom, a
     tilt): per frame, corners of the first frame tracked into it (pyramidal Lucas-Kanade), a similarity fitted with
-    RANSAC (what moves in the scene is outvoted by what stands still), the frame warped back. Also (H,W) bool, where
-    every warped frame has pixels of its own (the rest is not judged). Frames within half a pixel are left as they
-    are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread test. `gray`:
-    the frames in grey."""
+    RANSAC (what moves in the scene is outvoted by what stands still), the frame warped back. Where that fit holds
+    too few of the first frame's corners (far into a long pan they leave the view or are covered), the frame before's
+    similarity is chained with the step from it (corners of the frame before tracked into this one). Also (H,W)
+    bool, where every warped frame has pixels of its own (the rest is not judged). Frames within half a pixel are
+    left as they are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread
+    test. `gray`: the frames in grey."""
     T, H, W, _ = frames.shape
     corners = _corners(gray[0])
     out, valid = frames.copy(), np.ones((H, W), bool)
     if corners is None:
         return out, valid
+    before = np.eye(3)  # the frame before's similarity onto the first frame (None where it had none)
     for t in range(1, T):
         fit = _similarity(gray[0], gray[t], corners)
         if fit is None or fit[1] < RIGID:
-            continue
+            step_corners = _corners(gray[t - 1]) if before is not None else None
+            step = None if step_corners is None else _similarity(gray[t - 1], gray[t], step_corners)
+            if step is None or step[1] < RIGID:
+                before = None
+                continue
+            fit = ((before @ np.vstack([step[0], [0.0, 0.0, 1.0]]))[:2], step[1])
         matrix = fit[0]
+        before = np.vstack([matrix, [0.0, 0.0, 1.0]])
         corners_xy = np.array([[0, 0], [W - 1, 0], [0, H - 1], [W - 1, H - 1]], np.float32)
         drift = np.abs(corners_xy @ matrix[:, :2].T + matrix[:, 2] - corners_xy).max()
         if drift < 0.5:
