@@ -17,6 +17,7 @@ PROBES = {
     "pan_away_and_back": ("permanence", {"mode": "pan"}),
     "walk_out_and_back": ("permanence", {"mode": "walk_out"}),
     "roll_on_and_look_back": ("permanence", {"mode": "roll_on"}),  # not in CASES: tests of moved_on use it
+    "burn_down_and_look_back": ("permanence", {"mode": "burn_down"}),  # not in CASES: a candle burns while unseen
     "three_shots": ("multishot", {"shots": 3}),
     "shots_with_distractor": ("multishot", {"distractor": True}),
 }

@@ -91,14 +91,15 @@ def plain_frames(truth) -> np.ndarray:
     return _plain(truth.area[None], np.maximum(amodal, truth.area)[None], 0.002 * H * W)[0]
 
 
-MOVED_ON = 1.0  # object sizes (square root of its typical visible pixels) from which it came back elsewhere
+MOVED_ON = 0.4  # share of its own length along the way it moved from which an object came back elsewhere
 
 
 def frozen_offsets(gt: GroundTruth, passage: Passage) -> np.ndarray | None:
     """(T,2) pixels from where the object is to where a world that stood still while it was out of view would show
     it (its last seen place, filmed by each frame's camera), over the frames from its re-entry to the stretch's end
     (NaN elsewhere), in the ground truth's frame numbers. None unless `passage` takes it out of the frame and at
-    re-entry that place is at least MOVED_ON object sizes from where it comes back: its hidden state moved on."""
+    re-entry that place is at least MOVED_ON of the object's length along that way from where it comes back: its
+    hidden state moved on (a ball rolled on; a candle burned down, its top lower by 0.4 of its height or more)."""
     if passage.kind != "out_of_frame" or passage.start < 1:
         return None
     n = gt.track_index(passage.object_id)
@@ -110,9 +111,22 @@ def frozen_offsets(gt: GroundTruth, passage: Passage) -> np.ndarray | None:
     left = np.broadcast_to(gt.positions[n, passage.start - 1].astype(np.float64), where.shape)
     offsets = np.full((len(gt.positions[n]), 2), np.nan)
     offsets[frames] = _pixels(left, gt, frames) - _pixels(where, gt, frames)
-    if not np.linalg.norm(offsets[passage.end]) >= MOVED_ON * np.sqrt(np.median(seen)):
+    shift = offsets[passage.end]
+    if not np.linalg.norm(shift) >= MOVED_ON * _length_along(gt.masks[frames] == passage.object_id, shift):
         return None
     return offsets
+
+
+def _length_along(masks: np.ndarray, direction: np.ndarray) -> float:
+    """Pixels the object spans along `direction` (2,), the longest over the frames of `masks` (F,H,W): a frame
+    where it only begins to come in does not shorten it."""
+    unit = direction / max(float(np.linalg.norm(direction)), 1e-9)
+    spans = []
+    for m in masks:
+        ys, xs = np.nonzero(m)
+        if len(xs):
+            spans.append(float(np.ptp(xs * unit[0] + ys * unit[1])) + 1.0)
+    return max(spans, default=np.inf)
 
 
 def _pixels(points: np.ndarray, gt: GroundTruth, frames: np.ndarray) -> np.ndarray:

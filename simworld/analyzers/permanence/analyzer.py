@@ -118,7 +118,8 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "4"  # 4: without a probe, what moves joins the tracks; objects hidden by an occluder must come back, once
+    version = "5"  # 5: moved_on from 0.4 of the object's length along the way it moved (candles that burned down)
+    # 4: without a probe, what moves joins the tracks; objects hidden by an occluder must come back, once
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES

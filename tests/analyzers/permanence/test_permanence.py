@@ -23,6 +23,7 @@ from tests.conftest import rendered
 DOCS = Path(__file__).resolve().parents[3] / "simworld" / "analyzers" / "permanence" / "metrics.yaml"
 FAILURES = ["vanish", "spawn", "fail_to_reappear", "duplicate"]
 ROLL = "roll_on_and_look_back"  # a ball rolls on while the camera looks away: moved_on applies
+BURN = "burn_down_and_look_back"  # a candle burns down while the camera looks away: moved_on applies
 
 
 @pytest.mark.parametrize("failure", [*FAILURES, "frozen_world"])
@@ -137,6 +138,22 @@ def test_moved_on_sees_the_object_where_it_was_left_even_beside_where_it_is():
     both[there] = gt.frames[there]  # the ball where it is, and a copy where it was left
     m = analyze("permanence", both, gt, ROLL)
     assert m["reappeared"] == 1.0 and m["moved_on"] < 0.5 and m["moved_on_component"] < 0.5
+
+
+def test_a_candle_found_as_tall_as_it_was_left_fails_moved_on_and_one_that_burned_on_passes():
+    threshold = ANALYZERS.get("permanence").threshold
+    inject = ANALYZERS.get("permanence").failures["frozen_world"]
+    for seed in range(6):  # before moved_on judged from the object's length along the way, it applied to 1 of these
+        gt = truth(BURN, seed)
+        ok = analyze("permanence", gt.frames, gt, BURN)
+        assert ok["moved_on"] == 1.0 and ok["score"] >= threshold, seed
+        frames = inject(gt, np.random.default_rng(seed))
+        candle = next(o.id for o in gt.gt.objects if "candle" in o.name)
+        top = int(np.nonzero((gt.gt.masks[-1] == candle).any(axis=1))[0].min())
+        changed = np.nonzero((frames[-1] != gt.frames[-1]).any(axis=(1, 2)))[0]
+        assert changed.min() < top <= changed.max()  # taller, down to where it stands: not lifted, not erased
+        bad = analyze("permanence", frames, gt, BURN)
+        assert bad["moved_on"] == 0.0 and bad["score"] < threshold, seed
 
 
 def test_moved_on_only_where_an_object_comes_back_from_elsewhere():
