@@ -45,6 +45,7 @@ from simworld.analyzers.geometry.twoview import PairFit, track_gaps
 from simworld.clip import Clip
 
 MIN_SFM_SIZE = 96  # px: smaller frames give COLMAP too few SIFT features to register frames reliably
+WIDE_OVERLAP = 10  # frames matched with each frame on the second try of a clip that tracks but does not register
 PARALLAX = 1.0  # px: coherent homography residual over the longest gap above which a camera translates
 
 
@@ -103,6 +104,13 @@ def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool) -> Measurement:
             # COLMAP's incremental mapping breaks on a clip that tracks well (compression blurs the SIFT
             # features of small frames): a second try on frames upsampled twice, the better one kept
             again = run_sfm(frames, K, upsample=2)
+            if (again.registered.sum(), -again.reprojection_error) > (m.sfm.registered.sum(), -m.sfm.reprojection_error):
+                m.sfm = again
+        if trackable and m.sfm.registered.mean() < 0.9:
+            # a slow camera: frames a few apart are too close to start a reconstruction from (COLMAP wants a
+            # wide triangulation angle), so it registers a handful; a second try matching each frame with the
+            # next WIDE_OVERLAP frames, or a quarter of the clip if that is more, the better one kept
+            again = run_sfm(frames, K, overlap=max(WIDE_OVERLAP, len(frames) // 4))
             if (again.registered.sum(), -again.reprojection_error) > (m.sfm.registered.sum(), -m.sfm.reprojection_error):
                 m.sfm = again
     return m
@@ -224,7 +232,7 @@ def _reference_frames(gt: Clip, size: tuple[int, int]) -> np.ndarray | None:
 @register_analyzer
 class Geometry(Analyzer):
     name = "geometry"
-    version = "3"
+    version = "4"  # 4: a clip that tracks but does not register gets a second try matching wider baselines
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
