@@ -2,7 +2,11 @@
 
     scene = probe_free_scene(frames)    # a FreeScene, or a str: why the clip cannot be judged
 
-1. Objects: segmentation tracks (measure/tracking.track_objects) of objects at least MIN_AREA large. Where
+1. Objects: segmentation tracks (measure/tracking.track_objects) of objects at least MIN_AREA large; where colour
+   segmentation finds none (an object coloured like its floor), the tracks of what moves against the scene joined
+   to it (measure/moving.seen_objects, as permanence and identity read a clip), only where the camera stands still:
+   under a moving camera the backgrounds that what moves is read against are registered by homographies, and the
+   parallax and shake they leave show as ghosts and as objects lost while slow. Where
    segmentation loses a moving object (against a surface of its own colour, near the border), its look in the last
    frame it was segmented in (masked template, CIELAB) is searched for near where its motion takes it, for up to
    EXTEND frames; a track that begins where an extended one is then is the same object and is merged into it
@@ -43,6 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from simworld.analyzers.measure.camera import CameraMotion, estimate_camera_motion, stabilize_points, too_fast
+from simworld.analyzers.measure.moving import STILL, seen_objects
 from simworld.analyzers.measure.tracking import TrackSet, track_objects
 from simworld.analyzers.physics.following import BLINK, MIN_AREA, SEARCH_SIZE, extended, flashes, track_breaks
 from simworld.analyzers.physics.trajectories import Path
@@ -74,10 +79,10 @@ class FreeScene:
         return [p for p, m in zip(self.paths, self.moving) if m]
 
 
-def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
-    """The clip's objects and camera (see the module docstring), or why it cannot be judged."""
+def _objects(frames: np.ndarray, tracks: TrackSet) -> tuple | str:
+    """The tracks, the camera's motion with their pixels left out, and the objects large enough to judge (followed
+    where segmentation loses them, with the jumps found so), or why the clip cannot be judged."""
     T, H, W, _ = frames.shape
-    tracks = track_objects(frames)
     union = np.zeros((T, H, W), bool)
     for track in tracks.tracks:
         union |= track.masks
@@ -86,8 +91,20 @@ def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
         return TOO_FAST
     raw, jumps = extended(frames, tracks)
     raw = [r for r in raw if r[0].any() and np.median(r[2][r[0]]) >= MIN_AREA]
-    if not raw:
-        return NO_OBJECT
+    return (tracks, motion, raw, jumps) if raw else NO_OBJECT
+
+
+def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
+    """The clip's objects and camera (see the module docstring), or why it cannot be judged."""
+    T, H, W, _ = frames.shape
+    found = _objects(frames, track_objects(frames))
+    if found == NO_OBJECT:  # nothing stands out in colour: what moves against the scene (an object like its floor)
+        seen = seen_objects(frames)
+        if seen.camera.still(STILL):
+            found = _objects(frames, seen.tracks)
+    if isinstance(found, str):
+        return found
+    tracks, motion, raw, jumps = found
     scene = FreeScene([], [], tracks, motion)
     for present, center, area, _, kept in raw:
         registered = stabilize_points(center, motion)

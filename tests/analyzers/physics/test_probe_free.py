@@ -8,8 +8,10 @@ import cv2
 import numpy as np
 
 from simworld.analyzers import threshold_of
+from simworld.analyzers.measure.tracking import track_objects
 from simworld.analyzers.physics.failures import FAILURES
 from simworld.analyzers.physics.probe_free import NO_OBJECT, TOO_FAST, probe_free_scene
+from tests.analyzers.measure.test_occlusion import FLOOR
 from tests.analyzers.physics.cases import analyze, truth
 from tests.conftest import rendered
 
@@ -79,3 +81,32 @@ def test_cannot_judge_says_why():
     metrics = {m.name: m for m in ANALYZERS.get("physics")().analyze(Clip(whip, 8.0), AnalysisContext())}
     assert metrics["score"].value is None and metrics["score"].error == TOO_FAST
     assert metrics["teleport_ratio"].value is None and metrics["flights"].error == TOO_FAST
+
+
+def _fall_like_its_floor(jump: int | None = None) -> np.ndarray:
+    """A ball coloured like its textured backdrop (which colour segmentation does not find) dropped from rest: it
+    falls accelerating (0.45 px/frame^2) and lies on the ground; `jump`: from that frame on it is 40 px to the right
+    (a teleport in flight)."""
+    rng = np.random.default_rng(0)
+    T, H, W = 24, 128, 160
+    backdrop = np.clip(np.array(FLOOR)[None, None] + rng.normal(0, 6, (H, W, 1)), 0, 255)
+    frames = []
+    for t in range(T):
+        frame = backdrop.copy()
+        y = min(16 + 0.225 * t * t, 110)
+        x = 50 + (40 if jump is not None and t >= jump else 0)
+        cv2.circle(frame, (x, int(round(y))), 8, (30, 80, 70), -1, lineType=cv2.LINE_AA)
+        frames.append(frame)
+    return np.stack(frames).astype(np.uint8)
+
+
+def test_a_fall_coloured_like_its_backdrop_is_found_by_what_moves_and_judged_under_a_still_camera():
+    threshold = threshold_of("physics", with_probe=False)
+    fall = _fall_like_its_floor()
+    assert not track_objects(fall).tracks  # colour segmentation alone finds nothing: physics was silent here
+    m = analyze(fall, None)
+    assert m["score"] is not None and m["score"] >= threshold, m
+    assert analyze(np.ascontiguousarray(fall[:, ::-1]), None)["score"] < threshold  # it falls upward
+    assert analyze(_fall_like_its_floor(jump=12), None)["score"] < threshold
+    panned = _filmed(fall, np.random.default_rng(0), pan=0.2)  # what moves is not trusted under a moving camera
+    assert probe_free_scene(panned) == NO_OBJECT and analyze(panned, None)["score"] is None
