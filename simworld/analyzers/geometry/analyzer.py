@@ -84,6 +84,13 @@ def gaps_for(frames: int) -> list[int]:
 _CACHE: OrderedDict[str, Measurement] = OrderedDict()
 
 
+def _better(first: SfmResult, again: SfmResult) -> SfmResult:
+    """Of two reconstructions of one clip, the one that registers more frames (then: the lower reprojection error)."""
+    if (again.registered.sum(), -again.reprojection_error) > (first.registered.sum(), -first.reprojection_error):
+        return again
+    return first
+
+
 def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool) -> Measurement:
     digest = hashlib.blake2b(np.ascontiguousarray(frames).data, digest_size=16)
     digest.update(repr((frames.shape, np.round(K, 6).tolist())).encode())
@@ -103,16 +110,12 @@ def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool) -> Measurement:
         if trackable and m.sfm.registered.mean() < 0.9 and min(frames.shape[1:3]) < 2 * MIN_SFM_SIZE:
             # COLMAP's incremental mapping breaks on a clip that tracks well (compression blurs the SIFT
             # features of small frames): a second try on frames upsampled twice, the better one kept
-            again = run_sfm(frames, K, upsample=2)
-            if (again.registered.sum(), -again.reprojection_error) > (m.sfm.registered.sum(), -m.sfm.reprojection_error):
-                m.sfm = again
+            m.sfm = _better(m.sfm, run_sfm(frames, K, upsample=2))
         if trackable and m.sfm.registered.mean() < 0.9:
             # a slow camera: frames a few apart are too close to start a reconstruction from (COLMAP wants a
             # wide triangulation angle), so it registers a handful; a second try matching each frame with the
             # next WIDE_OVERLAP frames, or a quarter of the clip if that is more, the better one kept
-            again = run_sfm(frames, K, overlap=max(WIDE_OVERLAP, len(frames) // 4))
-            if (again.registered.sum(), -again.reprojection_error) > (m.sfm.registered.sum(), -m.sfm.reprojection_error):
-                m.sfm = again
+            m.sfm = _better(m.sfm, run_sfm(frames, K, overlap=max(WIDE_OVERLAP, len(frames) // 4)))
     return m
 
 
