@@ -79,7 +79,7 @@ class FreeScene:
         return [p for p, m in zip(self.paths, self.moving) if m]
 
 
-def _objects(frames: np.ndarray, tracks: TrackSet) -> tuple | str:
+def _objects(frames: np.ndarray, tracks: TrackSet) -> tuple[TrackSet, CameraMotion, list, list] | str:
     """The tracks, the camera's motion with their pixels left out, and the objects large enough to judge (followed
     where segmentation loses them, with the jumps found so), or why the clip cannot be judged."""
     T, H, W, _ = frames.shape
@@ -96,12 +96,12 @@ def _objects(frames: np.ndarray, tracks: TrackSet) -> tuple | str:
 
 def probe_free_scene(frames: np.ndarray) -> FreeScene | str:
     """The clip's objects and camera (see the module docstring), or why it cannot be judged."""
-    T, H, W, _ = frames.shape
+    H, W = frames.shape[1:3]
     found = _objects(frames, track_objects(frames))
     if found == NO_OBJECT:  # nothing stands out in colour: what moves against the scene (an object like its floor)
-        seen = seen_objects(frames)
-        if seen.camera.still(STILL):
-            found = _objects(frames, seen.tracks)
+        what_moves = seen_objects(frames)
+        if what_moves.camera.still(STILL):
+            found = _objects(frames, what_moves.tracks)
     if isinstance(found, str):
         return found
     tracks, motion, raw, jumps = found
