@@ -187,7 +187,7 @@ def interaction_metrics(frames: np.ndarray, expect: Expectation, scale: ChangeSc
 @register_analyzer
 class Interaction(Analyzer):
     name = "interaction"
-    version = "6"
+    version = "7"  # 7: without a probe, undone only where change was over the bar the frame before
     needs_probe = False  # without the probe's ground truth: the frames alone (probe_free.py)
     uses_ground_truth = True
     needs_ground_truth = False

@@ -18,8 +18,10 @@ Judged, each in the clip's own worth of change (its largest lasting change, at l
 - undone: lasting change that looks as at the start again (< 0.07, in two consecutive frames) after holding still
   (< 0.07 from the frame before), counted in the frame it does so, where nothing moving is near in that frame or
   its neighbours (slivers under 2x2 px dropped), nor where the picture stirred the frame before without lasting
-  change (a faint thing, too like the ground to be seen moving, sliding on behind something): paint erased, a bite
-  filled back in, with nothing there to do it;
+  change (a faint thing, too like the ground to be seen moving, sliding on behind something), and only a region
+  with change still over the bar the frame before (what hovered about the bar and dipped under it first fades, as
+  the rim of a faint thing's trail or a shadow under a changing light do): paint erased, a bite filled back in,
+  with nothing there to do it;
 - stray: final change whose connected region (at its onset) nothing moving comes near, around its onset (two frames
   before to one after) or later: paint from nothing;
 - early: final change whose region something moving reaches only later (from two frames after its onset).
@@ -288,6 +290,12 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     untouched = np.stack([cv2.morphologyEx(u.astype(np.uint8), cv2.MORPH_OPEN, np.ones((2, 2), np.uint8)) > 0
                           for u in untouched])
     untouched &= ~_regions_touching(untouched, _near(sliding, 2 * scale.shift + 1))
+    # and only where the change was clearly there the frame before (a region that has a pixel over the bar then,
+    # kept whole with its rim): pixels that hover about the bar and dipped under it first (the edge of a faint
+    # thing's trail, a shadow under a changing light) fade, they are not erased
+    there = np.zeros_like(changed)
+    there[1:] = changed[:-1]
+    untouched = _regions_touching(untouched, there)
     undone = untouched.sum(axis=(1, 2)) / unit
 
     # final change by onset; each connected region at its onset is laid by what moves when that is near it in the

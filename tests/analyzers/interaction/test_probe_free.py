@@ -178,3 +178,24 @@ def test_a_camera_turning_about_the_scene_is_not_judged():
     assert rigid < 0.5 and "camera turns" in errors(frames)
     still = np.stack([texture[:, 40:136]] * 16)
     assert next(m.value for m in analyze_clip(Clip(still, 8.0), NAME).metrics if m.name == "rigid_share") > 0.9
+
+
+def _patch_clip(levels: list[float], size: int = 96) -> np.ndarray:
+    """A tiled floor with one 8x8 patch lightened by `levels[t]` (share of full scale) in frame t, nothing moving."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    ground = np.stack([80 + 0.3 * yy, 90 + 0.2 * xx, 100 + 0 * yy], -1) + 12 * (((yy // 8) + (xx // 8)) % 2)[..., None]
+    frames = []
+    for level in levels:
+        frame = ground.copy()
+        frame[44:52, 44:52] += 255 * level
+        frames.append(np.clip(frame, 0, 255).astype(np.uint8))
+    return np.stack(frames)
+
+
+def test_change_that_fades_under_the_bar_first_is_not_undone(threshold):
+    """A faint patch of change that hovers about the bar, dips under it and then goes (the rim of a faint thing's
+    trail, a shadow under a changing light) fades; the same patch going at once from over the bar is undone."""
+    faded = alone(_patch_clip([0.0] * 4 + [0.24] * 7 + [0.14] * 3 + [0.0] * 6))
+    erased = alone(_patch_clip([0.0] * 4 + [0.24] * 7 + [0.24] * 3 + [0.0] * 6))
+    assert faded["score"] is not None and faded["undone_fraction"] == 0.0 and faded["score"] >= threshold, faded
+    assert erased["undone_fraction"] > 0.5 and erased["score"] < threshold, erased
