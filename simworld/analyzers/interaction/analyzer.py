@@ -187,7 +187,8 @@ def interaction_metrics(frames: np.ndarray, expect: Expectation, scale: ChangeSc
 @register_analyzer
 class Interaction(Analyzer):
     name = "interaction"
-    version = "7"  # 7: without a probe, undone only where change was over the bar the frame before
+    version = "7"  # 7: without a probe, undone only where change was over the bar the frame before; final change
+    # begins with hysteresis
     needs_probe = False  # without the probe's ground truth: the frames alone (probe_free.py)
     uses_ground_truth = True
     needs_ground_truth = False
