@@ -8,8 +8,8 @@ the first frame, against the last frame, and against the frame before. From them
   change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame, or under half
   the points tracked from frame to frame move as one similarity (a camera turning about the scene): not judged;
 - lasting change: differs from the first frame (> 0.16) in two consecutive frames; final change: lasting change
-  that stays to the end, its onset the first frame of its last unbroken run off the start's look (> 0.07: with
-  hysteresis, so a dip under the bar does not begin it again);
+  that stays to the end, its onset its first frame over the bar in the run off the start's look (> 0.07) that
+  ends the clip (hysteresis: a dip under the bar does not begin it again);
 - what moves: the actor (a brush, a hand, a ball), pixels whose look holds for one frame only (differs by > 0.08
   from the frame before and after, and from the first and the last frame), and arrivals, pixels that looked as at
   the start in the frame before and differ now and from the last frame (> 0.16: the leading edge of an object
@@ -302,9 +302,10 @@ def read(frames: np.ndarray, scale: ChangeScale) -> Reading:
     # final change by onset; each connected region at its onset is laid by what moves when that is near it in the
     # frames around its onset, early when something moving comes only later, stray when nothing ever comes
     final = lasting[-1]
-    # its onset with hysteresis: the run that ends the clip holds while it stays off the start's look (not blank), so
-    # change that dips under the bar for a frame, long after it was laid, does not begin again then
-    run = np.cumprod(~blank[::-1], axis=0)[::-1].astype(bool)  # not as at the start from t to the end
+    # its onset with hysteresis: the first frame over the bar in the run off the start's look (not blank) that ends
+    # the clip, so change that dips under the bar long after it was laid does not begin again then, and a faint
+    # drift off the start's look before it was laid (a brightness ramp) does not begin it early
+    run = np.cumprod(~blank[::-1], axis=0)[::-1].astype(bool) & changed  # over the bar, off the start's look to the end
     onset = np.where(final, np.argmax(run, axis=0), -1)
     stray, early = np.zeros(T), np.zeros(T)
     ever_near = np.logical_or.accumulate(moving[::-1], axis=0)[::-1]  # something moving comes near at t or later
