@@ -180,10 +180,15 @@ def test_a_camera_turning_about_the_scene_is_not_judged():
     assert next(m.value for m in analyze_clip(Clip(still, 8.0), NAME).metrics if m.name == "rigid_share") > 0.9
 
 
+def _floor(size: int = 96) -> np.ndarray:
+    """(size, size, 3) float: a tiled floor with a faint gradient (corners to steady the view on)."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    return np.stack([80 + 0.3 * yy, 90 + 0.2 * xx, 100 + 0 * yy], -1) + 12 * (((yy // 8) + (xx // 8)) % 2)[..., None]
+
+
 def _patch_clip(levels: list[float], size: int = 96) -> np.ndarray:
     """A tiled floor with one 8x8 patch lightened by `levels[t]` (share of full scale) in frame t, nothing moving."""
-    yy, xx = np.mgrid[0:size, 0:size]
-    ground = np.stack([80 + 0.3 * yy, 90 + 0.2 * xx, 100 + 0 * yy], -1) + 12 * (((yy // 8) + (xx // 8)) % 2)[..., None]
+    ground = _floor(size)
     frames = []
     for level in levels:
         frame = ground.copy()
@@ -208,7 +213,7 @@ def test_change_that_dips_under_the_bar_long_after_it_was_laid_is_not_stray(thre
     from nothing (read as stray when the dip began it again) nor early (when the drift began it)."""
     size, frames = 96, []
     yy, xx = np.mgrid[0:size, 0:size]
-    ground = np.stack([80 + 0.3 * yy, 90 + 0.2 * xx, 100 + 0 * yy], -1) + 12 * (((yy // 8) + (xx // 8)) % 2)[..., None]
+    ground = _floor(size)
     for t in range(20):
         frame = ground.copy()
         level = 0.02 * t if t < 8 else 0.13 if t in (15, 16) else 0.3
