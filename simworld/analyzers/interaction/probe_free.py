@@ -5,9 +5,8 @@ steadied first: each frame brought onto the first by a similarity fitted to trac
 pixel, three change maps (simworld.analyzers.measure.change: blurred, exposure-matched, shake taken out): against
 the first frame, against the last frame, and against the frame before. From them:
 - the view moves (a pan too far to steady, an orbit, a cut) when over 35% of a frame differs from the first, or
-  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame (nothing, where a
-  frame cannot be brought back at all: the camera looked away and back), or under half the points tracked from
-  frame to frame move as one similarity (a camera turning about the scene): not judged;
+  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame, or under half
+  the points tracked from frame to frame move as one similarity (a camera turning about the scene): not judged;
 - lasting change: differs from the first frame (> 0.16) in two consecutive frames; final change: lasting change
   that stays to the end, its onset its first frame over the bar in the run off the start's look (> 0.07) that
   ends the clip (hysteresis: a dip under the bar does not begin it again);
@@ -181,8 +180,7 @@ def steadied(frames: np.ndarray, gray: list[np.ndarray]) -> tuple[np.ndarray, np
     RANSAC (what moves in the scene is outvoted by what stands still), the frame warped back. Where that fit holds
     too few of the first frame's corners (far into a long pan they leave the view or are covered), the frame before's
     similarity is chained with the step from it (corners of the frame before tracked into this one). Also (H,W)
-    bool, where every warped frame has pixels of its own (the rest is not judged; nothing where a frame cannot be
-    brought back either way: the camera looked away). Frames within half a pixel are
+    bool, where every warped frame has pixels of its own (the rest is not judged). Frames within half a pixel are
     left as they are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread
     test. `gray`: the frames in grey."""
     T, H, W, _ = frames.shape
@@ -196,9 +194,8 @@ def steadied(frames: np.ndarray, gray: list[np.ndarray]) -> tuple[np.ndarray, np
         if fit is None or fit[1] < RIGID:
             step_corners = _corners(gray[t - 1]) if before is not None else None
             step = None if step_corners is None else _similarity(gray[t - 1], gray[t], step_corners)
-            if step is None or step[1] < RIGID:  # neither way brings it back (the camera looked away): nothing of
-                before = None  # this frame can be compared with the first, so nothing of the view is judged
-                valid[:] = False
+            if step is None or step[1] < RIGID:
+                before = None
                 continue
             fit = ((before @ np.vstack([step[0], [0.0, 0.0, 1.0]]))[:2], step[1])
         matrix = fit[0]
