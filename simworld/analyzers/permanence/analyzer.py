@@ -13,7 +13,8 @@ where it was left (its last seen place, filmed by each frame's camera): a world 
 the failure WRBench (2026) finds in every video model it tested; moved_on_component applies only to such clips.
 Without ground truth: objects are what colour segmentation finds joined with what moves against the scene (the
 camera's motion estimated and taken out: measure/moving.py). A track that ends or begins mid-clip away from the
-frame's edge and from every object its size or larger (nothing could hide it or let it out) is a vanish or a spawn;
+frame's edge and from every object its size or larger (nothing could hide it or let it out), whose look is not right
+beside one step on (its track was lost, not the thing), is a vanish or a spawn;
 an object that goes behind an occluder must come out by the frame its speed and the occluder's width say, and come
 out once (measure/occlusion.py). Camera steps too fast to follow are not judged.
 
@@ -78,6 +79,21 @@ def _shown_at(mask: np.ndarray, bbox: np.ndarray, shift: np.ndarray, lab: np.nda
     return rms < TEMPLATE_TOLERANCE and rms < 0.5 * there
 
 
+def _still_beside(lab: np.ndarray, next_lab: np.ndarray, mask: np.ndarray, reach: int) -> bool:
+    """Whether the look of `mask` in `lab` (its pixels, CIELAB) is found within `reach` pixels of its place in
+    `next_lab`, clearly better than in place (masked template matching): a thing that moved on a little while its
+    segmented piece was lost (the edge of a walking figure's leg), not one that is gone."""
+    H, W = mask.shape
+    ys, xs = np.nonzero(mask)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    template = np.ascontiguousarray(lab[y0:y1, x0:x1])
+    weight = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
+    padded = cv2.copyMakeBorder(next_lab, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
+    cost = cv2.matchTemplate(padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach], template, cv2.TM_SQDIFF, mask=weight)
+    rms = np.sqrt(np.maximum(cost, 0.0) / weight.sum())
+    return bool(rms.min() < TEMPLATE_TOLERANCE and rms.min() < 0.5 * rms[reach, reach])
+
+
 def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, found: TrackSet,
                       explained: np.ndarray) -> list[np.ndarray]:
     """Per object, (T,) bool: frames where, besides the object itself, the clip shows its ground-truth appearance
@@ -118,7 +134,8 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "5"  # 5: moved_on from 0.4 of the object's length along the way it moved (candles that burned down)
+    version = "6"  # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
+    # 5: moved_on from 0.4 of the object's length along the way it moved (candles that burned down)
     # 4: without a probe, what moves joins the tracks; objects hidden by an occluder must come back, once
     uses_ground_truth = True
     threshold = 0.5
@@ -347,6 +364,8 @@ class Permanence(Analyzer):
                 inside, around = lab[t + step][mask].mean(axis=0), lab[t + step][ring & ~mask].mean(axis=0)
                 if np.abs(lab[t + step][mask] - lab[t][mask]).mean() < 8.0 or np.linalg.norm(inside - around) > 10.0:
                     continue
+                if _still_beside(lab[t], lab[t + step], mask, max(2, int(round(np.sqrt(typical))))):
+                    continue  # its look is right beside, one step on: the track was lost, not the thing
                 vanished += step == 1
                 spawned += step == -1
                 events.append(t + 1 if step == 1 else t)
