@@ -148,7 +148,8 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 @register_analyzer
 class Identity(Analyzer):
     name = "identity"
-    version = "3"  # 3: without a probe, what moves joins the tracks; what comes out from behind an occluder is judged
+    version = "4"  # 4: without a probe, no colour change across a cut; an occluder is there before it hides
+    # 3: without a probe, what moves joins the tracks; what comes out from behind an occluder is judged
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
@@ -293,20 +294,23 @@ class Identity(Analyzer):
                 if near and similar_size and histogram_similarity(histograms[a][1], histograms[b][0]) < 0.6:
                     swaps += 1
                     break
-        # re-identified tracks (seen, gone a while, seen again): how much their colour changed across the gap
+        # re-identified tracks (seen, gone a while, seen again): how much their colour changed across the gap (not
+        # across a shot cut or a step too fast to follow, where the tracker may join two things of two shots)
+        moving = frame_changes(clip.frames)[1]
+        unfollowable = set(cuts) | {int(t) for t in np.flatnonzero(moving > 0.4)}
         gaps = []
         for k, tr in enumerate(tracks.tracks):
             present = tr.frames_present
             breaks = np.flatnonzero(np.diff(present) > 1)
             for i in breaks:
+                if any(present[i] <= c < present[i + 1] for c in unfollowable):
+                    continue
                 pick_a, pick_b = present[max(0, i - NEAREST + 1):i + 1], present[i + 1:i + 1 + NEAREST]
                 ha = color_histogram(bins[pick_a][tr.masks[pick_a]])
                 hb = color_histogram(bins[pick_b][tr.masks[pick_b]])
                 gaps.append(1.0 - histogram_similarity(ha, hb))
         colour_change = float(max(gaps)) if gaps else 0.0
         # behind an occluder: what came out on the far side looks like nothing that went in
-        moving = frame_changes(clip.frames)[1]
-        unfollowable = set(cuts) | {int(t) for t in np.flatnonzero(moving > 0.4)}
         tallies = tally(find_passages(tracks, lab, unfollowable), T)
         hidden_swaps = sum(o.swaps for o in tallies)
         swaps += hidden_swaps

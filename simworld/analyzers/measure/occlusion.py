@@ -1,7 +1,8 @@
 """Occlusions read from the tracks alone (no probe): which object went behind which, and what came out.
 
-A track that ends beside a larger track (within its own size of its last or next place: the object slid behind it,
-merged into its silhouette, or behind a part of it segmentation did not find) is hidden by that track, the occluder
+A track that ends beside a larger track that was there in its last frame (within its own size of its last or next
+place: the object slid behind it, merged into its silhouette, or behind a part of it segmentation did not find; a
+segment that begins as the object goes is the object re-segmented) is hidden by that track, the occluder
 (with the still tracks it is made of: a striped wall segmented in bars is one occluder). Tracks of one object (an
 object and its shadow or highlight segmented apart) that end at the same occluder within a frame are one entry. From
 the object's speed before it was hidden and the occluder's extent along that motion comes the frame by which it
@@ -94,9 +95,11 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
             shift = np.round(_velocity(track, last)).astype(int)
             moved = np.roll(track.masks[last], (shift[1], shift[0]), axis=(0, 1))
             near = _ring(track.masks[last] | moved, reach)
-            # an occluder is larger than what it hides (not a piece of the same object)
+            # an occluder is larger than what it hides (not a piece of the same object), and was there before it hid
+            # it (a segment that begins as the object goes is the object re-segmented: a cut, a jolt, a fast step)
             cover = [(int((near & occupied[j, last + 1]).sum()), j) for j in range(len(items))
-                     if j != k and np.median(items[j].area[items[j].present]) >= np.median(track.area[present])]
+                     if j != k and items[j].present[last]
+                     and np.median(items[j].area[items[j].present]) >= np.median(track.area[present])]
             best, j = max(cover, default=(0, -1))
             if best < 0.2 * track.area[last]:
                 continue
