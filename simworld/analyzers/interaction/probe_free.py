@@ -5,8 +5,9 @@ steadied first: each frame brought onto the first by a similarity fitted to trac
 pixel, three change maps (simworld.analyzers.measure.change: blurred, exposure-matched, shake taken out): against
 the first frame, against the last frame, and against the frame before. From them:
 - the view moves (a pan too far to steady, an orbit, a cut) when over 35% of a frame differs from the first, or
-  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame, or under half
-  the points tracked from frame to frame move as one similarity (a camera turning about the scene): not judged;
+  change ever reaches over 45% of the frame's 8x8 cells, or steadying leaves under half the frame (nothing, where a
+  frame that cannot be brought back was fitted far off: the camera looked away and back), or under half the points
+  tracked from frame to frame move as one similarity (a camera turning about the scene): not judged;
 - lasting change: differs from the first frame (> 0.16) in two consecutive frames; final change: lasting change
   that stays to the end, its onset its first frame over the bar in the run off the start's look (> 0.07) that
   ends the clip (hysteresis: a dip under the bar does not begin it again);
@@ -52,6 +53,9 @@ SPREAD = 0.45  # share of the frame's 8x8 cells that ever change beyond which th
 MIN_CHANGE = 0.002  # lasting change (share of the frame) below which nothing happens
 SLIDE_COVER, SLIDE_GAIN = 0.5, 0.5  # a region moved when the last frame's change shifted covers this share of it,
 # leaving at most this share of what the unshifted one leaves uncovered
+LOOKED_AWAY = 0.05  # a frame no similarity brings back (under RIGID of the corners either way) whose best fits still
+# move the view by more than this share of the frame's smaller side: the camera looked away (a still camera whose
+# corners lie on what moves fits about the identity: 0.0 on the families' physics clips, 0.12-0.73 looking away)
 HOLD = 0.125  # share of the clip a revert must last to count as undone (else something passed back over it)
 NEAR = 0.08  # what moves is near a change within this share of the frame's smaller side
 
@@ -179,7 +183,9 @@ def steadied(frames: np.ndarray, gray: list[np.ndarray]) -> tuple[np.ndarray, np
     tilt): per frame, corners of the first frame tracked into it (pyramidal Lucas-Kanade), a similarity fitted with
     RANSAC (what moves in the scene is outvoted by what stands still), the frame warped back. Where that fit holds
     too few of the first frame's corners (far into a long pan they leave the view or are covered), the frame before's
-    similarity is chained with the step from it (corners of the frame before tracked into this one). Also (H,W)
+    similarity is chained with the step from it (corners of the frame before tracked into this one). A frame neither
+    way brings back is left as it is where its fits say the view stood still (what moves holds the corners), and
+    leaves nothing to judge where they say it moved by LOOKED_AWAY or more (the camera looked away). Also (H,W)
     bool, where every warped frame has pixels of its own (the rest is not judged). Frames within half a pixel are
     left as they are; a view that moves more than a similarity explains (an orbit's parallax) is left to the spread
     test. `gray`: the frames in grey."""
@@ -189,6 +195,11 @@ def steadied(frames: np.ndarray, gray: list[np.ndarray]) -> tuple[np.ndarray, np
     if corners is None:
         return out, valid
     before = np.eye(3)  # the frame before's similarity onto the first frame (None where it had none)
+    corners_xy = np.array([[0, 0], [W - 1, 0], [0, H - 1], [W - 1, H - 1]], np.float32)
+
+    def drift(matrix: np.ndarray) -> float:  # how far a similarity moves the frame's corners, px
+        return float(np.abs(corners_xy @ matrix[:, :2].T + matrix[:, 2] - corners_xy).max())
+
     for t in range(1, T):
         fit = _similarity(gray[0], gray[t], corners)
         if fit is None or fit[1] < RIGID:
@@ -196,13 +207,13 @@ def steadied(frames: np.ndarray, gray: list[np.ndarray]) -> tuple[np.ndarray, np
             step = None if step_corners is None else _similarity(gray[t - 1], gray[t], step_corners)
             if step is None or step[1] < RIGID:
                 before = None
+                if max((drift(f[0]) for f in (fit, step) if f is not None), default=0.0) > LOOKED_AWAY * min(H, W):
+                    valid[:] = False  # the camera looked away: nothing of this frame is the first frame's view
                 continue
             fit = ((before @ np.vstack([step[0], [0.0, 0.0, 1.0]]))[:2], step[1])
         matrix = fit[0]
         before = np.vstack([matrix, [0.0, 0.0, 1.0]])
-        corners_xy = np.array([[0, 0], [W - 1, 0], [0, H - 1], [W - 1, H - 1]], np.float32)
-        drift = np.abs(corners_xy @ matrix[:, :2].T + matrix[:, 2] - corners_xy).max()
-        if drift < 0.5:
+        if drift(matrix) < 0.5:
             continue
         out[t] = cv2.warpAffine(frames[t], matrix, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         valid &= cv2.warpAffine(np.ones((H, W), np.uint8), matrix, (W, H), flags=cv2.INTER_NEAREST) > 0

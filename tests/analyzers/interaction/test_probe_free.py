@@ -224,3 +224,15 @@ def test_change_that_dips_under_the_bar_long_after_it_was_laid_is_not_stray(thre
     m = alone(np.stack(frames))
     assert m["score"] is not None and m["stray_fraction"] is not None, m
     assert m["stray_fraction"] < 0.08 and m["early_fraction"] < 0.08 and m["score"] >= threshold, m
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_a_camera_that_looks_away_and_back_is_not_judged(seed):
+    """The camera pans off the scene and back while a ball rolls on: frames that cannot be brought onto the first
+    either way are fitted far off (the camera looked away), so nothing of the view is judged (the balls found again
+    where they were read as change undone: flagged before). A still camera whose corners lie on what moves (a ball
+    that bounces) fits about the identity there, and stays judged."""
+    clip = render_scene(SceneSpec("permanence", seed=seed, frames=16, params={"mode": "roll_on"}))
+    assert alone(clip.frames)["score"] is None and "view moves" in errors(clip.frames)
+    bounce = render_scene(SceneSpec("physics", seed=0, frames=16, params={"scenario": "bounce"}))
+    assert alone(bounce.frames)["score"] is not None
