@@ -148,7 +148,8 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 @register_analyzer
 class Identity(Analyzer):
     name = "identity"
-    version = "4"  # 4: without a probe, no colour change across a cut; an occluder is there before it hides
+    version = "5"  # 5: without a probe, one object behind one occluder twice counts once (its last passage)
+    # 4: without a probe, no colour change across a cut; an occluder is there before it hides
     # 3: without a probe, what moves joins the tracks; what comes out from behind an occluder is judged
     uses_ground_truth = True
     threshold = 0.5

@@ -262,11 +262,26 @@ class OccluderTally:
         return min(self.back_unlike, max(0, self.went_in - self.back_alike))
 
 
+def _latest_per_object(passages: list[Passage]) -> list[Passage]:
+    """Of passages behind one occluder, each object's last (passages sharing a track are one object going behind
+    again: what counts is what came back after it last went in)."""
+    objects: list[list[Passage]] = []
+    for p in sorted(passages, key=lambda p: p.hidden):
+        same = next((o for o in objects if any(set(p.tracks) & set(q.tracks) for q in o)), None)
+        if same is None:
+            objects.append([p])
+        else:
+            same.append(p)
+    return [o[-1] for o in objects]
+
+
 def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
-    """Passages summed per occluder (two objects behind one wall, each return counted once)."""
+    """Passages summed per occluder (two objects behind one wall, each return counted once; one object that goes
+    behind it twice, once, by its last passage)."""
     out = []
     for occluder in sorted({p.occluder for p in passages}):
-        mine = [p for p in passages if p.occluder == occluder]
+        every = [p for p in passages if p.occluder == occluder]
+        mine = _latest_per_object(every)
         best: dict[tuple[int, ...], float] = {}  # per return: how much it looks like what went in (its best match)
         colour: dict[tuple[int, ...], float] = {}  # the same by colour alone
         for p in mine:
@@ -282,6 +297,6 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
         alike = sum(s >= ALIKE for s in best.values())
         unlike = sum(s < UNLIKE for s in best.values())
         missing = [p.due for p in due if not p.returns]
-        out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in mine),
+        out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in every),
                                  min(missing, default=None), sum(s >= ALIKE for s in colour.values())))
     return out

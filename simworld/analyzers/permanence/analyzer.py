@@ -134,7 +134,8 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "7"  # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
+    version = "8"  # 8: without a probe, one object behind one occluder twice is judged by its last passage
+    # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
     # 5: moved_on from 0.4 of the object's length along the way it moved (candles that burned down)
     # 4: without a probe, what moves joins the tracks; objects hidden by an occluder must come back, once

@@ -86,3 +86,22 @@ def test_a_copy_is_counted_whatever_its_size_beside_the_object_or_behind_a_wall_
     assert sum(w.went_in for w in walls) == 1
     assert sum(w.duplicates for w in walls) == (story != "physical")
     assert sum(w.lost for w in walls) == 0
+
+
+def test_one_object_behind_one_occluder_twice_is_judged_by_its_last_passage():
+    """An object whose track goes behind the same occluder twice is one object: back after its last passage, it is
+    not lost (its one return was counted once for two passages: lost 1); gone after it, it is; two objects with one
+    return between them still leave one lost."""
+    from simworld.analyzers.measure.occlusion import Passage
+
+    def passage(tracks, hidden, returns):
+        return Passage(tracks, occluder=9, hidden=hidden, speed=2.0, due=hidden + 4, returns=returns,
+                       similarity=[1.0] * len(returns), chroma_shift=[0.0] * len(returns),
+                       size_ratio=[1.0] * len(returns))
+
+    twice_back = [passage([3], 5, [[3]]), passage([3], 12, [[3]])]
+    twice_gone = [passage([3], 5, [[3]]), passage([3], 12, [])]
+    two_objects = [passage([3], 5, [[3]]), passage([4], 6, [[3]])]
+    assert [o.lost for o in tally(twice_back, 30)] == [0]
+    assert [o.lost for o in tally(twice_gone, 30)] == [1]
+    assert [(o.went_in, o.lost) for o in tally(two_objects, 30)] == [(2, 1)]
