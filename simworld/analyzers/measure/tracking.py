@@ -51,7 +51,7 @@ from simworld.clip import Clip
 
 __all__ = ["Track", "TrackSet", "TrackComparison", "track_objects", "find_objects", "ground_truth_tracks",
            "compare_tracks", "measure", "match_exposure", "reference_index", "reference_frames", "tracked_object_ids",
-           "TEMPLATE_TOLERANCE"]
+           "TEMPLATE_TOLERANCE", "match_near"]
 
 TEMPLATE_TOLERANCE = 12.0  # RMS Lab error below which the ground-truth appearance is found where expected
 PRESENT_SIMILARITY = 0.6  # colour-histogram similarity from which a colour-searched object counts as found
@@ -245,17 +245,24 @@ def _window(center, expected_area, width, height) -> tuple[int, int, int, int] |
     return None if x1 - x0 < 2 or y1 - y0 < 2 else (x0, y0, x1, y1)
 
 
+def match_near(search: np.ndarray, source: np.ndarray, mask: np.ndarray, box, reach: int) -> tuple[np.ndarray, float]:
+    """The look of `source` under `mask` inside `box` (x0, y0, x1, y1) matched in `search` at every shift within
+    `reach` pixels of its place (edges replicated; masked template matching, CIELAB): the (2 reach + 1) square of
+    summed squared errors (index [reach, reach]: in place) and the weight they are summed over, for RMS errors."""
+    x0, y0, x1, y1 = (int(v) for v in box)
+    template = np.ascontiguousarray(source[y0:y1, x0:x1])
+    weight = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
+    padded = cv2.copyMakeBorder(search, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
+    cost = cv2.matchTemplate(padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach], template, cv2.TM_SQDIFF, mask=weight)
+    return cost, float(weight.sum())
+
+
 def _template(mask, bbox, lab, ref_lab, typical) -> tuple[np.ndarray, float]:
     """The ground-truth appearance (mask over ref_lab) matched near its place in lab: (shifted mask, RMS error)."""
-    x0, y0, x1, y1 = bbox.astype(int)
     reach = max(3, int(round(0.3 * typical)))
-    template = np.ascontiguousarray(ref_lab[y0:y1, x0:x1])
-    weight = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
-    padded = cv2.copyMakeBorder(lab, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
-    window = padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach]
-    cost = cv2.matchTemplate(window, template, cv2.TM_SQDIFF, mask=weight)
+    cost, weight = match_near(lab, ref_lab, mask, bbox.astype(int), reach)
     low, _, where, _ = cv2.minMaxLoc(cost)
-    return _shift(mask, where[0] - reach, where[1] - reach), float(np.sqrt(max(low, 0.0) / weight.sum()))
+    return _shift(mask, where[0] - reach, where[1] - reach), float(np.sqrt(max(low, 0.0) / weight))
 
 
 def _fill_error(mask: np.ndarray, lab: np.ndarray, ref_lab: np.ndarray) -> float:

@@ -38,8 +38,8 @@ from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_his
                                                      lab_bin_index, min_object_area, segment_foreground, to_lab)
 from simworld.analyzers.measure.tolerance import tolerant
 from simworld.analyzers.measure.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
-                                                 ground_truth_tracks, match_exposure, reference_frames, reference_index,
-                                                 track_objects)
+                                                 ground_truth_tracks, match_exposure, match_near, reference_frames,
+                                                 reference_index, track_objects)
 from simworld.analyzers.permanence.explain import explain_presence
 from simworld.analyzers.permanence.failures import FAILURES
 from simworld.clip import Clip
@@ -66,12 +66,9 @@ def _shown_at(mask: np.ndarray, bbox: np.ndarray, shift: np.ndarray, lab: np.nda
     clip_there, truth_there = (cv2.warpAffine(x, move, (W, H), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
                                for x in (lab, ref_lab))
     reach = max(3, int(round(0.3 * typical)))
-    template = np.ascontiguousarray(ref_lab[y0:y1, x0:x1])
-    weight = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
-    padded = cv2.copyMakeBorder(clip_there, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
-    cost = cv2.matchTemplate(padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach], template, cv2.TM_SQDIFF, mask=weight)
+    cost, weight = match_near(clip_there, ref_lab, mask, (x0, y0, x1, y1), reach)
     low, _, (bx, by), _ = cv2.minMaxLoc(cost)
-    rms = float(np.sqrt(max(low, 0.0) / weight.sum()))
+    rms = float(np.sqrt(max(low, 0.0) / weight))
     at = np.zeros((H + 2 * reach, W + 2 * reach), bool)  # where it matched, in the padded frame (may cross the edge)
     at[y0 + by:y1 + by, x0 + bx:x1 + bx] = mask[y0:y1, x0:x1]
     at = at[reach:reach + H, reach:reach + W]
@@ -83,14 +80,9 @@ def _still_beside(lab: np.ndarray, next_lab: np.ndarray, mask: np.ndarray, reach
     """Whether the look of `mask` in `lab` (its pixels, CIELAB) is found within `reach` pixels of its place in
     `next_lab`, clearly better than in place (masked template matching): a thing that moved on a little while its
     segmented piece was lost (the edge of a walking figure's leg), not one that is gone."""
-    H, W = mask.shape
     ys, xs = np.nonzero(mask)
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    template = np.ascontiguousarray(lab[y0:y1, x0:x1])
-    weight = np.repeat(mask[y0:y1, x0:x1, None], 3, axis=2).astype(np.float32)
-    padded = cv2.copyMakeBorder(next_lab, reach, reach, reach, reach, cv2.BORDER_REPLICATE)
-    cost = cv2.matchTemplate(padded[y0:y1 + 2 * reach, x0:x1 + 2 * reach], template, cv2.TM_SQDIFF, mask=weight)
-    rms = np.sqrt(np.maximum(cost, 0.0) / weight.sum())
+    cost, weight = match_near(next_lab, lab, mask, (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1), reach)
+    rms = np.sqrt(np.maximum(cost, 0.0) / weight)
     return bool(rms.min() < TEMPLATE_TOLERANCE and rms.min() < 0.5 * rms[reach, reach])
 
 
