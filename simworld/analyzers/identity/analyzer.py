@@ -148,7 +148,7 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 @register_analyzer
 class Identity(Analyzer):
     name = "identity"
-    version = "5"  # 5: without a probe, one object behind one occluder twice counts once (its last passage)
+    version = "6"  # 6: without a probe, passages are read against the background when the camera moves
     # 4: without a probe, no colour change across a cut; an occluder is there before it hides
     # 3: without a probe, what moves joins the tracks; what comes out from behind an occluder is judged
     uses_ground_truth = True
@@ -312,7 +312,7 @@ class Identity(Analyzer):
                 gaps.append(1.0 - histogram_similarity(ha, hb))
         colour_change = float(max(gaps)) if gaps else 0.0
         # behind an occluder: what came out on the far side looks like nothing that went in
-        tallies = tally(find_passages(tracks, lab, unfollowable), T)
+        tallies = tally(find_passages(tracks, lab, unfollowable, seen.camera), T)
         hidden_swaps = sum(o.swaps for o in tallies)
         swaps += hidden_swaps
         components = {"swap_component": float(np.exp(-swaps)),

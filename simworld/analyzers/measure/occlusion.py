@@ -10,7 +10,9 @@ should show again on the far side (`due`). What comes out: the hidden track itse
 after the entry beside the occluder; those beginning within a few frames of each other in one place are one return.
 permanence asks that something comes back by `due` and that it comes back once (a copy counts whatever its size:
 farther away it looks smaller); identity that what comes back looks like what went in. Passages the clip ends too
-soon to judge, or whose object hardly moved, have no `due`.
+soon to judge, or whose object hardly moved, have no `due`. When the camera moves, speeds and the crossing are
+measured against the background (the camera's estimated motion taken out): a ball the camera follows moves and the
+wall it passes behind stands, while texture on a wall the camera sweeps past passes behind nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from simworld.analyzers.measure.camera import CameraMotion
 from simworld.analyzers.measure.segmentation import (color_histogram, histogram_similarity, lab_bin_index,
                                                      min_object_area)
 from simworld.analyzers.measure.tracks import Track, TrackSet
@@ -60,22 +63,31 @@ def _ring(mask: np.ndarray, reach: int) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
 
 
-def _velocity(track: Track, last: int) -> np.ndarray:
+def _velocity(track: Track, last: int, to_reference: np.ndarray | None = None) -> np.ndarray:
     """Pixels per frame: the slope of its centroid over its last 8 frames up to `last` where most of it shows (an
-    object sliding behind something shows less of itself, and its centroid lags)."""
+    object sliding behind something shows less of itself, and its centroid lags). With `to_reference` ((T,3,3): the
+    camera's motion, frame t to frame 0) the centroids are taken onto frame 0 first: motion against the background."""
     typical = np.median(track.area[track.present])
     seen = [t for t in track.frames_present if t <= last and track.area[t] >= 0.8 * typical][-8:]
     if len(seen) < 2:
         return np.zeros(2)
     times = np.array(seen, float)
-    return np.array([np.polyfit(times, track.centroid[seen, i], 1)[0] for i in range(2)])
+    centroids = track.centroid[seen]
+    if to_reference is not None:
+        centroids = np.stack([cv2.perspectiveTransform(c[None, None].astype(np.float64), to_reference[t])[0, 0]
+                              for c, t in zip(centroids, seen)])
+    return np.array([np.polyfit(times, centroids[:, i], 1)[0] for i in range(2)])
 
 
-def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozenset[int] = frozenset()) -> list[Passage]:
+def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozenset[int] = frozenset(),
+                  camera: CameraMotion | None = None) -> list[Passage]:
     """Every object hidden by another track mid-clip, with what came back (see the module docstring). `breaks`:
     steps t (frame t to t+1) the frames cannot be followed across (shot cuts, camera steps too fast): an object
-    gone at one is no passage, and what follows one is no longer the passage's (not judged)."""
+    gone at one is no passage, and what follows one is no longer the passage's (not judged). `camera`: its motion,
+    so that what passes behind moves against the background and what hides it does not (with the camera's motion
+    taken out, texture on a wall the camera sweeps past is still: none of it passes behind the rest)."""
     T = tracks.num_frames
+    scene = None if camera is None or camera.still() else camera.to_reference
     items = tracks.tracks
     if not items:
         return []
@@ -85,8 +97,8 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
     min_area = min_object_area(*lab.shape[1:3])
     for k, track in enumerate(items):
         present = track.frames_present
-        if len(present) < 2 or np.median(track.area[present]) < min_area:
-            continue  # specks are segmentation noise
+        if len(present) < 2 or np.median(track.area[present]) < 2 * min_area:
+            continue  # specks are segmentation noise (as for a vanish in the open: twice the smallest object)
         for i, last in enumerate(present):
             resumes = present[i + 1] if i + 1 < len(present) else T
             if resumes == last + 1 or last >= T - 1:
@@ -103,8 +115,8 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
             best, j = max(cover, default=(0, -1))
             if best < 0.2 * track.area[last]:
                 continue
-            speed, size = float(np.linalg.norm(_velocity(track, last))), _size(track)
-            occluder_speed = float(np.linalg.norm(_velocity(items[j], last)))
+            speed, size = float(np.linalg.norm(_velocity(track, last, scene))), _size(track)
+            occluder_speed = float(np.linalg.norm(_velocity(items[j], last, scene)))
             if speed >= max(MIN_SPEED, 0.05 * size) and occluder_speed <= STILL_OCCLUDER * speed:
                 entries.setdefault((j, int(last) + 1), []).append(k)
     passages = []
@@ -116,7 +128,7 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
         passages.append(Passage(list(group), occluder, hidden, 0.0, None))
     kept = []
     for passage in passages:
-        _judge(passage, items, lab, bins, T)
+        _judge(passage, items, lab, bins, T, scene)
         after = [b for b in sorted(breaks) if b >= passage.hidden - 1]
         if after and after[0] == passage.hidden - 1:
             continue  # gone at a cut or a whip of the camera: nothing to judge
@@ -134,12 +146,21 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
     return kept
 
 
-def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarray, T: int) -> None:
-    """Fill in the passage's speed, due frame and returns."""
+def _to_scene(points: np.ndarray, t: int, scene: np.ndarray | None) -> np.ndarray:
+    """(N,2) pixel positions of frame t on frame 0 (the camera's motion taken out); as they are without `scene`."""
+    if scene is None or not len(points):
+        return points
+    return cv2.perspectiveTransform(points[None].astype(np.float64), scene[t])[0]
+
+
+def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarray, T: int,
+           scene: np.ndarray | None = None) -> None:
+    """Fill in the passage's speed, due frame and returns; with `scene` (the camera's motion, frame t to frame 0) the
+    crossing is measured on the background, where the occluder stands still."""
     main = max(passage.tracks, key=lambda k: items[k].area[passage.hidden - 1])
     track, occluder = items[main], items[passage.occluder]
     last = passage.hidden - 1
-    velocity = _velocity(track, last)
+    velocity = _velocity(track, last, scene)
     passage.speed = float(np.linalg.norm(velocity))
     size = _size(track)
     # the occluder's own silhouette: its typical frame, not one where the object has merged into it
@@ -149,9 +170,10 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
                             passage.speed)
     silhouette = np.any([items[j].masks[typical] for j in parts], axis=0)
     ys, xs = np.nonzero(silhouette)
-    if len(xs):
+    if len(xs) and passage.speed > 0:
         direction = velocity / passage.speed
-        far = float(np.max(xs * direction[0] + ys * direction[1]) - track.centroid[last] @ direction)
+        far = float(np.max(_to_scene(np.stack([xs, ys], 1), typical, scene) @ direction)
+                    - _to_scene(track.centroid[last][None], last, scene)[0] @ direction)
         crossing = (max(far, 0.0) + 0.5 * size) / passage.speed
         passage.due = int(np.ceil(passage.hidden + SLACK * crossing + GRACE))
     went_in = _pixels_look(items, passage.tracks, bins, before=passage.hidden)
@@ -167,7 +189,8 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         if not later:
             continue
         first = int(later[0])
-        if k in passage.tracks or (first == other.frames_present[0] and (other.masks[first] & beside).any()):
+        there = beside if scene is None else _moved(beside, np.linalg.inv(scene[first]) @ scene[typical])
+        if k in passage.tracks or (first == other.frames_present[0] and (other.masks[first] & there).any()):
             starts.append((first, k))
     # pieces of one object (the object and its shadow segmented apart) begin together and touch
     groups: list[list[tuple[int, int]]] = []
@@ -188,6 +211,12 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         passage.chroma_shift.append(float(np.linalg.norm(_chroma(items, [k for _, k in g], lab, after=g[0][0])
                                                          - went_chroma)))
         passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
+
+
+def _moved(mask: np.ndarray, homography: np.ndarray) -> np.ndarray:
+    """A mask of one frame where it lies in another (`homography`: the first frame's pixels to the other's)."""
+    h, w = mask.shape
+    return cv2.warpPerspective(mask.astype(np.uint8), homography, (w, h), flags=cv2.INTER_NEAREST) > 0
 
 
 def _occluder_parts(items: list[Track], occluder: int, frame: int, object_area: float, speed: float) -> list[int]:

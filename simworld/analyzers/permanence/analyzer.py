@@ -126,7 +126,7 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "8"  # 8: without a probe, one object behind one occluder twice is judged by its last passage
+    version = "9"  # 9: without a probe, passages are read against the background when the camera moves
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
     # 5: moved_on from 0.4 of the object's length along the way it moved (candles that burned down)
@@ -365,7 +365,7 @@ class Permanence(Analyzer):
                 events.append(t + 1 if step == 1 else t)
         # objects hidden behind another: back by the frame their speed says, and back once
         fast = {t - 1 for t in range(1, T) if seen.camera.speed[t] > 0.25 * np.sqrt(np.median(sizes))} if len(sizes) else set()
-        tallies = tally(find_passages(tracks, lab, jumps | fast), T)
+        tallies = tally(find_passages(tracks, lab, jumps | fast, seen.camera), T)
         lost = sum(o.lost for o in tallies)
         duplicates = sum(o.duplicates for o in tallies)
         events += [o.first_due for o in tallies if o.lost and o.first_due is not None]

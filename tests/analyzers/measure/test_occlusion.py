@@ -105,3 +105,35 @@ def test_one_object_behind_one_occluder_twice_is_judged_by_its_last_passage():
     assert [o.lost for o in tally(twice_back, 30)] == [0]
     assert [o.lost for o in tally(twice_gone, 30)] == [1]
     assert [(o.went_in, o.lost) for o in tally(two_objects, 30)] == [(2, 1)]
+
+
+def followed(story: str = "physical", frames: int = 48) -> np.ndarray:
+    """A camera that pans with the ball (4 px/frame): the ball stays put in the picture while the textured floor and
+    a wall slide by, the wall passing in front of it from frame 26 to 36; `vanish`: it never comes out."""
+    rng = np.random.default_rng(0)
+    world = np.clip(np.array(FLOOR)[None, None] + rng.normal(0, 6, (H, W + 4 * frames, 1)), 0, 255)
+    world = cv2.GaussianBlur(world.astype(np.float32), (0, 0), 1.0)
+    out = []
+    for t in range(frames):
+        f = world.copy()
+        x = 40 + 4 * t
+        if story != "vanish" or x < 150:
+            cv2.circle(f, (x, 60), 8, (30, 80, 70), -1)
+        f[15:85, 150:180] = (200, 40, 40)
+        out.append(f[:, 4 * t:4 * t + W])
+    return np.clip(np.stack(out), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("story, lost, alike", [("physical", 0, 1), ("vanish", 1, 0)])
+def test_a_passage_is_read_against_the_background_under_a_panning_camera(story, lost, alike):
+    """With the camera's motion taken out the followed ball moves at 4 px/frame and the wall stands: it passes
+    behind the wall and is back (or lost) by the due frame. In the picture alone the ball stands still and the wall
+    slides over it, which is no passage of the ball."""
+    seen = seen_objects(followed(story))
+    assert seen.camera.speed[1:].min() > 3.5
+    passages = find_passages(seen.tracks, seen.lab, camera=seen.camera)
+    [ball] = [p for p in passages if 20 <= p.hidden <= 30]
+    assert abs(ball.speed - 4.0) < 0.5 and ball.due is not None and ball.due < 48
+    assert [(w.lost, w.back_alike) for w in tally(passages, 48)] == [(lost, alike)]
+    in_the_picture = find_passages(seen.tracks, seen.lab)
+    assert not [p for p in in_the_picture if 20 <= p.hidden <= 30]
