@@ -94,11 +94,13 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
     bins = lab_bin_index(lab)
     occupied = np.stack([t.masks for t in items])  # (N,T,H,W)
     entries: dict[tuple[int, int], list[int]] = {}
-    min_area = min_object_area(*lab.shape[1:3])
+    # specks are segmentation noise; under a moving camera textured surfaces also break into fragments that come
+    # and go with the view, so there an object is at least twice the smallest (as for a vanish in the open)
+    min_area = min_object_area(*lab.shape[1:3]) * (1 if scene is None else 2)
     for k, track in enumerate(items):
         present = track.frames_present
-        if len(present) < 2 or np.median(track.area[present]) < 2 * min_area:
-            continue  # specks are segmentation noise (as for a vanish in the open: twice the smallest object)
+        if len(present) < 2 or np.median(track.area[present]) < min_area:
+            continue
         for i, last in enumerate(present):
             resumes = present[i + 1] if i + 1 < len(present) else T
             if resumes == last + 1 or last >= T - 1:
