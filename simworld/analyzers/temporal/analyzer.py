@@ -89,6 +89,14 @@ def detected_cuts(frames: np.ndarray) -> set[int]:
     return {t for t in shot_cuts(frames) if max(calm[t], calm[t + 2]) < 0.5 * difference[t]}
 
 
+def _shown_again(a: np.ndarray, b: np.ndarray) -> bool:
+    """Frame b repeats frame a: under half a grey level of change on average, and that change is not mostly one
+    shift of the brightness (light that changes slowly moves every pixel the same way; codec noise does not)."""
+    difference = a.astype(np.int16) - b
+    change = float(np.abs(difference).mean())
+    return change < 0.5 and abs(float(difference.mean())) <= 0.5 * change
+
+
 def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
                      reference: dict | None = None) -> dict:
     """The detailed metrics of one clip; cut_pairs are pair indices t (frames t, t+1) at shot cuts.
@@ -165,8 +173,9 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
     small = _small(frames)
     still = np.abs(small[1:] - small[:-1]).max(axis=(1, 2)) < 0.004  # nothing moved anywhere
     frozen = float(np.mean(still[considered])) if considered else 0.0
-    # a frame shown again as it was (not a still scene, whose sensor noise and light still change the pixels)
-    repeated = np.array([np.abs(a.astype(np.int16) - b).mean() < 0.5 for a, b in zip(frames[:-1], frames[1:])])
+    # a frame shown again as it was (not a still scene, whose sensor noise and light still change the pixels: the
+    # little that changes is not one shift of the whole picture's brightness, as under a slow ramp of the light)
+    repeated = np.array([_shown_again(a, b) for a, b in zip(frames[:-1], frames[1:])])
     repeated_fraction = float(np.mean((still & repeated)[considered])) if considered else 0.0
     first = sorted([t + 1 for t in jumps + local_jumps] + list(violations))
     return {
@@ -194,7 +203,7 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
 @register_analyzer
 class Temporal(Analyzer):
     name = "temporal"
-    version = "6"  # 6: without a reference, dead = frames repeated unchanged, not a still scene
+    version = "7"  # 7: a frame under a slow change of light (under 0.5 grey levels a step) is not repeated
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES

@@ -32,6 +32,22 @@ def test_without_ground_truth_a_frozen_clip_is_still_dead():
     assert alive["score"] > 0.8
 
 
+def test_without_ground_truth_a_still_scene_under_a_slow_change_of_light_is_not_repeated():
+    """A still scene filmed with no sensor noise while the light dims by 0.4 grey levels a frame changes every pixel
+    by under half a grey level a step: still alive, while its first frame repeated (exactly, or with codec-like noise
+    of +-1 at a tenth of the pixels) is dead."""
+    rng = np.random.default_rng(0)
+    first = rendered("camera_orbit", 0).frames[0] + rng.uniform(-0.5, 0.5, (128, 128, 3))  # rendered in float
+    ramp = np.stack([np.clip(first - 0.4 * t, 0, 255) for t in range(24)]).round().astype(np.uint8)
+    noise = rng.choice([-1, 0, 0, 0, 0, 0, 0, 0, 0, 1], size=(24,) + first.shape)
+    coded = np.clip(first.round()[None] + noise, 0, 255).astype(np.uint8)
+    analyzer = ANALYZERS.get("temporal")()
+    scores = {name: {m.name: m.value for m in analyzer.analyze(Clip(frames), AnalysisContext())}
+              for name, frames in (("ramp", ramp), ("coded", coded))}
+    assert scores["ramp"]["repeated_fraction"] == 0.0 and scores["ramp"]["score"] > 0.8
+    assert scores["coded"]["repeated_fraction"] == 1.0 and scores["coded"]["score"] < 0.1
+
+
 def test_cuts_in_the_probe_are_not_jumps():
     clip = rendered("multishot", 0)
     analyzer = ANALYZERS.get("temporal")()
