@@ -148,7 +148,8 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 @register_analyzer
 class Identity(Analyzer):
     name = "identity"
-    version = "6"  # 6: without a probe, passages are read against the background when the camera moves
+    version = "7"  # 7: a return the tracker joined to the object is not unlike it by size (6: passages against the
+    # background when the camera moves)
     # 4: without a probe, no colour change across a cut; an occluder is there before it hides
     # 3: without a probe, what moves joins the tracks; what comes out from behind an occluder is judged
     uses_ground_truth = True

@@ -36,7 +36,8 @@ NEAREST = 3  # frames whose colour stands for an object's look before and after
 ALIKE, UNLIKE = 0.6, 0.5  # colour similarity from which what came back looks like what went in / below: unlike it
 CHROMA = 20.0  # distance of mean (a, b) beyond which it is unlike what went in
 SIZE = 2.0  # ... or its largest area more than this many times larger or smaller (a copy may come out nearer or
-# farther: size does not tell a duplicate from the object, only a swap)
+# farther: size does not tell a duplicate from the object, only a swap; nor when the tracker itself re-identified the
+# object, by colour and within 3x its size: then segmentation joined it to its shadow or a neighbour, or lost part)
 
 
 @dataclass
@@ -321,8 +322,8 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
                 if chroma > CHROMA:
                     similarity = min(similarity, 0.0)
                 colour[key] = max(colour.get(key, 0.0), similarity)
-                if not 1 / SIZE <= ratio <= SIZE:
-                    similarity = min(similarity, 0.0)
+                if not 1 / SIZE <= ratio <= SIZE and not set(group) & set(p.tracks):
+                    similarity = min(similarity, 0.0)  # (the object's own track, re-identified, keeps its size)
                 best[key] = max(best.get(key, 0.0), similarity)
         due = [p for p in mine if p.due is not None and p.due <= num_frames - 1]
         alike = sum(s >= ALIKE for s in best.values())

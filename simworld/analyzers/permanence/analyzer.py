@@ -126,7 +126,8 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "9"  # 9: without a probe, passages are read against the background when the camera moves
+    version = "10"  # 10: a return the tracker joined to the object is not unlike it by size (9: passages against the
+    # background when the camera moves)
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
     # 5: moved_on from 0.4 of the object's length along the way it moved (candles that burned down)

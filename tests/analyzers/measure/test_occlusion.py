@@ -137,3 +137,19 @@ def test_a_passage_is_read_against_the_background_under_a_panning_camera(story, 
     assert [(w.lost, w.back_alike) for w in tally(passages, 48)] == [(lost, alike)]
     in_the_picture = find_passages(seen.tracks, seen.lab)
     assert not [p for p in in_the_picture if 20 <= p.hidden <= 30]
+
+
+def test_size_makes_a_swap_only_of_a_return_the_tracker_did_not_join_to_the_object():
+    """What comes out alike in colour but nearly three times the size is a swap when it is a new track, not when it
+    is the object's own track re-identified (the tracker joined it by colour and within 3x its size: segmentation
+    merged it with its shadow)."""
+    from simworld.analyzers.measure.occlusion import Passage
+
+    def passage(returns):
+        return Passage([3], occluder=9, hidden=5, speed=2.0, due=9, returns=returns, similarity=[0.75],
+                       chroma_shift=[5.0], size_ratio=[2.8])
+
+    [own] = tally([passage([[3]])], 30)
+    [new] = tally([passage([[4]])], 30)
+    assert (own.back_alike, own.swaps) == (1, 0)
+    assert (new.back_alike, new.swaps) == (0, 1)
