@@ -150,6 +150,7 @@ class Identity(Analyzer):
     name = "identity"
     version = "7"  # 7: a return the tracker joined to the object is not unlike it by size (6: passages against the
     # background when the camera moves)
+    # 5: without a probe, one object behind one occluder twice counts once (its last passage)
     # 4: without a probe, no colour change across a cut; an occluder is there before it hides
     # 3: without a probe, what moves joins the tracks; what comes out from behind an occluder is judged
     uses_ground_truth = True

@@ -64,6 +64,13 @@ def _ring(mask: np.ndarray, reach: int) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
 
 
+def _to_scene(points: np.ndarray, t: int, scene: np.ndarray | None) -> np.ndarray:
+    """(N,2) pixel positions of frame t on frame 0 (the camera's motion taken out); as they are without `scene`."""
+    if scene is None or not len(points):
+        return points
+    return cv2.perspectiveTransform(points[None].astype(np.float64), scene[t])[0]
+
+
 def _velocity(track: Track, last: int, to_reference: np.ndarray | None = None) -> np.ndarray:
     """Pixels per frame: the slope of its centroid over its last 8 frames up to `last` where most of it shows (an
     object sliding behind something shows less of itself, and its centroid lags). With `to_reference` ((T,3,3): the
@@ -73,10 +80,7 @@ def _velocity(track: Track, last: int, to_reference: np.ndarray | None = None) -
     if len(seen) < 2:
         return np.zeros(2)
     times = np.array(seen, float)
-    centroids = track.centroid[seen]
-    if to_reference is not None:
-        centroids = np.stack([cv2.perspectiveTransform(c[None, None].astype(np.float64), to_reference[t])[0, 0]
-                              for c, t in zip(centroids, seen)])
+    centroids = np.stack([_to_scene(track.centroid[t][None], t, to_reference)[0] for t in seen])
     return np.array([np.polyfit(times, centroids[:, i], 1)[0] for i in range(2)])
 
 
@@ -149,13 +153,6 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
     return kept
 
 
-def _to_scene(points: np.ndarray, t: int, scene: np.ndarray | None) -> np.ndarray:
-    """(N,2) pixel positions of frame t on frame 0 (the camera's motion taken out); as they are without `scene`."""
-    if scene is None or not len(points):
-        return points
-    return cv2.perspectiveTransform(points[None].astype(np.float64), scene[t])[0]
-
-
 def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarray, T: int,
            scene: np.ndarray | None = None) -> None:
     """Fill in the passage's speed, due frame and returns; with `scene` (the camera's motion, frame t to frame 0) the
@@ -192,9 +189,13 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         if not later:
             continue
         first = int(later[0])
-        there = beside if scene is None else _moved(beside, np.linalg.inv(scene[first]) @ scene[typical])
-        if k in passage.tracks or (first == other.frames_present[0] and (other.masks[first] & there).any()):
-            starts.append((first, k))
+        if k not in passage.tracks:
+            if first != other.frames_present[0]:
+                continue
+            there = beside if scene is None else _moved(beside, np.linalg.inv(scene[first]) @ scene[typical])
+            if not (other.masks[first] & there).any():
+                continue
+        starts.append((first, k))
     # pieces of one object (the object and its shadow segmented apart) begin together and touch
     groups: list[list[tuple[int, int]]] = []
     for first, k in sorted(starts):

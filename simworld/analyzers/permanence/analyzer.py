@@ -128,6 +128,7 @@ class Permanence(Analyzer):
     name = "permanence"
     version = "10"  # 10: a return the tracker joined to the object is not unlike it by size (9: passages against the
     # background when the camera moves)
+    # 8: without a probe, one object behind one occluder twice is judged by its last passage
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
     # 5: moved_on from 0.4 of the object's length along the way it moved (candles that burned down)

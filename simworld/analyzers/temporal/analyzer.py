@@ -175,8 +175,8 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
     frozen = float(np.mean(still[considered])) if considered else 0.0
     # a frame shown again as it was (not a still scene, whose sensor noise and light still change the pixels: the
     # little that changes is not one shift of the whole picture's brightness, as under a slow ramp of the light)
-    repeated = np.array([_shown_again(a, b) for a, b in zip(frames[:-1], frames[1:])])
-    repeated_fraction = float(np.mean((still & repeated)[considered])) if considered else 0.0
+    repeated = np.array([bool(s) and _shown_again(a, b) for s, a, b in zip(still, frames[:-1], frames[1:])])
+    repeated_fraction = float(np.mean(repeated[considered])) if considered else 0.0
     first = sorted([t + 1 for t in jumps + local_jumps] + list(violations))
     return {
         "warp_error": float(warp[considered].mean()) if considered else 0.0,
