@@ -40,6 +40,8 @@ and per frame the object count, the largest step ratio and the pixels that chang
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
@@ -48,8 +50,8 @@ from simworld.analyzers.measure.tracking import reference_frames
 from simworld.analyzers.physics.explain import Pictures, explain, failure_frame
 from simworld.analyzers.physics.failures import FAILURES, collisions
 from simworld.analyzers.physics.objects import ProbeObjects, probe_objects, unexplained_events
-from simworld.analyzers.physics.probe_free import (FreeScene, gravity_direction, kicks, launches, leaps,
-                                                   probe_free_scene)
+from simworld.analyzers.physics.probe_free import (CAMERA_SLACK, FreeScene, gravity_direction, kicks, launches, leaps,
+                                                   probe_free_scene, rises)
 from simworld.analyzers.physics.trajectories import (Path, bounces, fit_parabola, fit_path, flight_windows, jump_ratios,
                                                      motion_arcs, parabola_curve)
 from simworld.clip import Clip
@@ -125,7 +127,10 @@ def _departs(path: Path, truth: Path, frames: np.ndarray) -> int:
 @register_analyzer
 class Physics(Analyzer):
     name = "physics"
-    version = "4"  # 4: without a probe, what moves finds objects where colour segmentation finds none
+    # 5: without a probe, rises that speed up are launches, kicks are judged where the look changes (less a size),
+    # the pull is read from counted flights, a flight's residual is less the camera's own; a bounce needs a fall into
+    # it. 4: what moves finds objects where colour segmentation finds none
+    version = "5"
     uses_ground_truth = True
     threshold = 0.5  # calm clips (ground truth, nuisances) score 1.0 with a probe, injected failures <= 0.37
     failures = FAILURES
@@ -347,22 +352,27 @@ class Physics(Analyzer):
 
     def _flights(self, clip: Clip, scene: FreeScene, report: _Report) -> None:
         """Stretches of motion of the objects moving on their own, shaped by their acceleration (a steady motion down
-        the image may be rolling toward the camera): they must accelerate along gravity, along a parabola."""
+        the image may be rolling toward the camera): they must accelerate along gravity, along a parabola (less
+        CAMERA_SLACK times the parabola residual of the camera's own motion at the object over the same frames: a
+        shaking camera's registration leaves parallax that follows its jolts)."""
         times = np.arange(clip.num_frames) / clip.fps
         flights = []  # (path, fit, acceleration along gravity (down) and across it)
-        for path in scene.judged:
+        for path, moving, carried in zip(scene.paths, scene.moving, scene.carried):
+            if not moving:
+                continue
             for arc in motion_arcs(path):
                 fit = fit_path(path, arc, times)
                 if fit is None:
                     continue
                 report.pictures.fits.append((path, fit, times))
+                if fit.residual is not None:  # the camera's own jolts at the object are no fault of the flight
+                    own = fit_parabola(times[fit.frames], carried[fit.frames])[2] or 0.0
+                    fit = replace(fit, residual=max(0.0, fit.residual - CAMERA_SLACK * own))
                 flights.append((path, fit))
         scene.gravity = gravity_direction([f.acceleration for _, f in flights])
         down = scene.gravity
-        pulls = [float(f.acceleration @ down) / clip.fps**2 for _, f in flights if f.acceleration @ down > 0]
-        scene.pull = max(float(np.median(pulls)) if pulls else 0.0, 0.0)
         across = np.array([-down[1], down[0]])
-        upward, residuals, fitted, rising = [], [], [], []
+        upward, residuals, fitted, rising, pulls = [], [], [], [], []
         for path, fit in flights:
             first, last = fit.frames[0], fit.frames[-1]
             moved = path.center[last] - path.center[first]
@@ -370,12 +380,15 @@ class Physics(Analyzer):
             along = float(fit.acceleration @ down)
             curve = 0.5 * abs(along) * (times[last] - times[first]) ** 2
             if curve >= max(0.3 * abs(drop), 0.25 * path.size) and abs(drop) + curve >= 0.5 * abs(sideways):
+                if along > 0:  # gravity's pull, read from the flights its acceleration shapes
+                    pulls.append(along / clip.fps**2)
                 upward.append(float(along < 0))
                 if upward[-1]:
                     rising.append(int(fit.frames[0]))
                 if fit.residual is not None:
                     residuals.append(fit.residual / max(path.size, 1.0))
                     fitted.append((path, fit, times))
+        scene.pull = float(np.median(pulls)) if pulls else 0.0  # 0: unknown (kicks allow up to a size a frame^2)
         report.add("flights", float(len(upward)))
         if upward:
             report.add("gravity_sign_fraction", 1.0 - float(np.mean(upward)))
@@ -386,7 +399,8 @@ class Physics(Analyzer):
         self._residual(report, residuals, fitted, "no such motion seen in 4 frames or more")
 
     def _launches(self, scene: FreeScene, report: _Report) -> None:
-        found = launches(scene.paths, scene.paths, scene.gravity)
+        found = sorted(launches(scene.paths, scene.paths, scene.gravity)
+                       + rises(scene.paths, scene.gravity, scene.tracks.size))
         report.add("launches", float(len(found)), higher_is_better=False)
         report.components["launch"] = self.POP ** len(found)
         report.where["launch"] = min(found, default=None)

@@ -28,7 +28,9 @@
    touching it: a body released from rest falls accelerating (its second step three times its first); only a push
    starts it upward or at speed, and a push from nothing is a failure (a fall played backwards starts so; pushes
    sideways, which set balls rolling, are not judged). So is an object that rises (40% of its size in two steps)
-   and then stays in mid-air for two steps (a fall played backwards ends so; at a real apex it falls back).
+   and then stays in mid-air for two steps (a fall played backwards ends so; at a real apex it falls back), and
+   one that rises faster and faster (`rises`): whatever flies up slows down, and only a push from below (which
+   touches it) speeds it up.
 6. Track breaks: a track that ends in the open and a track of the same look (mean CIELAB within BREAK_COLOR) that
    begins within 2 frames far from where the first was heading (beyond twice its size and three times its speed)
    is an object that jumped: a teleport the segmentation could not follow.
@@ -37,7 +39,10 @@
 8. Kicks and leaps (teleports): between two frames an object's velocity changes by gravity's pull (estimated from the clip's
    flights) and, at a contact, by a push off what is under it or beside it. What is left of the change (in object
    sizes) is a kick from nowhere; a jump from one place to another gives two, each about the jump's length. A leap:
-   one step far longer than any other step of the object (where too few frames surround it to read a kick).
+   one step far longer than any other step of the object (where too few frames surround it to read a kick). Where
+   the object's look changes between the frames (it spins, or segmentation moved to another piece of it), a kick
+   counts only beyond UNKEPT sizes (a centroid moving from one piece of an object to another moves less), and only
+   where nothing else is segmented about then (else the track may have moved on to another object).
 """
 
 from __future__ import annotations
@@ -56,6 +61,8 @@ PARALLAX = 1.0  # an object moves on its own when its registered path strays far
 LAUNCH = 1.3  # a start from rest whose second step is at most this times its first is a push
 KICK_SIZE = 9.0  # pixels across: smaller objects' centroids jump with a few pixels of segmentation
 CAMERA_SLACK = 2.0  # a kick within this many times the camera's own change of motion at the object is the camera's
+UNKEPT = 1.0  # object sizes: of a kick where the object's look changes, the part a piece-to-piece centroid could be
+RISE_FRAMES = 6  # frames of steady rise a rising object's acceleration is read over (rises)
 TOO_FAST = "the camera moves too fast (or too erratically) to tell the objects' motion from its own"
 NO_OBJECT = "no object large enough to judge"
 
@@ -154,7 +161,8 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
                                                               and two.sum() >= max(3.0, 0.4 * size)))
             if not rising and s[1] < start:
                 continue
-            still_before = k >= 2 and np.isfinite(length[k - 2]) and length[k - 2] <= rest
+            # still for two steps, or from the clip's start (a body released from rest cannot: see LAUNCH)
+            still_before = k == 1 or (np.isfinite(length[k - 2]) and length[k - 2] <= rest)
             dropping = -up[k] > 0.7 * s[1]  # (a push sideways is what sets a ball rolling: not judged)
             at_speed = dropping and still_before and len(s) == 3 and np.isfinite(s[2]) and s[2] <= LAUNCH * s[1]
             if not (rising or at_speed) or not _steady(path, k - 1, k + 2, 1.2):
@@ -170,6 +178,43 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
                     and not any(_touching(path, other, k) for other in everything if other is not path)):
                 out.append(k + 1)  # stays in mid-air after rising, nothing under it
     return sorted(out)
+
+
+def rises(paths: list[Path], gravity: np.ndarray, size: tuple[int, int]) -> list[int]:
+    """Frames at which an object starts RISE_FRAMES or more steps up (against gravity), well inside the frame
+    (`size`: (W, H)), over which it speeds up (module docstring, step 5): the parabola fit to its height has an
+    upward acceleration beyond 3 standard errors, which bends the path by half its size (at least 2 px), and it
+    rises its size (at least 5 px) with nothing touching it. A fall played backwards rises so; a thrown body or one
+    bouncing off the floor slows down as it rises."""
+    W, H = size
+    out = []
+    for path in paths:
+        c, size_px = path.center, max(path.size, 1.0)
+        margin = max(2.0, 0.06 * min(W, H)) + 0.3 * size_px  # a centroid is pulled in where part of it is out of view
+        inside = path.present & np.all(np.isfinite(c), axis=1)
+        inside[inside] &= np.all((c[inside] >= margin) & (c[inside] <= np.array([W, H]) - margin), axis=1)
+        height = -(c @ gravity)  # (T,) up against gravity
+        up = inside[:-1] & inside[1:] & (np.nan_to_num(np.diff(height)) > 0)  # (T-1,) the step t -> t+1 rises
+        for first, stop in _runs(up):
+            frames = np.arange(first, stop + 1)  # the frames of `stop - first` rising steps
+            if len(frames) < RISE_FRAMES or height[frames[-1]] - height[first] < max(size_px, 5.0):
+                continue
+            t = (frames - first).astype(float)
+            design = np.stack([np.ones_like(t), t, 0.5 * t**2], axis=1)
+            coef, *_ = np.linalg.lstsq(design, height[frames], rcond=None)
+            residual = height[frames] - design @ coef
+            variance = float(residual @ residual) / (len(t) - 3) * np.linalg.inv(design.T @ design)[2, 2]
+            pull = float(coef[2])  # px / frame^2, upward
+            if pull > 3.0 * np.sqrt(variance) and 0.5 * pull * t[-1] ** 2 >= max(0.5 * size_px, 2.0) and not any(
+                    _touching(path, other, u) for other in paths if other is not path for u in frames):
+                out.append(int(first) + 1)
+    return sorted(out)
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(first, stop) of each run of True in `flags`."""
+    edges = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
 
 
 def kicks(scene: FreeScene, index: int) -> np.ndarray:
@@ -190,7 +235,7 @@ def kicks(scene: FreeScene, index: int) -> np.ndarray:
     across = np.array([-gravity[1], gravity[0]])
     kept, carried = scene.kept[index], scene.carried[index]
     for t in range(1, T - 1):
-        if not (path.present[t - 1:t + 2].all() and kept[t] and kept[t + 1] and _steady(path, t - 1, t + 2, 1.67)):
+        if not (path.present[t - 1:t + 2].all() and _steady(path, t - 1, t + 2, 1.67)):
             continue
         here = float(np.sqrt(np.median(path.area[t - 1:t + 2])))  # its size now (a glass breaking shrinks)
         if here < KICK_SIZE:
@@ -204,7 +249,21 @@ def kicks(scene: FreeScene, index: int) -> np.ndarray:
         touched = any(_touching(path, other, u) for other in scene.paths if other is not path for u in (t - 1, t, t + 1))
         side = 0.0 if touched else max(0.0, side - 0.5 * speed - camera)
         out[t] = np.hypot(down, side) / here
+        if not (kept[t] and kept[t + 1]):  # its look changed: a centroid may move from one piece to another
+            out[t] = 0.0 if _others_about(scene, index, t, here) else max(0.0, out[t] - UNKEPT)
     return out
+
+
+def _others_about(scene: FreeScene, index: int, t: int, size: float) -> bool:
+    """Something else is segmented at frames t-1..t+1: a track whose centroid there is over half path `index`'s
+    size from it (in the image). A track can hop from one object to another only where there is another."""
+    c, carried = scene.paths[index].center, scene.carried[index]
+    for u in (t - 1, t, t + 1):
+        here = c[u] + carried[u]
+        for track in scene.tracks.tracks:
+            if track.present[u] and np.linalg.norm(track.centroid[u] - here) > 0.5 * size:
+                return True
+    return False
 
 
 def leaps(scene: FreeScene, index: int, size: tuple[int, int]) -> np.ndarray:

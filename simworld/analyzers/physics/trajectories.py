@@ -233,7 +233,9 @@ def bounce_heights(path: Path, arcs: list[np.ndarray]) -> list[float]:
 
 
 def bounces(path: Path, arcs: list[np.ndarray]) -> list[tuple[float, int]]:
-    """(height, first frame of the arc) of each arc that starts at a bounce (see bounce_heights)."""
+    """(height, first frame of the arc) of each arc that starts at a bounce (see bounce_heights): rising out of
+    the frame before it, which the object fell into where the frame before that is seen (an arc that starts
+    while it was already rising, cut where its path kinks, is no bounce)."""
     out = []
     y = path.center[:, 1]
     for arc in arcs:
@@ -242,6 +244,8 @@ def bounces(path: Path, arcs: list[np.ndarray]) -> list[tuple[float, int]]:
             continue
         floor = float(np.nanmax(y[max(0, start - 1):start + 1]))
         if not np.isfinite(y[start - 1]) or y[start] >= y[start - 1]:  # not rising out of a bounce
+            continue
+        if start >= 2 and path.present[start - 2] and y[start - 1] < y[start - 2]:  # rising into it: no contact
             continue
         out.append((floor - float(np.nanmin(y[arc])), int(start)))
     return out

@@ -10,7 +10,8 @@ import numpy as np
 from simworld.analyzers import threshold_of
 from simworld.analyzers.measure.tracking import track_objects
 from simworld.analyzers.physics.failures import FAILURES
-from simworld.analyzers.physics.probe_free import NO_OBJECT, TOO_FAST, probe_free_scene
+from simworld.analyzers.physics.probe_free import NO_OBJECT, TOO_FAST, FreeScene, kicks, probe_free_scene, rises
+from simworld.analyzers.physics.trajectories import Path
 from tests.analyzers.measure.test_occlusion import FLOOR
 from tests.analyzers.physics.cases import analyze, truth
 from tests.conftest import rendered
@@ -110,3 +111,106 @@ def test_a_fall_coloured_like_its_backdrop_is_found_by_what_moves_and_judged_und
     assert analyze(_fall_like_its_floor(jump=12), None)["score"] < threshold
     panned = _filmed(fall, np.random.default_rng(0), pan=0.2)  # what moves is not trusted under a moving camera
     assert probe_free_scene(panned) == NO_OBJECT and analyze(panned, None)["score"] is None
+
+
+def _drawn(heights: np.ndarray, xs: np.ndarray | None = None, turn: float = 0.0, jitter: float = 0.0) -> np.ndarray:
+    """A 20 px square on a plain grey backdrop at centre (xs[t], heights[t]) (x: 80 throughout without `xs`), half
+    red and half green; `turn` degrees a frame spin it, so its look changes from frame to frame; `jitter` moves it
+    by up to that many pixels at random, as segmentation moves a centroid."""
+    frames = []
+    shake = np.random.default_rng(0).uniform(-jitter, jitter, (len(heights), 2))
+    for t, y in enumerate(heights):
+        frame = np.full((128, 160, 3), 150, np.uint8)
+        x = 80.0 if xs is None else float(xs[t])
+        corners = cv2.boxPoints(((x + shake[t, 0], float(y) + shake[t, 1]), (20, 20), turn * t))
+        half = (corners[0] + corners[1]) / 2, (corners[2] + corners[3]) / 2
+        cv2.fillConvexPoly(frame, np.round(corners).astype(np.int32), (200, 40, 40), lineType=cv2.LINE_AA)
+        green = np.array([corners[1], corners[2], half[1], half[0]])
+        cv2.fillConvexPoly(frame, np.round(green).astype(np.int32), (40, 170, 40), lineType=cv2.LINE_AA)
+        frames.append(frame)
+    return np.stack(frames)
+
+
+def test_an_object_that_rises_faster_and_faster_is_a_launch_and_one_thrown_up_is_not():
+    t = np.arange(14.0)
+    noise = np.random.default_rng(0).normal(0, 1.0, (len(t), 2))  # a centroid jitters with its segmentation
+
+    def path(height: np.ndarray, x: float = 80.0) -> Path:
+        return Path(np.ones(len(t), bool), np.stack([x + 0 * t, height], 1) + noise, np.full(len(t), 400.0))
+
+    down = np.array([0.0, 1.0])
+    speeding_up = path(110 - 2 * t - 0.25 * t**2)  # already rising, 0.5 px/frame^2 upward: a fall played backwards
+    slowing_down = path(110 - 9 * t + 0.25 * t**2)  # thrown up: gravity slows it
+    assert rises([speeding_up], down, (160, 128)) == [1]
+    assert rises([slowing_down], down, (160, 128)) == []
+    assert rises([speeding_up, path(110 - 2 * t - 0.25 * t**2, x=95.0)], down, (160, 128)) == []  # pushed by another
+    # drawn with the jitter that breaks its motion into pieces too short to fit a flight to
+    threshold = threshold_of("physics", with_probe=False)
+    m = analyze(_drawn(110 - 2 * t - 0.25 * t**2, jitter=1.5), None)
+    assert m["flights"] == 0 and m["launches"] >= 1 and m["score"] < threshold
+    assert analyze(_drawn(110 - 9 * t + 0.25 * t**2, jitter=1.5), None)["score"] >= threshold
+
+
+def test_a_body_at_rest_from_the_first_frame_that_sets_off_at_full_speed_is_a_launch():
+    t = np.arange(12.0)
+    at_speed = 20 + 8 * np.maximum(t - 1, 0)  # still for one step (the clip's first), then 8 px a frame at once
+    released = 20 + 0.5 * np.maximum(t - 1, 0) ** 2  # released from rest: it speeds up
+    assert analyze(_drawn(at_speed), None)["launches"] >= 1
+    assert analyze(_drawn(released), None)["launches"] == 0
+
+
+def test_a_kick_counts_where_the_look_changes_beyond_what_a_centroid_moving_between_pieces_explains():
+    from types import SimpleNamespace
+
+    t = np.arange(12.0)
+    T = len(t)
+
+    def scene(jump: float, kept: bool, other: bool = False) -> FreeScene:
+        x = 60 + np.where(t >= 6, jump, 0.0)
+        path = Path(np.ones(T, bool), np.stack([x, 20 + 0.4 * t**2], 1), np.full(T, 400.0))  # 20 px across
+        tracks = [SimpleNamespace(present=np.ones(T, bool), centroid=np.tile([140.0, 100.0], (T, 1)))] if other else []
+        return FreeScene([path], [True], SimpleNamespace(tracks=tracks), None, pull=0.8, carried=[np.zeros((T, 2))],
+                         kept=[np.full(T, kept)])
+
+    assert kicks(scene(50.0, kept=False), 0).max() > 1.0  # 2.5 sizes, the look changing (a spinning cube)
+    assert kicks(scene(12.0, kept=False), 0).max() == 0.0  # 0.6 size: maybe segmentation moved to another piece
+    assert kicks(scene(12.0, kept=True), 0).max() > 0.5  # the same look: a kick
+    # with something else segmented about, a track whose look changes may have hopped to it: not judged
+    assert kicks(scene(50.0, kept=False, other=True), 0).max() == 0.0
+    assert kicks(scene(50.0, kept=True, other=True), 0).max() > 1.0
+
+
+def test_gravity_pull_is_read_only_from_flights_it_shapes():
+    """Under a brightness ramp segmentation cuts a falling glass into pieces whose short arcs fit no flight; a pull
+    read from their fits (0.5 px/frame^2, a twentieth of the fall's) made a piece released from rest a kick from
+    nowhere (validate's nuisance clip for shatter seed 2)."""
+    from simworld.analyzers.failures import CLIP_NUISANCES
+
+    frames = CLIP_NUISANCES["brightness_ramp"](truth("shatter", 2), np.random.default_rng([2, 7, 1234]))
+    m = analyze(frames, None)
+    assert m["flights"] == 0 and m["score"] >= threshold_of("physics", with_probe=False), m
+
+
+def test_a_flight_is_not_charged_for_the_jolts_of_a_shaking_camera_but_is_for_its_own():
+    """Registration to the ground leaves parallax in a flying object's registered path that follows the camera's
+    jolts: the parabola residual counts beyond CAMERA_SLACK times the camera's own at the object."""
+    from simworld.analyzers import ANALYZERS
+    from simworld.analyzers.physics.analyzer import _Report
+    from simworld.clip import Clip
+
+    T, fps = 16, 8.0
+    t = np.arange(T)
+    fall = np.stack([60 + 2.0 * t, 20 + 0.45 * t**2], 1)  # 18 px across
+    jolts = np.random.default_rng(0).uniform(-8, 8, (T, 2))  # where the camera's shake put it in the image
+    wobble = np.stack([0.6 * jolts[:, 0], 0 * t], 1)  # what registration leaves of them on the flying object
+    clip = Clip(np.zeros((T, 8, 8, 3), np.uint8), fps)
+
+    def residual(registered: np.ndarray, carried: np.ndarray) -> float:
+        path = Path(np.ones(T, bool), registered, np.full(T, 324.0))
+        scene = FreeScene([path], [True], None, None, carried=[carried], kept=[np.ones(T, bool)])
+        report = _Report(T)
+        ANALYZERS.get("physics")()._flights(clip, scene, report)
+        return next(m.value for m in report.metrics if m.name == "parabola_residual")
+
+    assert residual(fall + wobble, jolts) == 0.0  # parallax following the jolts: the camera's
+    assert residual(fall + wobble, 0 * jolts) > 0.12  # the same wobble under a still camera: the flight's

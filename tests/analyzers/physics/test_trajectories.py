@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from simworld.analyzers.physics.trajectories import (GRAVITY, Path, ballistic_runs, bounce_heights, camera_shake,
-                                                     fit_parabola, jump_ratios, motion_arcs)
+from simworld.analyzers.physics.trajectories import (GRAVITY, Path, ballistic_runs, bounce_heights, bounces,
+                                                     camera_shake, fit_parabola, jump_ratios, motion_arcs)
 from tests.conftest import rendered
 
 
@@ -45,6 +45,17 @@ def test_motion_arcs_leave_out_rest_releases_bounces_and_landings():
     assert bounce_heights(path_of(y), arcs)[0] > 30
     upside_down = motion_arcs(path_of(110.0 - y))  # bouncing off a ceiling: the turns there are as sharp
     assert all(6 not in a and 12 not in a for a in upside_down)
+
+
+def test_an_arc_cut_where_a_rising_path_kinks_is_no_bounce():
+    # thrown up, its rise kinked at frame 3 (a shaking camera's registration), over the top, down and one bounce
+    y = np.array([233.3, 168.9, 120.1, 115.3, 100.5, 100.0, 110.6, 133.6, 170.7, 227.7, 299.5, 386.1, 448.8, 421.1,
+                  411.1, 417.0, 437.3, 456.7, 455.9, 459.9, 460.0, 460.4, 460.4])
+    x = np.array([283.0, 282.6, 279.0, 281.0, 284.8, 285.2, 282.2, 287.0, 294.0, 289.3, 292.6, 293.3, 296.1, 296.5,
+                  297.7, 298.7, 299.7, 301.6, 302.9, 304.1, 304.3, 304.1, 304.2])
+    path = path_of(y, x, size=18.5)
+    seen = bounces(path, motion_arcs(path))
+    assert [frame for _, frame in seen] == [13]  # not the arc from frame 3: the path rose into frame 2, no contact
 
 
 def test_jump_ratios_flag_teleports_not_bounces():
