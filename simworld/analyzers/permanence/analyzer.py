@@ -31,7 +31,7 @@ import numpy as np
 
 from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analyzer
 from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
-from simworld.analyzers.measure.moving import seen_objects
+from simworld.analyzers.measure.moving import STILL, seen_objects
 from simworld.analyzers.measure.occlusion import find_passages, tally
 from simworld.analyzers.measure.passages import KEPT_ROLES, frozen_offsets, in_clip_frames, passages, plain_frames
 from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
@@ -126,8 +126,10 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    version = "10"  # 10: a return the tracker joined to the object is not unlike it by size (9: passages against the
-    # background when the camera moves)
+    # 11: under a still camera, the place a vanish leaves (or a spawn takes) may differ from its ring by more than 10
+    # where it is nearer the ring than the object (textured backdrops). 10: a return the tracker joined to the object
+    # is not unlike it by size (9: passages against the background when the camera moves)
+    version = "11"
     # 8: without a probe, one object behind one occluder twice is judged by its last passage
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
@@ -332,6 +334,7 @@ class Permanence(Analyzer):
         min_area = 2 * min_object_area(H, W)
         vanished = spawned = 0
         events = []
+        still = seen.camera.still(STILL)
         for track in tracks.tracks:
             present = track.frames_present
             if len(present) < 3:
@@ -356,9 +359,13 @@ class Permanence(Analyzer):
                 if (ring & others[t + step]).any() or (ring & others[t]).any():
                     continue  # beside something that could hide it or let it out
                 # the picture really changes there (a segmentation dropout leaves the pixels as they were), and on
-                # the side without it the place looks like its surroundings (background, not the object moved on)
+                # the side without it the place looks like its surroundings (background, not the object moved on):
+                # within 10 of them or, under a still camera, at least nearer them than the object's look (a
+                # textured backdrop's patch differs from its ring by more than a plain one's)
                 inside, around = lab[t + step][mask].mean(axis=0), lab[t + step][ring & ~mask].mean(axis=0)
-                if np.abs(lab[t + step][mask] - lab[t][mask]).mean() < 8.0 or np.linalg.norm(inside - around) > 10.0:
+                off = float(np.linalg.norm(inside - around))
+                nearer = still and off < np.linalg.norm(inside - lab[t][mask].mean(axis=0))
+                if np.abs(lab[t + step][mask] - lab[t][mask]).mean() < 8.0 or (off > 10.0 and not nearer):
                     continue
                 if _still_beside(lab[t], lab[t + step], mask, max(2, int(round(np.sqrt(typical))))):
                     continue  # its look is right beside, one step on: the track was lost, not the thing

@@ -73,3 +73,26 @@ def test_three_shots_under_a_nuisance_keep_identity_without_a_probe(nuisance, in
     frames = CLIP_NUISANCES[nuisance](clip, np.random.default_rng([1, index, 1234]))
     metrics = score(frames, "identity")
     assert metrics["swaps"] == 0 and metrics["colour_change"] < 0.25 and metrics["score"] == 1.0, metrics
+
+
+def _over_a_checkerboard(appear: int = 0) -> np.ndarray:
+    """A teal ball falling from rest in front of a pink and green checkerboard (10 px squares), filmed by a still
+    camera, drawn from frame `appear` on (0: throughout; later: it appears from nothing in mid-air). The place it
+    appears in differs from its ring of board by more than a plain backdrop's would."""
+    import cv2
+
+    H, W, frames = 120, 160, []
+    yy, xx = np.mgrid[:H, :W]
+    board = np.where(((yy // 10 + xx // 10) % 2 == 0)[..., None], (150, 95, 130), (45, 85, 70)).astype(np.uint8)
+    for t in range(20):
+        f = board.copy()
+        if t >= appear:
+            cv2.circle(f, (83, int(round(30 + 0.35 * t * t))), 7, (40, 120, 140), -1)
+        frames.append(f)
+    return np.stack(frames)
+
+
+def test_an_object_appearing_from_nothing_before_a_textured_backdrop_is_a_spawn():
+    assert score(_over_a_checkerboard(), "permanence")["score"] == 1.0
+    metrics = score(_over_a_checkerboard(appear=6), "permanence")
+    assert metrics["spawned"] >= 1 and metrics["score"] < 0.5, metrics
