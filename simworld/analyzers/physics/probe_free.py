@@ -55,7 +55,7 @@ from simworld.analyzers.measure.camera import CameraMotion, estimate_camera_moti
 from simworld.analyzers.measure.moving import STILL, seen_objects
 from simworld.analyzers.measure.tracking import TrackSet, track_objects
 from simworld.analyzers.physics.following import BLINK, MIN_AREA, SEARCH_SIZE, extended, flashes, track_breaks
-from simworld.analyzers.physics.trajectories import Path
+from simworld.analyzers.physics.trajectories import Path, fit_parabola
 
 PARALLAX = 1.0  # an object moves on its own when its registered path strays farther than the camera moved it
 LAUNCH = 1.3  # a start from rest whose second step is at most this times its first is a push
@@ -186,13 +186,10 @@ def rises(paths: list[Path], gravity: np.ndarray, size: tuple[int, int]) -> list
     upward acceleration beyond 3 standard errors, which bends the path by half its size (at least 2 px), and it
     rises its size (at least 5 px) with nothing touching it. A fall played backwards rises so; a thrown body or one
     bouncing off the floor slows down as it rises."""
-    W, H = size
     out = []
     for path in paths:
         c, size_px = path.center, max(path.size, 1.0)
-        margin = max(2.0, 0.06 * min(W, H)) + 0.3 * size_px  # a centroid is pulled in where part of it is out of view
-        inside = path.present & np.all(np.isfinite(c), axis=1)
-        inside[inside] &= np.all((c[inside] >= margin) & (c[inside] <= np.array([W, H]) - margin), axis=1)
+        inside = path.present & _well_inside(c, size_px, size)
         height = -(c @ gravity)  # (T,) up against gravity
         up = inside[:-1] & inside[1:] & (np.nan_to_num(np.diff(height)) > 0)  # (T-1,) the step t -> t+1 rises
         for first, stop in _runs(up):
@@ -200,15 +197,23 @@ def rises(paths: list[Path], gravity: np.ndarray, size: tuple[int, int]) -> list
             if len(frames) < RISE_FRAMES or height[frames[-1]] - height[first] < max(size_px, 5.0):
                 continue
             t = (frames - first).astype(float)
+            acceleration, _, rms = fit_parabola(t, height[frames][:, None])
+            pull = float(acceleration[0])  # px / frame^2, upward
             design = np.stack([np.ones_like(t), t, 0.5 * t**2], axis=1)
-            coef, *_ = np.linalg.lstsq(design, height[frames], rcond=None)
-            residual = height[frames] - design @ coef
-            variance = float(residual @ residual) / (len(t) - 3) * np.linalg.inv(design.T @ design)[2, 2]
-            pull = float(coef[2])  # px / frame^2, upward
-            if pull > 3.0 * np.sqrt(variance) and 0.5 * pull * t[-1] ** 2 >= max(0.5 * size_px, 2.0) and not any(
+            error = rms * np.sqrt(np.linalg.inv(design.T @ design)[2, 2])  # the acceleration's standard error
+            if pull > 3.0 * error and 0.5 * pull * t[-1] ** 2 >= max(0.5 * size_px, 2.0) and not any(
                     _touching(path, other, u) for other in paths if other is not path for u in frames):
                 out.append(int(first) + 1)
     return sorted(out)
+
+
+def _well_inside(points: np.ndarray, size_px: float, size: tuple[int, int]) -> np.ndarray:
+    """(T,) bool: each point (T,2) lies 6% of the frame's shorter side (at least 2 px) and 0.3 of the object's size
+    inside the frame (`size`: (W, H)), where no part of it may be out of view and pull its centroid in; NaN: False."""
+    W, H = size
+    margin = max(2.0, 0.06 * min(W, H)) + 0.3 * size_px
+    x, y = points.T
+    return (x >= margin) & (x <= W - margin) & (y >= margin) & (y <= H - margin)
 
 
 def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
@@ -279,10 +284,7 @@ def leaps(scene: FreeScene, index: int, size: tuple[int, int]) -> np.ndarray:
     if path.size < SEARCH_SIZE:
         return out
     c, carried, kept = path.center, scene.carried[index], scene.kept[index]
-    W, H = size
-    margin = max(2.0, 0.06 * min(W, H)) + 0.3 * path.size
-    x, y = (c + carried).T  # where it is in the image
-    inside = (x >= margin) & (x <= W - margin) & (y >= margin) & (y <= H - margin)  # NaN: False
+    inside = _well_inside(c + carried, path.size, size)  # where it is in the image
     step = np.full(T, np.nan)  # step[t]: from t-1 to t
     for t in range(1, T):
         if (path.present[t - 1] and path.present[t] and kept[t] and inside[t - 1] and inside[t]
