@@ -400,7 +400,7 @@ class Physics(Analyzer):
 
     def _launches(self, scene: FreeScene, report: _Report) -> None:
         found = sorted(launches(scene.paths, scene.paths, scene.gravity)
-                       + rises(scene.paths, scene.gravity, scene.tracks.size))
+                       + rises(scene.paths, scene.carried, scene.gravity, scene.tracks.size))
         report.add("launches", float(len(found)), higher_is_better=False)
         report.components["launch"] = self.POP ** len(found)
         report.where["launch"] = min(found, default=None)

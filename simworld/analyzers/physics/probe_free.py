@@ -180,16 +180,16 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
     return sorted(out)
 
 
-def rises(paths: list[Path], gravity: np.ndarray, size: tuple[int, int]) -> list[int]:
+def rises(paths: list[Path], carried: list[np.ndarray], gravity: np.ndarray, size: tuple[int, int]) -> list[int]:
     """Frames at which an object starts RISE_FRAMES or more steps up (against gravity), well inside the frame
-    (`size`: (W, H)), over which it speeds up (module docstring, step 5): the parabola fit to its height has an
+    (`size`: (W, H); `carried`: per path, where the camera's motion put it in the image), over which it speeds up (module docstring, step 5): the parabola fit to its height has an
     upward acceleration beyond 3 standard errors, which bends the path by half its size (at least 2 px), and it
     rises its size (at least 5 px) with nothing touching it. A fall played backwards rises so; a thrown body or one
     bouncing off the floor slows down as it rises."""
     out = []
-    for path in paths:
+    for path, offset in zip(paths, carried):
         c, size_px = path.center, max(path.size, 1.0)
-        inside = path.present & _well_inside(c, size_px, size)
+        inside = path.present & _well_inside(c + offset, size_px, size)  # in the image, where part may be out of view
         height = -(c @ gravity)  # (T,) up against gravity
         up = inside[:-1] & inside[1:] & (np.nan_to_num(np.diff(height)) > 0)  # (T-1,) the step t -> t+1 rises
         for first, stop in _runs(up):

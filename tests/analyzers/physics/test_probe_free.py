@@ -141,9 +141,12 @@ def test_an_object_that_rises_faster_and_faster_is_a_launch_and_one_thrown_up_is
     down = np.array([0.0, 1.0])
     speeding_up = path(110 - 2 * t - 0.25 * t**2)  # already rising, 0.5 px/frame^2 upward: a fall played backwards
     slowing_down = path(110 - 9 * t + 0.25 * t**2)  # thrown up: gravity slows it
-    assert rises([speeding_up], down, (160, 128)) == [1]
-    assert rises([slowing_down], down, (160, 128)) == []
-    assert rises([speeding_up, path(110 - 2 * t - 0.25 * t**2, x=95.0)], down, (160, 128)) == []  # pushed by another
+    still = [np.zeros((len(t), 2))] * 2
+    assert rises([speeding_up], still, down, (160, 128)) == [1]
+    assert rises([slowing_down], still, down, (160, 128)) == []
+    panned_up = [np.tile([0.0, -100.0], (len(t), 1))]  # the camera's motion put it at the top, out of view
+    assert rises([speeding_up], panned_up, down, (160, 128)) == []
+    assert rises([speeding_up, path(110 - 2 * t - 0.25 * t**2, x=95.0)], still, down, (160, 128)) == []  # pushed by another
     # drawn with the jitter that breaks its motion into pieces too short to fit a flight to
     threshold = threshold_of("physics", with_probe=False)
     m = analyze(_drawn(110 - 2 * t - 0.25 * t**2, jitter=1.5), None)
