@@ -87,7 +87,7 @@ def _plan(rng: np.random.Generator):
     frames = fmt.frames
     occluder = Body(occ_shape, occ_half, draw_object_texture(rng, 0.4), np.repeat([[0.0, occluder_top / 2,
                     -depth + near]], frames, 0), np.repeat(np.eye(3)[None], frames, 0), np.ones((frames, 3)),
-                    np.ones(frames, bool))
+                    np.ones(frames, bool), role="occluder")
     hidden_mid = int(round(middle))
     return fmt, mover, occluder, depth, hidden_mid
 

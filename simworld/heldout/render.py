@@ -29,6 +29,7 @@ class Body:
     rotations: np.ndarray
     stretch: np.ndarray
     drawn: np.ndarray
+    role: str = "object"  # as a probe's ground truth names it: object, or occluder (what things pass behind)
 
 
 @dataclass(frozen=True)
@@ -122,15 +123,32 @@ def _placed(body: Body, frame: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     return body.centres[frame], body.rotations[frame], body.half * body.stretch[frame]
 
 
-def render_frame(scene: Scene, frame: int, rays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Linear RGB (H, W, 3) float32 and the surface code per pixel (H, W): SKY, WALL, GROUND or a body index."""
-    cam, backdrop = scene.camera, scene.backdrop
-    h, w = cam.height, cam.width
-    eye = cam.eyes[frame]
-    d = shapes.times(rays.reshape(-1, 3), cam.rotations[frame].T)  # (H*W, 3) world directions
-    n_px = len(d)
-    best = np.full(n_px, np.inf)
-    code = np.full(n_px, SKY, np.int32)
+def world_rays(scene: Scene, frame: int, rays: np.ndarray) -> np.ndarray:
+    """The camera's unit rays (H, W, 3) as world directions (H*W, 3) in frame `frame`."""
+    return shapes.times(rays.reshape(-1, 3), scene.camera.rotations[frame].T)
+
+
+def body_hits(scene: Scene, frame: int, d: np.ndarray, index: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """Pixels (flat indices) whose ray `d` passes near body `index` and the distance to it along each (inf: a
+    miss); None when the body is not drawn or not in front of the camera. Other bodies do not hide it."""
+    body, cam = scene.bodies[index], scene.camera
+    if not body.drawn[frame]:
+        return None
+    centre, rotation, half = _placed(body, frame)
+    box = _screen_box(cam, frame, centre, shapes.bounding_radius(body.shape, half))
+    if box is None:
+        return None
+    pixels = np.arange(cam.width * cam.height).reshape(cam.height, cam.width)[box[0]:box[1], box[2]:box[3]].ravel()
+    o, u = shapes.to_unit(cam.eyes[frame][None, :], d[pixels], centre, rotation, half)
+    return pixels, shapes.intersect(body.shape, np.broadcast_to(o, u.shape), u)
+
+
+def nearest_surfaces(scene: Scene, frame: int, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance along each world ray `d` (H*W, 3) to the nearest surface (inf: sky) and its code: SKY, WALL,
+    GROUND or a body index."""
+    eye, backdrop = scene.camera.eyes[frame], scene.backdrop
+    best = np.full(len(d), np.inf)
+    code = np.full(len(d), SKY, np.int32)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(d[:, 1] < -1e-9, -eye[1] / d[:, 1], np.inf)
         code[t < best] = GROUND
@@ -139,20 +157,25 @@ def render_frame(scene: Scene, frame: int, rays: np.ndarray) -> tuple[np.ndarray
             t = np.where(d[:, 2] > 1e-9, (backdrop.wall_z - eye[2]) / d[:, 2], np.inf)
             code[t < best] = WALL
             best = np.minimum(best, t)
-    grid = np.arange(n_px).reshape(h, w)
-    for index, body in enumerate(scene.bodies):
-        if not body.drawn[frame]:
+    for index in range(len(scene.bodies)):
+        hits = body_hits(scene, frame, d, index)
+        if hits is None:
             continue
-        centre, rotation, half = _placed(body, frame)
-        box = _screen_box(cam, frame, centre, shapes.bounding_radius(body.shape, half))
-        if box is None:
-            continue
-        pixels = grid[box[0]:box[1], box[2]:box[3]].ravel()
-        o, u = shapes.to_unit(eye[None, :], d[pixels], centre, rotation, half)
-        t = shapes.intersect(body.shape, np.broadcast_to(o, u.shape), u)
+        pixels, t = hits
         nearer = t < best[pixels]
         best[pixels[nearer]] = t[nearer]
         code[pixels[nearer]] = index
+    return best, code
+
+
+def render_frame(scene: Scene, frame: int, rays: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Linear RGB (H, W, 3) float32 and the surface code per pixel (H, W): SKY, WALL, GROUND or a body index."""
+    cam, backdrop = scene.camera, scene.backdrop
+    h, w = cam.height, cam.width
+    eye = cam.eyes[frame]
+    d = world_rays(scene, frame, rays)
+    n_px = len(d)
+    best, code = nearest_surfaces(scene, frame, d)
     best[code == SKY] = 1e4  # far, but finite: sky points take part in whole-array arithmetic below
     points = eye + best[:, None] * d
     albedo = np.zeros((n_px, 3), np.float32)
@@ -231,3 +254,21 @@ def render(scene: Scene, masks: bool = False) -> tuple[np.ndarray, np.ndarray | 
         if masks:
             ids.append(np.where(code >= 0, code + 1, 0).astype(np.int16))
     return np.stack(frames), (np.stack(ids) if masks else None)
+
+
+def render_geometry(scene: Scene) -> tuple[np.ndarray, np.ndarray]:
+    """What a simulator knows beside the picture: per frame the z-depth of each pixel's surface (T, H, W) float32,
+    +inf for sky, and each body's amodal pixel count (bodies, T): the pixels it would cover with nothing before it."""
+    rays = camera_rays(scene.camera)
+    forward = rays.reshape(-1, 3)[:, 2]  # a unit ray's z in the camera's frame: distance -> z-depth
+    depth = np.empty((scene.frames, scene.camera.height, scene.camera.width), np.float32)
+    amodal = np.zeros((len(scene.bodies), scene.frames), np.int32)
+    for frame in range(scene.frames):
+        d = world_rays(scene, frame, rays)
+        best, _ = nearest_surfaces(scene, frame, d)
+        depth[frame] = (best * forward).reshape(depth.shape[1:])
+        for index in range(len(scene.bodies)):
+            hits = body_hits(scene, frame, d, index)
+            if hits is not None:
+                amodal[index, frame] = int(np.isfinite(hits[1]).sum())
+    return depth, amodal

@@ -24,12 +24,19 @@ Builder = Callable[[np.random.Generator, np.random.Generator, "str | None", int]
 @dataclass(frozen=True)
 class SceneKind:
     """A physical scene kind: how to build it from (rng, failure rng, failure, seed), the analyzers that should
-    judge it (and flag nothing), and whether it carries a nuisance they must ignore (shake, brightness ramp)."""
+    judge it (and flag nothing), and the nuisance it carries that they must ignore: "" (none), "shaking_camera" or
+    "brightness_ramp" (what a probe of the scene cannot state: its ground truth is filmed without it)."""
 
     name: str
     build: Builder
     judged_by: tuple[str, ...]
-    nuisance: bool = False
+    nuisance_kind: str = ""
+    probe_free_only: tuple[str, ...] = ()  # judge it only without a probe: given one, they have nothing to judge
+    # (identity judges passages, and a still life has none: without a probe it must still flag no swap there)
+
+    @property
+    def nuisance(self) -> bool:
+        return bool(self.nuisance_kind)
 
 
 def _fall(camera: str) -> Builder:
@@ -46,13 +53,13 @@ def _still_life(orbit: bool, ramp: bool) -> Builder:
 
 KINDS: dict[str, SceneKind] = {k.name: k for k in [
     SceneKind("fall", _fall("static"), FALL_JUDGES),
-    SceneKind("fall_shaking_camera", _fall("shaking"), FALL_JUDGES, nuisance=True),
+    SceneKind("fall_shaking_camera", _fall("shaking"), FALL_JUDGES, "shaking_camera"),
     SceneKind("fall_panning_camera", _fall("panning"), FALL_JUDGES),
     SceneKind("occluder_pass", _occluder(False), OCCLUDER_JUDGES),
-    SceneKind("occluder_pass_brightness_ramp", _occluder(True), OCCLUDER_JUDGES, nuisance=True),
-    SceneKind("orbit", _still_life(True, False), ORBIT_JUDGES),
-    SceneKind("orbit_brightness_ramp", _still_life(True, True), ORBIT_JUDGES, nuisance=True),
-    SceneKind("still", _still_life(False, True), STILL_JUDGES, nuisance=True),  # a still scene, light ramping
+    SceneKind("occluder_pass_brightness_ramp", _occluder(True), OCCLUDER_JUDGES, "brightness_ramp"),
+    SceneKind("orbit", _still_life(True, False), ORBIT_JUDGES, probe_free_only=("identity",)),
+    SceneKind("orbit_brightness_ramp", _still_life(True, True), ORBIT_JUDGES, "brightness_ramp", ("identity",)),
+    SceneKind("still", _still_life(False, True), STILL_JUDGES, "brightness_ramp", ("identity",)),  # light ramping
 ]}
 
 
