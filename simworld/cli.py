@@ -20,7 +20,7 @@ commands:
   knowledge does the model know the world: ground truth against impossible twins, by the model's surprise:
            simworld knowledge generator=bundled generator.checkpoint=model/dit-1m.safetensors
   validate how far to trust each analyzer: AUROC on injected failures, calibrated thresholds
-           (world=heldout probe=false: measured on a world the analyzers were not developed on)
+           (world=heldout: measured on a world the analyzers were not developed on, with or without a probe)
   report   one HTML report comparing runs: simworld report runs=[DIR,DIR] out=report.html
   train    train the bundled model: simworld train model=vae, then model=dit-1m|dit-4m|dit-16m (resumable)
 

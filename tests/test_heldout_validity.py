@@ -1,5 +1,6 @@
-"""`simworld validate probe=false world=heldout`: the held-out world scored probe-free at the stored thresholds,
-never writing any; the families path keeps its table with two new columns (world, silent)."""
+"""`simworld validate world=heldout`: the held-out world scored at the stored thresholds (probe-free, or given the
+ground truth a probe would render), never writing any; the families path keeps its table with two new columns
+(world, silent)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,24 @@ def test_the_table_scores_targets_against_the_physical_clips_they_judge(tmp_path
     assert not (tmp_path / "thresholds.yaml").exists()
 
 
+def test_with_a_probe_each_clip_is_judged_against_its_scenes_ground_truth(tmp_path, monkeypatch):
+    """Given the ground truth a probe would render, physics catches a held-out teleport and passes its physical
+    fall, at its stored with-probe threshold; identity, which judges passages, has none to judge in an orbit."""
+    small = [make_case("fall", "physical", 0), make_case("orbit", "physical", 3), make_case("fall", "teleport", 5000)]
+    monkeypatch.setattr(heldout_validity, "heldout_cases", lambda per_kind: small)
+    table = heldout_validity.run_heldout_validate(["physics", "identity"], tmp_path, per_kind=1, progress=False,
+                                                  probe=True)
+    assert table.probe.all() and set(table.world) == {"heldout"}
+    teleport = table[table.failure == "teleport"].iloc[0]
+    assert teleport.threshold == heldout_validity.threshold_of("physics", True)
+    assert teleport.auroc == 1.0 and teleport.detected == 1.0 and teleport.false_alarm_ground_truth == 0.0
+    scores = pd.read_csv(tmp_path / "validity_scores.csv")
+    assert scores.with_probe.all()
+    identity = scores[scores.analyzer == "identity"]
+    assert not identity.judged.any() and identity.score.isna().all()
+    assert table[table.analyzer == "identity"].failure.tolist() == ["none"]
+
+
 def test_validate_world_heldout_on_the_command_line(tmp_path):
     result = run("validate", "probe=false", "world=heldout", "heldout_per_kind=1", "analyzers=[temporal]",
                  f"out={tmp_path}", "progress=false")
@@ -54,7 +73,9 @@ def test_validate_world_heldout_on_the_command_line(tmp_path):
 
 @pytest.mark.parametrize("args, line", [
     (["world=nope"], "simworld validate: error: world=nope: must be one of families, heldout"),
-    (["world=heldout"], "simworld validate: error: world=heldout has no probes: run it with probe=false"),
+    (["world=heldout", "analyzers=[interaction]"], "simworld validate: error: world=heldout: no held-out scene is "
+                                                   "judged by interaction"),
+    (["world=heldout", "analyzers=[nope]"], "simworld validate: error: analyzers: unknown analyzer 'nope'"),
     (["world=heldout", "probe=false", "write=true"], "simworld validate: error: world=heldout only measures"),
     (["world=heldout", "probe=false", "heldout_per_kind=0"], "simworld validate: error: heldout_per_kind=0: must be"),
     (["world=heldout", "probe=false", "analyzers=[reference]"], "cannot run without a probe"),

@@ -98,7 +98,7 @@ class ValidateConfig:
     probes_dir: Optional[str] = None
     progress: bool = True
     world: str = "families"  # families: the suite's probes in simworld.world; heldout: simworld.heldout, a world the
-    # analyzers were not developed on, to measure them (probe=false; stored thresholds, never written)
+    # analyzers were not developed on, to measure them (with a probe or probe=false; stored thresholds, never written)
     heldout_per_kind: int = 6  # world=heldout: seeds per scene kind and per failure (6: 96 clips)
 
 
