@@ -4,7 +4,8 @@ Without a probe: the clip's segmentation tracks. With one: each ground-truth obj
 the clip; in the frames where the ground truth shows it but the search (which looks near where the ground truth
 has it) does not find it, the segmentation track that held it where it was last found carries it on, so an object
 that goes its own way (falls up, jumps) keeps its identity and its path is judged instead of being called lost.
-Camera shake (a global translation, `camera_shake`) is taken out of every centre.
+Camera shake (a global translation, `camera_shake`) is taken out of every centre; where the probe's own camera
+moves, only the clip's background motion beyond the ground truth's.
 
 Objects that appear from nothing. With a probe: a second place in a frame that matches an object's ground-truth
 look (masked template) far better than any second place in the ground truth's own frame: a copy. Without:
@@ -65,7 +66,15 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
     truth = ground_truth_tracks(reference, T, (W, H))
     found = find_objects(frames, reference)
     segments = track_objects(frames)
-    shake = camera_shake(frames, _union(found.tracks + segments.tracks, frames.shape[:3]))
+    busy = _union(found.tracks + segments.tracks, frames.shape[:3])
+    shake = camera_shake(frames, busy)
+    reference_at_clip = reference_frames(reference, T, (W, H))
+    extrinsics = reference.gt.extrinsics
+    if not np.allclose(extrinsics, extrinsics[:1], atol=1e-6):
+        # the probe's camera moves (an orbit, a pan): the ground truth's paths carry its motion, so only the
+        # clip's background motion beyond the ground truth's own is taken out (the same pixels aligned in both)
+        busy |= _union(truth.tracks, frames.shape[:3])
+        shake = camera_shake(frames, busy) - camera_shake(reference_at_clip, busy)
     roles = {t.object_id: reference.gt.object(t.object_id).role for t in truth.tracks}
     covered = _union(found.tracks, (T, H, W))
     out = ProbeObjects([], [], [], [], (0, 0), np.zeros((0, T), bool), reference_index(T, reference.num_frames))
@@ -90,7 +99,6 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
         whole.append(g)
     out.fragments_found = (int(hit.sum()), int(shown.sum()))
     out.fragment_frames = (hit, shown)
-    reference_at_clip = reference_frames(reference, T, (W, H))
     # a copy: a second place matches the object's look far better than any second place in the ground truth
     second = second_match(frames, reference_at_clip, whole, out.well_visible)
     second_truth = second_match(reference_at_clip, reference_at_clip, whole, out.well_visible)

@@ -50,7 +50,9 @@ def camera_shake(frames: np.ndarray, foreground: np.ndarray | None = None) -> np
     """(T,2) image translation of each frame's background relative to the first frame's, pixels: subtracted from
     object centres, so camera shake (or a slow pan) is not object motion. ECC alignment (translation) of blurred
     gray frames over the pixels that are background in both frames (`foreground` (T,H,W) bool: object pixels),
-    each frame started from the previous frame's estimate; a frame that does not converge keeps that estimate."""
+    each frame started from the previous frame's estimate; a frame that does not converge keeps that estimate, and
+    one whose answer aligns the background worse than that estimate or no shift at all keeps the better of those
+    (ECC can walk off along a direction the background does not pin down, such as along a floor's stripes)."""
     T, H, W, _ = frames.shape
     shifts = np.zeros((T, 2))
     if T < 2 or min(H, W) < 16:
@@ -72,8 +74,21 @@ def camera_shake(frames: np.ndarray, foreground: np.ndarray | None = None) -> np
             shifts[t] = shifts[t - 1]
             continue
         shift = warp[:, 2].astype(np.float64)
-        shifts[t] = shift if np.all(np.isfinite(shift)) and np.abs(shift).max() <= 0.1 * min(H, W) else shifts[t - 1]
+        options = [shifts[t - 1], np.zeros(2)]
+        if np.all(np.isfinite(shift)) and np.abs(shift).max() <= 0.1 * min(H, W):
+            options.insert(0, shift)
+        shifts[t] = max(options, key=lambda o: _aligned(g[0], g[t], o, mask))
     return shifts
+
+
+def _aligned(template: np.ndarray, image: np.ndarray, shift: np.ndarray, mask: np.ndarray) -> float:
+    """How well `image` shifted back by `shift` matches `template` over `mask`: the ECC criterion (a zero-mean
+    normalised correlation), the quantity camera_shake's alignment maximises."""
+    H, W = template.shape
+    warp = np.float32([[1, 0, shift[0]], [0, 1, shift[1]]])
+    moved = cv2.warpAffine(image, warp, (W, H), flags=cv2.INTER_LINEAR + cv2.WARP_INVERSE_MAP,
+                           borderMode=cv2.BORDER_REPLICATE)
+    return float(cv2.computeECC(template, moved, mask))
 
 
 def fit_parabola(times: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float | None]:

@@ -159,3 +159,16 @@ def test_without_a_probe_teleports_are_placed_and_paths_drawn():
     frames = FAILURES["teleport"](gt, np.random.default_rng([0, 1, 1234]))
     values, _ = explained(frames, None, "fall")
     assert values["failure_frame"] == next(t for t in range(16) if not np.array_equal(frames[t], gt.frames[t]))
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_a_probe_whose_camera_moves_judges_motion_as_its_ground_truth_does(seed):
+    """The ground truth's paths carry the camera's own motion (an orbit): only the clip's background motion beyond
+    the ground truth's is taken out, so a ground-truth orbit travels as far as its ground truth (taking all of the
+    background's motion out of the clip alone read it 1.46x and 1.49x as far on these seeds)."""
+    from tests.conftest import rendered
+
+    orbit = rendered("camera_orbit", seed)
+    metrics = {m.name: m.value for m in ANALYZERS.get("physics")().analyze(
+        Clip(orbit.frames, orbit.fps), AnalysisContext(ground_truth=orbit))}
+    assert abs(metrics["travel_ratio"] - 1.0) < 0.15 and metrics["score"] > 0.9
