@@ -72,9 +72,9 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
     extrinsics = reference.gt.extrinsics
     if not np.allclose(extrinsics, extrinsics[:1], atol=1e-6):
         # the probe's camera moves (an orbit, a pan): the ground truth's paths carry its motion, so only the
-        # clip's background motion beyond the ground truth's own is taken out (the same pixels aligned in both)
+        # clip's background motion beyond the ground truth's own is taken out (each frame aligned to its own)
         busy |= _union(truth.tracks, frames.shape[:3])
-        shake = camera_shake(frames, busy) - camera_shake(reference_at_clip, busy)
+        shake = camera_shake(frames, busy, reference=reference_at_clip)
     roles = {t.object_id: reference.gt.object(t.object_id).role for t in truth.tracks}
     covered = _union(found.tracks, (T, H, W))
     out = ProbeObjects([], [], [], [], (0, 0), np.zeros((0, T), bool), reference_index(T, reference.num_frames))

@@ -46,38 +46,48 @@ class Fit:
     residual: float | None  # RMS residual in pixels (None with fewer than 4 frames: no degree of freedom left)
 
 
-def camera_shake(frames: np.ndarray, foreground: np.ndarray | None = None) -> np.ndarray:
+def camera_shake(frames: np.ndarray, foreground: np.ndarray | None = None,
+                 reference: np.ndarray | None = None) -> np.ndarray:
     """(T,2) image translation of each frame's background relative to the first frame's, pixels: subtracted from
     object centres, so camera shake (or a slow pan) is not object motion. ECC alignment (translation) of blurred
     gray frames over the pixels that are background in both frames (`foreground` (T,H,W) bool: object pixels),
     each frame started from the previous frame's estimate; a frame that does not converge keeps that estimate, and
     one whose answer aligns the background worse than that estimate or no shift at all keeps the better of those
-    (ECC can walk off along a direction the background does not pin down, such as along a floor's stripes)."""
+    (ECC can walk off along a direction the background does not pin down, such as along a floor's stripes).
+    With `reference` ((T,H,W,3): the ground truth's frames in the clip's geometry) each frame is aligned to the
+    reference's same frame instead: the camera's motion beyond the ground truth's own."""
     T, H, W, _ = frames.shape
     shifts = np.zeros((T, 2))
     if T < 2 or min(H, W) < 16:
         return shifts
-    g = np.stack([cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (0, 0), 1.0) for f in frames])
-    g = g.astype(np.float32) / 255.0
+
+    def gray(images: np.ndarray) -> np.ndarray:
+        g = np.stack([cv2.GaussianBlur(cv2.cvtColor(f, cv2.COLOR_RGB2GRAY), (0, 0), 1.0) for f in images])
+        return g.astype(np.float32) / 255.0
+
+    g = gray(frames)
+    templates = gray(reference) if reference is not None else g[:1].repeat(T, axis=0)
     kernel = np.ones((5, 5), np.uint8)
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-5)
-    for t in range(1, T):
-        busy = foreground[0] | foreground[t] if foreground is not None else np.zeros((H, W), bool)
+    for t in range(0 if reference is not None else 1, T):
+        previous = shifts[t - 1] if t else np.zeros(2)
+        busy = np.zeros((H, W), bool) if foreground is None else (
+            foreground[t] if reference is not None else foreground[0] | foreground[t])
         mask = (cv2.dilate(busy.astype(np.uint8), kernel) == 0).astype(np.uint8)
         if mask.sum() < 0.2 * H * W:
-            shifts[t] = shifts[t - 1]
+            shifts[t] = previous
             continue
-        warp = np.float32([[1, 0, shifts[t - 1, 0]], [0, 1, shifts[t - 1, 1]]])
+        warp = np.float32([[1, 0, previous[0]], [0, 1, previous[1]]])
         try:
-            _, warp = cv2.findTransformECC(g[0], g[t], warp, cv2.MOTION_TRANSLATION, criteria, mask, 1)
+            _, warp = cv2.findTransformECC(templates[t], g[t], warp, cv2.MOTION_TRANSLATION, criteria, mask, 1)
         except cv2.error:  # no convergence (a frame of noise, a cut)
-            shifts[t] = shifts[t - 1]
+            shifts[t] = previous
             continue
         shift = warp[:, 2].astype(np.float64)
-        options = [shifts[t - 1], np.zeros(2)]
+        options = [previous, np.zeros(2)]
         if np.all(np.isfinite(shift)) and np.abs(shift).max() <= 0.1 * min(H, W):
             options.insert(0, shift)
-        shifts[t] = max(options, key=lambda o: _aligned(g[0], g[t], o, mask))
+        shifts[t] = max(options, key=lambda o: _aligned(templates[t], g[t], o, mask))
     return shifts
 
 
