@@ -80,17 +80,18 @@ def render_with_masks(case: HeldoutCase) -> tuple[Clip, np.ndarray]:
     """The case's clip and its masks (T, H, W) int16: 1 + the index of the solid seen at each pixel, 0 elsewhere."""
     scene = case_scene(case)
     frames, masks = render(scene, masks=True)
-    return Clip(frames, float(scene.fps), _meta(case, scene)), masks
+    return Clip(frames, float(scene.fps), case_meta(case, scene)), masks
 
 
 def render_case(case: HeldoutCase) -> Clip:
     """The case's clip: frames (T, H, W, 3) uint8, its fps, and meta["heldout"] (the case, size, fps, fov)."""
     scene = case_scene(case)
     frames, _ = render(scene)
-    return Clip(frames, float(scene.fps), _meta(case, scene))
+    return Clip(frames, float(scene.fps), case_meta(case, scene))
 
 
-def _meta(case: HeldoutCase, scene: Scene) -> dict:
+def case_meta(case: HeldoutCase, scene: Scene) -> dict:
+    """What a held-out clip's meta says of it: meta["heldout"], the case and how it was filmed."""
     return {"heldout": {"scene": case.scene, "variant": case.variant, "seed": case.seed, "target": case.target,
                         "judged_by": list(case.judged_by), "width": scene.camera.width,
                         "height": scene.camera.height, "fps": scene.fps, "frames": scene.frames,

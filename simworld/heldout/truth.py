@@ -8,8 +8,8 @@ as the families' nuisances are.
 Coordinates are converted to the world's convention: z up (the held-out world has y up), cameras world-to-camera
 in OpenCV axes, depth the z-depth (+inf for sky), mask value 0 for ground, wall and sky, 1 + a body's index
 elsewhere. Events follow the families' rules: `occlusion_start` / `occlusion_end` where a body's visible share of
-its in-frame silhouette falls below / rises above 0.5 (scene.occluder_pass), `exit_frame` / `enter_frame` where its
-silhouette leaves / re-enters the frame (the permanence family).
+its in-frame silhouette falls below / rises above 0.5 (the occlusion family's), `exit_frame` / `enter_frame` where
+its silhouette leaves / re-enters the frame (the permanence family's).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from simworld.clip import Clip
 from simworld.groundtruth import Event, GroundTruth, ObjectInfo
-from simworld.heldout.cases import HeldoutCase, _meta, case_scene
+from simworld.heldout.cases import HeldoutCase, case_meta, case_scene
 from simworld.heldout.render import Body, CameraPath, Scene, render, render_geometry
 from simworld.heldout.scenes import KINDS
 
@@ -58,7 +58,7 @@ def ground_truth_clip(case: HeldoutCase) -> Clip:
     frames, ids = render(scene, masks=True)
     depth, amodal = render_geometry(scene)
     gt = scene_truth(scene, ids.astype(np.uint16), depth, amodal)
-    return Clip(frames, float(scene.fps), _meta(case.twin(), scene), gt)
+    return Clip(frames, float(scene.fps), case_meta(case.twin(), scene), gt)
 
 
 def scene_truth(scene: Scene, masks: np.ndarray, depth: np.ndarray, amodal: np.ndarray) -> GroundTruth:
