@@ -69,6 +69,8 @@ def in_clip_frames(items: list[Passage], index: np.ndarray) -> list[Passage]:
 
 PLAIN_FRACTION = 0.8  # visible / amodal pixels from which an object is in plain view
 PLAIN_OF_TYPICAL = 0.25  # ... and at least this part of its typical (median) visible size: not a sliver at an edge
+PLAIN_SHARE, PLAIN_PIXELS = 0.002, 100  # ... and covering 0.2% of the frame or 100 pixels (a 10 px square),
+# whichever is less: in a large frame a clearly visible object is a small share of it
 
 
 def _plain(visible: np.ndarray, amodal: np.ndarray, min_pixels: float) -> np.ndarray:
@@ -88,7 +90,7 @@ def plain_frames(truth) -> np.ndarray:
     """(T,) bool: the same for a ground-truth `tracking.Track` in a clip's geometry."""
     H, W = truth.masks.shape[1:]
     amodal = truth.amodal_area if truth.amodal_area is not None else truth.area
-    return _plain(truth.area[None], np.maximum(amodal, truth.area)[None], 0.002 * H * W)[0]
+    return _plain(truth.area[None], np.maximum(amodal, truth.area)[None], min(PLAIN_SHARE * H * W, PLAIN_PIXELS))[0]
 
 
 MOVED_ON = 0.4  # share of its own length along the way it moved from which an object came back elsewhere

@@ -126,10 +126,11 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
+    # 12: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the frame is more.
     # 11: under a still camera, the place a vanish leaves (or a spawn takes) may differ from its ring by more than 10
     # where it is nearer the ring than the object (textured backdrops). 10: a return the tracker joined to the object
     # is not unlike it by size (9: passages against the background when the camera moves)
-    version = "11"
+    version = "12"
     # 8: without a probe, one object behind one occluder twice is judged by its last passage
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
