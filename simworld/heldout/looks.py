@@ -62,6 +62,18 @@ def linear(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
     return tuple(float(c) ** 2.2 for c in rgb)
 
 
+def display(rgb) -> tuple[float, float, float]:
+    """Linear -> sRGB-like [0, 1] (gamma 2.2): the inverse of `linear`, as the colour looks in the frames."""
+    return tuple(float(c) ** (1 / 2.2) for c in rgb)
+
+
+def hue(rgb) -> float:
+    """The hue [0, 1) of a linear colour as it looks in the frames."""
+    import colorsys
+
+    return colorsys.rgb_to_hsv(*display(rgb))[0]
+
+
 def draw_color(rng: np.random.Generator, saturation=(0.45, 0.95), value=(0.45, 0.95), hue: float | None = None):
     h = rng.uniform() if hue is None else hue % 1.0
     return linear(colorsys.hsv_to_rgb(h, rng.uniform(*saturation), rng.uniform(*value)))

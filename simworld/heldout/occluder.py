@@ -10,6 +10,7 @@ import numpy as np
 from simworld.heldout.fall import resting_height
 from simworld.heldout.looks import (draw_backdrop, draw_format, draw_half_extents, draw_lighting,
                                     draw_object_texture, draw_shape, static_camera)
+from simworld.heldout.looks import hue as looks_hue
 from simworld.heldout.motion import axis_rotation
 from simworld.heldout.render import Body, CameraPath, Scene
 
@@ -119,7 +120,7 @@ def _fail(failure: str, rng: np.random.Generator, mover: Body, frame: int, depth
             np.array([mover.half.max(), mover.half.max() * rng.uniform(0.8, 1.3), mover.half.max()]))
         tilt = axis_rotation([1, 0, 0], np.pi / 2) if shape == "cylinder" else np.eye(3)
         rest = resting_height(shape, tilt, half)
-        hue = (_hue(mover.texture.color) + rng.uniform(0.3, 0.7)) % 1.0
+        hue = (looks_hue(mover.texture.color) + rng.uniform(0.3, 0.7)) % 1.0
         other = _rolling(shape, half, draw_object_texture(rng, 2 * float(half.max()), hue=hue,
                                                           kind=_other_kind(rng, mover.texture.kind)),
                          tilt, mover.centres[:, 0], rest, 0.0, rolls=shape != "box")
@@ -127,12 +128,6 @@ def _fail(failure: str, rng: np.random.Generator, mover: Body, frame: int, depth
         swapped = Body(other.shape, other.half, other.texture, other.centres, other.rotations, other.stretch, ~before)
         return [gone, swapped]
     raise ValueError(f"unknown occluder failure {failure!r}; known: {', '.join(OCCLUDER_FAILURES)}")
-
-
-def _hue(color: tuple[float, float, float]) -> float:
-    import colorsys
-
-    return colorsys.rgb_to_hsv(*(c ** (1 / 2.2) for c in color))[0]
 
 
 def _other_kind(rng: np.random.Generator, kind: str) -> str:

@@ -14,7 +14,6 @@ its silhouette leaves / re-enters the frame (the permanence family's).
 
 from __future__ import annotations
 
-import colorsys
 import dataclasses
 
 import numpy as np
@@ -22,6 +21,7 @@ import numpy as np
 from simworld.clip import Clip
 from simworld.groundtruth import Event, GroundTruth, ObjectInfo
 from simworld.heldout.cases import HeldoutCase, case_meta, case_scene
+from simworld.heldout.looks import display, hue
 from simworld.heldout.render import Body, CameraPath, Scene, render, render_geometry
 from simworld.heldout.scenes import KINDS
 
@@ -84,25 +84,23 @@ def scene_truth(scene: Scene, masks: np.ndarray, depth: np.ndarray, amodal: np.n
 
 
 def _info(object_id: int, body: Body) -> ObjectInfo:
-    r, g, b = (c ** (1 / 2.2) for c in body.texture.color)
-    colour = "#%02x%02x%02x" % tuple(int(round(255 * min(max(c, 0.0), 1.0))) for c in (r, g, b))
-    hue = colorsys.rgb_to_hsv(r, g, b)[0]
+    colour = "#%02x%02x%02x" % tuple(int(round(255 * min(max(c, 0.0), 1.0))) for c in display(body.texture.color))
     shape = SHAPES.get(body.shape, body.shape)
-    return ObjectInfo(object_id, f"{body.texture.kind} {shape} (hue {hue:.2f})", shape, colour, body.texture.kind,
-                      body.role)
+    return ObjectInfo(object_id, f"{body.texture.kind} {shape} (hue {hue(body.texture.color):.2f})", shape, colour,
+                      body.texture.kind, body.role)
 
 
 def _events(scene: Scene, visible: np.ndarray, amodal: np.ndarray) -> list[Event]:
     """Occlusions of each object (not of occluders) and its exits from and returns to the frame."""
     events = []
     occluders = [i + 1 for i, b in enumerate(scene.bodies) if b.role == "occluder"]
+    detail = {"occluder": occluders[0]} if len(occluders) == 1 else {}
     with np.errstate(invalid="ignore", divide="ignore"):
         fraction = np.nan_to_num(visible / amodal, nan=0.0)
     for index, body in enumerate(scene.bodies):
         if body.role != "object":
             continue
         object_id = index + 1
-        detail = {"occluder": occluders[0]} if len(occluders) == 1 else {}
         seen, start = False, None
         for t, share in enumerate(fraction[index]):
             if amodal[index, t] == 0:

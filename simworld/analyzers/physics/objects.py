@@ -67,14 +67,14 @@ def probe_objects(frames: np.ndarray, reference: Clip) -> ProbeObjects:
     found = find_objects(frames, reference)
     segments = track_objects(frames)
     busy = _union(found.tracks + segments.tracks, frames.shape[:3])
-    shake = camera_shake(frames, busy)
     reference_at_clip = reference_frames(reference, T, (W, H))
     extrinsics = reference.gt.extrinsics
-    if not np.allclose(extrinsics, extrinsics[:1], atol=1e-6):
+    if np.allclose(extrinsics, extrinsics[:1], atol=1e-6):
+        shake = camera_shake(frames, busy)
+    else:
         # the probe's camera moves (an orbit, a pan): the ground truth's paths carry its motion, so only the
         # clip's background motion beyond the ground truth's own is taken out (each frame aligned to its own)
-        busy |= _union(truth.tracks, frames.shape[:3])
-        shake = camera_shake(frames, busy, reference=reference_at_clip)
+        shake = camera_shake(frames, busy | _union(truth.tracks, frames.shape[:3]), reference=reference_at_clip)
     roles = {t.object_id: reference.gt.object(t.object_id).role for t in truth.tracks}
     covered = _union(found.tracks, (T, H, W))
     out = ProbeObjects([], [], [], [], (0, 0), np.zeros((0, T), bool), reference_index(T, reference.num_frames))

@@ -182,10 +182,11 @@ def launches(judged: list[Path], everything: list[Path], gravity: np.ndarray) ->
 
 def rises(paths: list[Path], carried: list[np.ndarray], gravity: np.ndarray, size: tuple[int, int]) -> list[int]:
     """Frames at which an object starts RISE_FRAMES or more steps up (against gravity), well inside the frame
-    (`size`: (W, H); `carried`: per path, where the camera's motion put it in the image), over which it speeds up (module docstring, step 5): the parabola fit to its height has an
-    upward acceleration beyond 3 standard errors, which bends the path by half its size (at least 2 px), and it
-    rises its size (at least 5 px) with nothing touching it. A fall played backwards rises so; a thrown body or one
-    bouncing off the floor slows down as it rises."""
+    (`size`: (W, H); `carried`: per path, where the camera's motion put it in the image), over which it speeds up
+    (module docstring, step 5): the parabola fit to its height has an upward acceleration beyond 3 standard
+    errors, which bends the path by half its size (at least 2 px), and it rises its size (at least 5 px) with
+    nothing touching it. A fall played backwards rises so; a thrown body or one bouncing off the floor slows down
+    as it rises."""
     out = []
     for path, offset in zip(paths, carried):
         c, size_px = path.center, max(path.size, 1.0)

@@ -66,7 +66,7 @@ def camera_shake(frames: np.ndarray, foreground: np.ndarray | None = None,
         return g.astype(np.float32) / 255.0
 
     g = gray(frames)
-    templates = gray(reference) if reference is not None else g[:1].repeat(T, axis=0)
+    templates = gray(reference) if reference is not None else np.broadcast_to(g[:1], g.shape)
     kernel = np.ones((5, 5), np.uint8)
     criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 50, 1e-5)
     for t in range(0 if reference is not None else 1, T):
