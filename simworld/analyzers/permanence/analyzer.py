@@ -86,11 +86,11 @@ def _still_beside(lab: np.ndarray, next_lab: np.ndarray, mask: np.ndarray, reach
     return bool(rms.min() < TEMPLATE_TOLERANCE and rms.min() < 0.5 * rms[reach, reach])
 
 
-def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, found: TrackSet,
+def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSet, found: TrackSet,
                       explained: np.ndarray) -> list[np.ndarray]:
     """Per object, (T,) bool: frames where, besides the object itself, the clip shows its ground-truth appearance
-    a second time somewhere the ground truth shows nothing (masked template matching over the whole frame)."""
-    smooth, ref_smooth = (np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in x]) for x in (lab, ref_lab))
+    a second time somewhere the ground truth shows nothing (masked template matching over the whole frame; the clip
+    and the ground truth in CIELAB, slightly blurred)."""
     out = []
     for t, f in zip(truth.tracks, found.tracks):
         twice = np.zeros(len(t.area), bool)
@@ -126,11 +126,13 @@ def _second_instances(lab: np.ndarray, ref_lab: np.ndarray, truth: TrackSet, fou
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    # 12: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the frame is more.
+    # 13: with a probe, something new is followed from the frame it is born while it grows in (from a third of the
+    # smallest object's size where that is under 0.2% of the frame), and counts only where the clip differs from the
+    # ground truth there. 12: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the frame is more.
     # 11: under a still camera, the place a vanish leaves (or a spawn takes) may differ from its ring by more than 10
     # where it is nearer the ring than the object (textured backdrops). 10: a return the tracker joined to the object
     # is not unlike it by size (9: passages against the background when the camera moves)
-    version = "12"
+    version = "13"
     # 8: without a probe, one object behind one occluder twice is judged by its last passage
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
@@ -272,8 +274,9 @@ class Permanence(Analyzer):
         """((T,) bool frames with something from nothing, how many look like a known object, first frame).
 
         Something from nothing: a region the clip's segmentation calls foreground, where the ground truth shows
-        nothing (neither its own foreground nor an object other than the ground), that was not there in the
-        frame before (no shot cut between) and is still there in the next."""
+        nothing (neither its own foreground nor an object other than the ground) and no object was found, that was
+        not there in the frame before (no shot cut between), followed while it grows until it is the size of a small
+        object, and still there in the next frame."""
         T, (W, H) = clip.num_frames, clip.size
         ref = reference_frames(reference, T, (W, H))
         frames = match_exposure(clip.frames, ref)
@@ -283,29 +286,51 @@ class Permanence(Analyzer):
         if (W, H) != reference.size:
             labels = np.stack([cv2.resize(m, (W, H), interpolation=cv2.INTER_NEAREST) for m in labels])
         things = (segment_foreground(ref).foreground > FOREGROUND_RATIO) | ~np.isin(labels, ground)
+        for f in found.tracks:  # an object found where the clip shows it (off its place, grown) is nothing new
+            things |= f.masks
         grow, kernel = np.ones((5, 5), np.uint8), np.ones((3, 3), np.uint8)
         explained = np.stack([cv2.dilate(m.astype(np.uint8), grow) > 0 for m in things])
         foreground = segment_foreground(frames).foreground > FOREGROUND_RATIO
         new = np.stack([cv2.morphologyEx((f & ~e).astype(np.uint8), cv2.MORPH_OPEN, kernel) > 0
                         for f, e in zip(foreground, explained)])
         cuts = {int(c) for c in shot_cuts(ref)}
-        bins = lab_bin_index(to_lab(frames))
-        ref_bins = lab_bin_index(to_lab(ref))
+        lab, ref_lab = to_lab(frames), to_lab(ref)
+        bins, ref_bins = lab_bin_index(lab), lab_bin_index(ref_lab)
+        smooth, ref_smooth = (np.stack([cv2.GaussianBlur(f, (0, 0), 1.0) for f in x]) for x in (lab, ref_lab))
         models = [color_histogram(ref_bins[t.masks]) for t in truth.tracks if t.masks.any()]
-        min_area = 2 * min_object_area(H, W)
+        # something new counts from the size of a small object: 0.2% of the frame, or a third of the smallest
+        # object where that is less (a copy farther back is smaller), never under the least object area
+        smallest = min((float(np.median(t.area[t.area > 0])) for t in truth.tracks if (t.area > 0).any()),
+                       default=np.inf)
+        min_area = max(min_object_area(H, W), min(2 * min_object_area(H, W), int(smallest / 3)))
         spawned = np.zeros(T, bool)
         duplicates, first = 0, T
-        for t in range(1, T - 1):
-            if t - 1 in cuts:
-                continue
+        # new regions are followed from the frame they are born (not there in the frame before, no cut between): a
+        # thing that grows in (comes out from behind something, fades in) is born small and counts once it is big
+        chains = np.zeros((H, W), np.int32)  # the previous frame's new regions, by the chain each belongs to
+        born: dict[int, bool] = {}  # chain -> born mid-clip (not there from the first frame or a cut) and not counted
+        for t in range(T - 1):
             count, comps, stats, _ = cv2.connectedComponentsWithStats(new[t].astype(np.uint8), connectivity=8)
-            before = cv2.dilate(new[t - 1].astype(np.uint8), grow) > 0
+            before = cv2.dilate(chains.astype(np.float32), grow).astype(np.int32) if t - 1 not in cuts else 0 * chains
+            chains = np.zeros((H, W), np.int32)
             for c in range(1, count):
                 region = comps == c
                 area = stats[c, cv2.CC_STAT_AREA]
-                if area < min_area or (region & before).sum() > 0.2 * area or (region & new[t + 1]).sum() < 0.5 * area:
+                linked = before[region]
+                linked = linked[linked > 0]
+                if linked.size > 0.2 * area:  # it was there in the frame before: the same chain goes on
+                    chain = int(np.bincount(linked).argmax())
+                else:
+                    chain = len(born) + 1
+                    born[chain] = t > 0 and t - 1 not in cuts
+                chains[region] = chain
+                if not born[chain] or area < min_area or (region & new[t + 1]).sum() < 0.5 * area:
                     continue
-                # born here: mark the frames it stays
+                # and the clip shows there what the ground truth does not (not a floor's line that compression
+                # made stand out): slightly blurred, as templates are compared
+                if np.sqrt(np.mean((smooth[t][region] - ref_smooth[t][region]) ** 2)) < TEMPLATE_TOLERANCE:
+                    continue
+                born[chain] = False  # counted once: mark the frames it stays
                 spawned[t] = True
                 first = min(first, t)
                 for u in range(t + 1, T):
@@ -314,7 +339,7 @@ class Permanence(Analyzer):
                     spawned[u] = True
                 look = color_histogram(bins[t][region])
                 duplicates += any(histogram_similarity(look, model) >= 0.7 for model in models)
-        twice = _second_instances(to_lab(frames), to_lab(ref), truth, found, explained)
+        twice = _second_instances(smooth, ref_smooth, truth, found, explained)
         for frames_twice in twice:
             if frames_twice.sum() >= 2:
                 duplicates += 1

@@ -171,3 +171,35 @@ def test_moved_on_on_a_clip_of_another_size():
     for frames, expected in ((gt.frames, 1.0), (frozen, 0.0)):
         small = np.stack([cv2.resize(f, (96, 96), interpolation=cv2.INTER_AREA) for f in frames])
         assert analyze("permanence", small, gt, ROLL)["moved_on"] == expected
+
+
+def _grown_in_copy(gt: Clip, scale: float, frames_to_grow: int) -> np.ndarray:
+    """The injected duplicate made smaller (a copy farther back) and rising into view over `frames_to_grow` frames
+    (out from behind something), so it is never born whole in one frame and its look is not the object's size."""
+    injected = ANALYZERS.get("permanence").failures["duplicate"](gt, np.random.default_rng(0))
+    changed = np.abs(injected.astype(int) - gt.frames.astype(int)).max(axis=3) > 0
+    start = int(np.flatnonzero(changed.any(axis=(1, 2)))[0])
+    ys, xs = np.nonzero(changed[-1])
+    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    pixels, mask = injected[-1][box], changed[-1][box].astype(np.uint8)
+    size = (max(2, int(pixels.shape[1] * scale)), max(2, int(pixels.shape[0] * scale)))
+    pixels, mask = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA), cv2.resize(mask, size) > 0
+    out = gt.frames.copy()
+    y1, x0 = ys.max() + 1, xs.min()  # standing where the copy stood, on its bottom edge
+    h, w = mask.shape
+    for t in range(start, len(out)):
+        shown = mask.copy()
+        rows = int(np.ceil(h * min(1.0, (t - start + 1) / frames_to_grow)))
+        shown[:h - rows] = False  # only its bottom rows are out yet
+        out[t, y1 - h:y1, x0:x0 + w][shown] = pixels[shown]
+    return out
+
+
+def test_a_copy_that_grows_into_view_is_a_duplicate():
+    gt = truth("pass_behind", 1)
+    threshold = ANALYZERS.get("permanence").threshold
+    whole = analyze("permanence", _grown_in_copy(gt, 0.7, 1), gt)
+    grown = analyze("permanence", _grown_in_copy(gt, 0.7, 4), gt)
+    for m in (whole, grown):  # born whole or grown in over 4 frames: something new from nothing either way
+        assert m["duplicates"] >= 1 and m["spawned_fraction"] > 0.1 and m["score"] < threshold
+    assert analyze("permanence", gt.frames, gt)["spawned_fraction"] == 0.0
