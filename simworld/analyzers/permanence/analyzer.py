@@ -274,9 +274,9 @@ class Permanence(Analyzer):
         """((T,) bool frames with something from nothing, how many look like a known object, first frame).
 
         Something from nothing: a region the clip's segmentation calls foreground, where the ground truth shows
-        nothing (neither its own foreground nor an object other than the ground) and no object was found, that was
-        not there in the frame before (no shot cut between), followed while it grows until it is the size of a small
-        object, and still there in the next frame."""
+        nothing (neither its own foreground nor an object other than the ground), that was not there in the frame
+        before (no shot cut between), followed while it grows until it is the size of a small object, and still there
+        in the next frame. An object drawn off its place shows there what the world does not: it counts."""
         T, (W, H) = clip.num_frames, clip.size
         ref = reference_frames(reference, T, (W, H))
         frames = match_exposure(clip.frames, ref)
@@ -286,8 +286,6 @@ class Permanence(Analyzer):
         if (W, H) != reference.size:
             labels = np.stack([cv2.resize(m, (W, H), interpolation=cv2.INTER_NEAREST) for m in labels])
         things = (segment_foreground(ref).foreground > FOREGROUND_RATIO) | ~np.isin(labels, ground)
-        for f in found.tracks:  # an object found where the clip shows it (off its place, grown) is nothing new
-            things |= f.masks
         grow, kernel = np.ones((5, 5), np.uint8), np.ones((3, 3), np.uint8)
         explained = np.stack([cv2.dilate(m.astype(np.uint8), grow) > 0 for m in things])
         foreground = segment_foreground(frames).foreground > FOREGROUND_RATIO
