@@ -39,7 +39,8 @@ from simworld.analyzers.geometry.camera_path import (commanded_motion, path_agre
 from simworld.analyzers.geometry.correspondences import PairHomographies, correspondences, pair_homographies
 from simworld.analyzers.geometry.explain import Evidence, explain, failure_frame
 from simworld.analyzers.geometry.failures import FAILURES
-from simworld.analyzers.geometry.score import score_components
+from simworld.analyzers.geometry.score import SHAPE, score_components
+from simworld.analyzers.geometry.shape import shape_drift
 from simworld.analyzers.geometry.sfm import SfmResult, default_intrinsics, run_sfm
 from simworld.analyzers.geometry.twoview import PairFit, track_gaps
 from simworld.clip import Clip
@@ -235,7 +236,8 @@ def _reference_frames(gt: Clip, size: tuple[int, int]) -> np.ndarray | None:
 @register_analyzer
 class Geometry(Analyzer):
     name = "geometry"
-    version = "4"  # 4: a clip that tracks but does not register gets a second try matching wider baselines
+    # 5: with a probe, rigidity also asks every object to keep its shape against the ground truth's (shape.py)
+    version = "5"  # 4: a clip that tracks but does not register gets a second try matching wider baselines
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
@@ -255,6 +257,9 @@ class Geometry(Analyzer):
                 return [Metric("score", None, error="the probe's camera stands still: no 3D structure to check")]
             m = measure(clip.frames, K, with_sfm=kind == "translation")
             values = clip_metrics(m, kind) | path_metrics(m, K, kind, extrinsics, depth)
+            drift = shape_drift(clip.frames, gt, SHAPE[0])
+            if drift is not None:
+                values["shape_drift"] = drift.drift
             reference, r = None, None
             ref_frames = _reference_frames(gt, clip.size)
             if ref_frames is not None:
@@ -265,7 +270,7 @@ class Geometry(Analyzer):
                 if broken:
                     return [Metric("score", None, error=f"the measurement fails on the ground truth itself ({broken})")]
             evidence = Evidence(kind, m, recovered_path(m, K, kind, T)[:2] if "path_recovered" in values else None,
-                                extrinsics, r)
+                                extrinsics, r, shape=drift)
             if r is not None:
                 evidence.reference_values = reference
                 if "path_recovered" in reference:
@@ -326,4 +331,4 @@ def unmeasured(values: dict[str, float], kind: str, probe: bool) -> str | None:
 
 
 LOWER_IS_BETTER = {"epipolar_error", "coherent_epipolar_error", "coherent_homography_error", "worst_pair_error",
-                   "reprojection_error", "rotation_error_deg", "position_error", "backtrack_fraction"}
+                   "reprojection_error", "rotation_error_deg", "position_error", "backtrack_fraction", "shape_drift"}

@@ -23,6 +23,7 @@ import numpy as np
 
 from simworld.analyzers import AnalysisContext, weakest_failing
 from simworld.analyzers.geometry.camera_path import align_path, centers_of, frame_errors
+from simworld.analyzers.geometry.score import shape_part
 from simworld.explanations import Series, Trajectories
 
 DEPARTS = 0.2  # aligned camera centre this far from the commanded one (fraction of the path's extent): departed
@@ -46,6 +47,7 @@ class Evidence:
     reference_path: tuple[np.ndarray, np.ndarray | None] | None = None
     reference_extrinsics: np.ndarray | None = None
     reference_values: dict = field(default_factory=dict)  # the ground truth's metrics (path_recovered, ...)
+    shape: object | None = None  # shape.ShapeDrift of the clip's objects (with a probe)
 
 
 def _per_pair(measurement, field: str, T: int) -> np.ndarray:
@@ -177,6 +179,8 @@ def failure_frame(components: dict[str, float], e: Evidence, T: int) -> int | No
     if weakest is None:
         return None
     if weakest == "rigidity":
+        if e.shape is not None and shape_part({"shape_drift": e.shape.drift}) < FAILS:
+            return e.shape.frame  # an object that stretches or shrinks: where it departs from its first look
         return worst_pair(e, T, tracked_ratio=0.7)
     if weakest == "continuity":
         return worst_pair(e, T, tracked_ratio=0.55)

@@ -39,6 +39,14 @@ TYPICAL = {
 }
 
 
+SHAPE = (0.3, 0.1)  # (tolerance, scale) on shape_drift: families' calm clips drift up to 0.22 (compressed orbit)
+
+
+def shape_part(m: dict[str, float]) -> float:
+    """The rigidity component's share from the objects' shapes (with a probe; 1 where it could not be measured)."""
+    return tolerant(m["shape_drift"], *SHAPE) if _finite(m, "shape_drift") else 1.0
+
+
 def score_components(m: dict[str, float], r: dict[str, float] | None, kind: str,
                      probe: bool) -> tuple[dict[str, float], dict[str, str]]:
     """Score components and, for metrics that are not applicable, the reason. m: the clip's numbers,
@@ -55,6 +63,10 @@ def score_components(m: dict[str, float], r: dict[str, float] | None, kind: str,
     if kind == "rotation" or measured:
         rigid *= tolerant(m[homography], 1.5 * r[homography] + 0.35, 0.3, strict=True)
     components["rigidity"] = rigid * tolerant(r["tracked_fraction"] - m["tracked_fraction"], 0.15, 0.1, strict=True)
+    if probe:  # and every object keeps its shape (shape.py): one that stretches moves too few tracks to show above
+        components["rigidity"] *= shape_part(m)
+        if not _finite(m, "shape_drift"):
+            notes["shape_drift"] = "no object in plain view in enough frames to compare its shape"
 
     # continuity: no pair of consecutive frames that breaks (a swapped or inserted frame)
     margin = 0.15 if kind == "translation" else 0.3
