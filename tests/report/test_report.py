@@ -314,7 +314,9 @@ def test_500_clips_stay_fast(browser, tmp_path):
           f"first, DOMContentLoaded {timing[0]:.0f} ms, load {timing[1]:.0f} ms, sort {sort_ms:.0f} ms")
     assert images > 1000  # filmstrips, pictures and gallery
     assert 0 < loaded < 60, "lazy loading: only what is in view loads"
-    assert html_mb < 6.0 and timing[1] < 5000 and sort_ms < 1000
+    # the load time is a guard against eager loading, not a benchmark: 3.7 s alone on a 2-core AMD EPYC, 6.7 s
+    # there beside the suite's other worker (the README's numbers are measured alone)
+    assert html_mb < 6.0 and timing[1] < 15000 and sort_ms < 1000
     assert build_s < 240
     assert not problems, problems
 
