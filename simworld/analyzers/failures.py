@@ -25,7 +25,7 @@ import av
 import cv2
 import numpy as np
 
-from simworld.analyzers.measure.passages import KEPT_ROLES, passages, plain_view
+from simworld.analyzers.measure.passages import kept_object_ids, passages, plain_view
 
 Injection = Callable[..., np.ndarray]  # (clip: Clip, rng: np.random.Generator) -> frames (T,H,W,3) uint8
 
@@ -131,10 +131,6 @@ def _min_pixels(clip) -> int:
     return max(16, int(0.002 * clip.frames.shape[1] * clip.frames.shape[2]))
 
 
-def _kept(clip) -> list[int]:
-    return [int(i) for i in clip.gt.track_ids if clip.gt.object(int(i)).role in KEPT_ROLES]
-
-
 def _pick(clip, rng) -> tuple[int, int]:
     """(object id, first damaged frame): after a random passage, else a random plain-view frame (not the first)
     of a random object, leaving at least two plain-view frames to damage."""
@@ -146,11 +142,12 @@ def _pick(clip, rng) -> tuple[int, int]:
         if view[n, p.before:p.start].any() and view[n, p.end:p.after].sum() >= 2:  # seen before, and back
             options.append((p.object_id, p.end))
     if not options:
-        for object_id in _kept(clip):
+        for object_id in kept_object_ids(gt):
             frames = np.flatnonzero(view[gt.track_index(object_id)])
             options += [(object_id, int(f)) for f in frames if f >= 1 and (frames >= f).sum() >= 2]
     if not options:  # nothing in plain view twice: the largest object from the middle
-        object_id = max(_kept(clip) or [int(gt.track_ids[0])], key=lambda i: gt.visible_pixels[gt.track_index(i)].sum())
+        object_id = max(kept_object_ids(gt) or [int(gt.track_ids[0])],
+                        key=lambda i: gt.visible_pixels[gt.track_index(i)].sum())
         return object_id, T // 2
     return options[int(rng.integers(len(options)))]
 
@@ -194,7 +191,7 @@ def inject_identity_swap(clip, rng: np.random.Generator) -> np.ndarray:
 def inject_vanish(clip, rng: np.random.Generator) -> np.ndarray:
     gt = clip.gt
     view = plain_view(gt, _min_pixels(clip))
-    options = [(i, int(f)) for i in _kept(clip) for f in np.flatnonzero(view[gt.track_index(i)])
+    options = [(i, int(f)) for i in kept_object_ids(gt) for f in np.flatnonzero(view[gt.track_index(i)])
                if f >= 1 and view[gt.track_index(i), f:].sum() >= 2]
     object_id, start = options[int(rng.integers(len(options)))] if options else _pick(clip, rng)
     return _erase(clip.frames, _object_masks(clip, object_id, start))
@@ -255,7 +252,8 @@ def _paste(clip, pixels: np.ndarray, mask: np.ndarray, start: int, rng, near=Non
 def inject_spawn(clip, rng: np.random.Generator) -> np.ndarray:
     T = clip.num_frames
     gt = clip.gt
-    source = max(_kept(clip) or [int(gt.track_ids[0])], key=lambda i: gt.visible_pixels[gt.track_index(i)].max())
+    source = max(kept_object_ids(gt) or [int(gt.track_ids[0])],
+                 key=lambda i: gt.visible_pixels[gt.track_index(i)].max())
     pixels, mask = _appearance(clip, source, T // 2)
     H, W = clip.frames.shape[1:3]
     target = float(np.clip(mask.sum(), 0.01 * H * W, 0.03 * H * W))  # visible, but an object, not a wall

@@ -257,9 +257,6 @@ class Geometry(Analyzer):
                 return [Metric("score", None, error="the probe's camera stands still: no 3D structure to check")]
             m = measure(clip.frames, K, with_sfm=kind == "translation")
             values = clip_metrics(m, kind) | path_metrics(m, K, kind, extrinsics, depth)
-            drift = shape_drift(clip.frames, gt, SHAPE[0])
-            if drift is not None:
-                values["shape_drift"] = drift.drift
             reference, r = None, None
             ref_frames = _reference_frames(gt, clip.size)
             if ref_frames is not None:
@@ -269,6 +266,9 @@ class Geometry(Analyzer):
                 broken = _unmeasurable(reference, kind)
                 if broken:
                     return [Metric("score", None, error=f"the measurement fails on the ground truth itself ({broken})")]
+            drift = shape_drift(clip.frames, gt, SHAPE[0])  # (not where the ground truth itself cannot be measured)
+            if drift is not None:
+                values["shape_drift"] = drift.drift
             evidence = Evidence(kind, m, recovered_path(m, K, kind, T)[:2] if "path_recovered" in values else None,
                                 extrinsics, r, shape=drift)
             if r is not None:

@@ -24,6 +24,7 @@ import numpy as np
 from simworld.analyzers import AnalysisContext, weakest_failing
 from simworld.analyzers.geometry.camera_path import align_path, centers_of, frame_errors
 from simworld.analyzers.geometry.score import shape_part
+from simworld.analyzers.geometry.shape import ShapeDrift
 from simworld.explanations import Series, Trajectories
 
 DEPARTS = 0.2  # aligned camera centre this far from the commanded one (fraction of the path's extent): departed
@@ -47,7 +48,7 @@ class Evidence:
     reference_path: tuple[np.ndarray, np.ndarray | None] | None = None
     reference_extrinsics: np.ndarray | None = None
     reference_values: dict = field(default_factory=dict)  # the ground truth's metrics (path_recovered, ...)
-    shape: object | None = None  # shape.ShapeDrift of the clip's objects (with a probe)
+    shape: ShapeDrift | None = None  # how far the clip's objects drift from their shapes (with a probe)
 
 
 def _per_pair(measurement, field: str, T: int) -> np.ndarray:

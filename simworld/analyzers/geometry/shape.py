@@ -16,13 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simworld.analyzers.measure.passages import KEPT_ROLES, plain_frames
+from simworld.analyzers.measure.passages import kept_object_ids, plain_frames
 from simworld.analyzers.measure.segmentation import segment_foreground
 from simworld.analyzers.measure.tracking import find_objects, ground_truth_tracks, match_exposure, reference_frames
 from simworld.clip import Clip
 
 ON_OBJECT = 0.3  # a component is the object's when this share of its pixels lies on it, or it covers this share
-MIN_FRAMES = 2  # plain-view frames needed in each third of the clip to compare
+MIN_FRAMES = 2  # compared frames needed in each of the first and last thirds
 
 
 def _object_area(labels: np.ndarray, mask: np.ndarray) -> int:
@@ -47,9 +47,9 @@ class ShapeDrift:
 def shape_drift(frames: np.ndarray, reference: Clip, tolerance: float) -> ShapeDrift | None:
     """Largest over objects of |log| of how much the object's area against the ground truth's grew or shrank
     from the first third of its plain-view frames to the last (0 for a clip that keeps every object's shape);
-    None when no object is seen in plain view often enough (a third of the clip's judged frames, at least 2)."""
+    None when no object is compared in at least 3 * MIN_FRAMES frames (each end takes a third, at least MIN_FRAMES)."""
     gt = reference.gt
-    ids = [int(i) for i in gt.track_ids if gt.object(int(i)).role in KEPT_ROLES]
+    ids = kept_object_ids(gt)
     if not ids:
         return None
     T, H, W = frames.shape[:3]

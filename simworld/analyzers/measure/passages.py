@@ -17,6 +17,11 @@ PAIRS = {"occlusion_start": ("occlusion_end", "occlusion"), "exit_frame": ("ente
 KEPT_ROLES = ("object", "character", "food", "occluder", "canvas", "brush")  # things that must persist
 
 
+def kept_object_ids(gt: GroundTruth) -> list[int]:
+    """The ground truth's tracked objects whose role must persist (KEPT_ROLES), in track order."""
+    return [int(i) for i in gt.track_ids if gt.object(int(i)).role in KEPT_ROLES]
+
+
 @dataclass
 class Passage:
     """Object `object_id` is gone from frame `start` (inclusive) to `end` (exclusive) and back at `end`; a shot
@@ -50,9 +55,8 @@ def passages(gt: GroundTruth, num_frames: int) -> list[Passage]:
             if back is not None and back.frame > event.frame:
                 out.append(Passage(int(object_id), kind, event.frame, back.frame, stretch(event.frame - 1)[0],
                                    stretch(back.frame)[1]))
-    kept = [int(i) for i in gt.track_ids if gt.object(int(i)).role in KEPT_ROLES]
     for k, cut in enumerate(cuts):
-        for object_id in kept:
+        for object_id in kept_object_ids(gt):
             out.append(Passage(object_id, "cut", cut, cut, bounds[k], bounds[k + 2]))
     return out
 

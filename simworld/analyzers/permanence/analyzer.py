@@ -33,7 +33,8 @@ from simworld.analyzers import AnalysisContext, Analyzer, Metric, register_analy
 from simworld.analyzers.measure.cuts import frame_changes, shot_cuts
 from simworld.analyzers.measure.moving import STILL, seen_objects
 from simworld.analyzers.measure.occlusion import find_passages, tally
-from simworld.analyzers.measure.passages import KEPT_ROLES, frozen_offsets, in_clip_frames, passages, plain_frames
+from simworld.analyzers.measure.passages import (frozen_offsets, in_clip_frames, kept_object_ids, passages,
+                                                plain_frames)
 from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
                                                      lab_bin_index, min_object_area, segment_foreground, to_lab)
 from simworld.analyzers.measure.tolerance import tolerant
@@ -157,7 +158,7 @@ class Permanence(Analyzer):
 
     def _with_ground_truth(self, clip: Clip, reference: Clip, context: AnalysisContext) -> list[Metric]:
         gt = reference.gt
-        ids = [int(i) for i in gt.track_ids if gt.object(int(i)).role in KEPT_ROLES]
+        ids = kept_object_ids(gt)
         if not ids:
             return [Metric("score", None, error="the ground truth tracks no object that must persist")]
         T, size = clip.num_frames, clip.size

@@ -10,7 +10,7 @@ import numpy as np
 from simworld.analyzers import ANALYZERS
 from simworld.analyzers.geometry.score import SHAPE
 from simworld.analyzers.geometry.shape import shape_drift
-from simworld.analyzers.measure.passages import KEPT_ROLES
+from simworld.analyzers.measure.passages import kept_object_ids
 from tests.analyzers.geometry.cases import analyze, truth
 
 
@@ -18,8 +18,7 @@ def _stretched(gt, factor: float) -> tuple[np.ndarray, int]:
     """The clip with its largest object stretched upward from its bottom edge, steadily from 1x at the first frame
     to `factor` at the last (a solid that grows while nothing else moves); and that object's id."""
     g = gt.gt
-    ids = [int(i) for i in g.track_ids if g.object(int(i)).role in KEPT_ROLES]
-    object_id = max(ids, key=lambda i: (g.masks == i).sum())
+    object_id = max(kept_object_ids(g), key=lambda i: (g.masks == i).sum())
     out = gt.frames.copy()
     T = len(out)
     for t in range(T):
