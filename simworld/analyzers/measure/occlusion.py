@@ -6,11 +6,15 @@ segment that begins as the object goes is the object re-segmented) is hidden by 
 (with the still tracks it is made of: a striped wall segmented in bars is one occluder). Tracks of one object (an
 object and its shadow or highlight segmented apart) that end at the same occluder within a frame are one entry. From
 the object's speed before it was hidden and the occluder's extent along that motion comes the frame by which it
-should show again on the far side (`due`). What comes out: the hidden track itself seen again, or tracks that begin
-after the entry beside the occluder; those beginning within a few frames of each other in one place are one return.
+should show again on the far side (`due`): its speed and the distance still to go are read on its trailing edge,
+which shows until it is gone (the centroid of what still shows lags as the front goes behind). What comes out: the
+hidden track itself seen again, or tracks that begin after the entry beside the occluder; those beginning within a
+few frames of each other in one place are one return.
 permanence asks that something comes back by `due` and that it comes back once (a copy counts whatever its size:
 farther away it looks smaller); identity that what comes back looks like what went in. Passages the clip ends too
-soon to judge, or whose object hardly moved, have no `due`. When the camera moves, speeds and the crossing are
+soon to judge, or whose object hardly moved, have no `due`; one the clip ends after the object, at its own speed,
+would be out (`expected`) but before `due` is judged in part (`OccluderTally.overdue`: how far into that slack it
+ends, 0 to 1), for it may have slowed down. When the camera moves, speeds and the crossing are
 measured against the background (the camera's estimated motion taken out): a ball the camera follows moves and the
 wall it passes behind stands, while texture on a wall the camera sweeps past passes behind nothing.
 """
@@ -35,6 +39,8 @@ STILL_OCCLUDER = 0.5  # an occluder moves at most this fraction of the object's 
 NEAREST = 3  # frames whose colour stands for an object's look before and after
 ALIKE, UNLIKE = 0.6, 0.5  # colour similarity from which what came back looks like what went in / below: unlike it
 CHROMA = 20.0  # distance of mean (a, b) beyond which it is unlike what went in
+HUE, GREY = 45.0, 12.0  # ... or its hue turned by more than HUE degrees, both having GREY of chroma or more (a pale
+# colour moves little in (a, b) when its hue turns; light that brightens or dims keeps the hue)
 SIZE = 2.0  # ... or its largest area more than this many times larger or smaller (a copy may come out nearer or
 # farther: size does not tell a duplicate from the object, only a swap; nor when the tracker itself re-identified the
 # object, by colour and within 3x its size: then segmentation joined it to its shadow or a neighbour, or lost part)
@@ -49,10 +55,13 @@ class Passage:
     hidden: int  # first frame the object is no longer seen
     speed: float  # pixels per frame before it was hidden
     due: int | None  # the frame by which it should be seen again (None: cannot tell; beyond the clip: not judged)
+    expected: int | None = None  # the frame by which it is out at its own speed (`due` allows it to slow down)
     returns: list[list[int]] = field(default_factory=list)  # groups of tracks that came out (first frames in order)
     similarity: list[float] = field(default_factory=list)  # per return: colour similarity to what went in
     chroma_shift: list[float] = field(default_factory=list)  # per return: distance of its mean (a, b) from what went in
     size_ratio: list[float] = field(default_factory=list)  # per return: its largest area / the largest that went in
+    hue_turn: list[float] = field(default_factory=list)  # per return: degrees its hue turned from what went in (0
+    # where either is too grey to have one)
 
 
 def _size(track: Track) -> float:
@@ -82,6 +91,27 @@ def _velocity(track: Track, last: int, to_reference: np.ndarray | None = None) -
     times = np.array(seen, float)
     centroids = np.stack([_to_scene(track.centroid[t][None], t, to_reference)[0] for t in seen])
     return np.array([np.polyfit(times, centroids[:, i], 1)[0] for i in range(2)])
+
+
+def _trailing_edge(track: Track, t: int, direction: np.ndarray, scene: np.ndarray | None) -> float:
+    """How far along `direction` the back of the object is in frame t (its 1st percentile: a stray pixel is no
+    edge), on the background's pixels with `scene`."""
+    ys, xs = np.nonzero(track.masks[t])
+    return float(np.percentile(_to_scene(np.stack([xs, ys], 1).astype(np.float64), t, scene) @ direction, 1))
+
+
+def _trailing_speed(track: Track, last: int, direction: np.ndarray, scene: np.ndarray | None,
+                    centroid_speed: float) -> float:
+    """Pixels per frame along `direction` of the object's back over its last 8 frames up to `last`, partly hidden
+    ones included (its back shows until it is gone), or the centroid's speed (over frames it shows whole) where that
+    is faster (segmentation that misses part of the object moves its back more than its centroid) or the back's is
+    2x it or more (an object hidden from behind, or segmented with something else)."""
+    seen = [t for t in track.frames_present if t <= last][-8:]
+    if len(seen) < 3:
+        return centroid_speed
+    edges = [_trailing_edge(track, t, direction, scene) for t in seen]
+    speed = float(np.polyfit(np.array(seen, float), edges, 1)[0])
+    return speed if centroid_speed < speed < 2.0 * centroid_speed else centroid_speed
 
 
 def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozenset[int] = frozenset(),
@@ -147,8 +177,9 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
             passage.similarity = [passage.similarity[i] for i in keep]
             passage.chroma_shift = [passage.chroma_shift[i] for i in keep]
             passage.size_ratio = [passage.size_ratio[i] for i in keep]
+            passage.hue_turn = [passage.hue_turn[i] for i in keep]
             if passage.due is not None and passage.due > until:
-                passage.due = None
+                passage.due = passage.expected = None
         kept.append(passage)
     return kept
 
@@ -172,10 +203,13 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
     ys, xs = np.nonzero(silhouette)
     if len(xs) and passage.speed > 0:
         direction = velocity / passage.speed
+        passage.speed = _trailing_speed(track, last, direction, scene, passage.speed)
+        # from its back to the occluder's far side: then all of it is out
         far = float(np.max(_to_scene(np.stack([xs, ys], 1), typical, scene) @ direction)
-                    - _to_scene(track.centroid[last][None], last, scene)[0] @ direction)
-        crossing = (max(far, 0.0) + 0.5 * size) / passage.speed
+                    - _trailing_edge(track, last, direction, scene))
+        crossing = max(far, 0.0) / passage.speed
         passage.due = int(np.ceil(passage.hidden + SLACK * crossing + GRACE))
+        passage.expected = int(np.ceil(passage.hidden + crossing + GRACE))
     went_in = _pixels_look(items, passage.tracks, bins, before=passage.hidden)
     went_chroma = _chroma(items, passage.tracks, lab, before=passage.hidden)
     went_area = max(float(items[k].area[:passage.hidden].max()) for k in passage.tracks)
@@ -212,9 +246,18 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         passage.returns.append([k for _, k in g])
         look = _pixels_look(items, [k for _, k in g], bins, after=g[0][0])
         passage.similarity.append(histogram_similarity(went_in, look))
-        passage.chroma_shift.append(float(np.linalg.norm(_chroma(items, [k for _, k in g], lab, after=g[0][0])
-                                                         - went_chroma)))
+        came_chroma = _chroma(items, [k for _, k in g], lab, after=g[0][0])
+        passage.chroma_shift.append(float(np.linalg.norm(came_chroma - went_chroma)))
+        passage.hue_turn.append(_hue_turn(went_chroma, came_chroma))
         passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
+
+
+def _hue_turn(went: np.ndarray, came: np.ndarray) -> float:
+    """Degrees between two mean (a, b) colours, 0 where either has under GREY of chroma (no hue to speak of)."""
+    a, b = float(np.linalg.norm(went)), float(np.linalg.norm(came))
+    if min(a, b) < GREY:
+        return 0.0
+    return float(np.degrees(np.arccos(np.clip(went @ came / (a * b), -1.0, 1.0))))
 
 
 def _moved(mask: np.ndarray, homography: np.ndarray) -> np.ndarray:
@@ -279,6 +322,9 @@ class OccluderTally:
     first_hidden: int
     first_due: int | None  # the earliest due frame of a passage nothing came back for
     back_in_colour: int  # returns in the colour of what went in, whatever their size (back_alike among them)
+    overdue: float = 0.0  # passages not back, the clip ending after `expected` but before `due`: how far into that
+    # slack it ends (0 at `expected`, up to 1 at `due`), summed
+    first_overdue: int | None = None  # the earliest `expected` frame among those
 
     @property
     def lost(self) -> int:
@@ -318,9 +364,10 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
         best: dict[tuple[int, ...], float] = {}  # per return: how much it looks like what went in (its best match)
         colour: dict[tuple[int, ...], float] = {}  # the same by colour alone
         for p in mine:
-            for group, similarity, chroma, ratio in zip(p.returns, p.similarity, p.chroma_shift, p.size_ratio):
+            for group, similarity, chroma, hue, ratio in zip(p.returns, p.similarity, p.chroma_shift, p.hue_turn,
+                                                             p.size_ratio, strict=True):
                 key = tuple(sorted(group))
-                if chroma > CHROMA:
+                if chroma > CHROMA or hue > HUE:
                     similarity = min(similarity, 0.0)
                 colour[key] = max(colour.get(key, 0.0), similarity)
                 if not 1 / SIZE <= ratio <= SIZE and not set(group) & set(p.tracks):
@@ -330,6 +377,11 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
         alike = sum(s >= ALIKE for s in best.values())
         unlike = sum(s < UNLIKE for s in best.values())
         missing = [p.due for p in due if not p.returns]
+        last = num_frames - 1
+        overdue = [p for p in mine if not p.returns and p.due is not None and p.expected is not None and
+                   p.expected <= last < p.due]
         out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in every),
-                                 min(missing, default=None), sum(s >= ALIKE for s in colour.values())))
+                                 min(missing, default=None), sum(s >= ALIKE for s in colour.values()),
+                                 float(sum((last - p.expected) / (p.due - p.expected) for p in overdue)),
+                                 min((p.expected for p in overdue), default=None)))
     return out

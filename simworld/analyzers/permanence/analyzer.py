@@ -127,13 +127,16 @@ def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSe
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
+    # 14: without a probe, speed and distance to go read on the trailing edge; a passage the clip ends in the slack
+    # for slowing down counts in part (overdue); a return whose hue turned by over 45 degrees is no copy.
     # 13: with a probe, something new is followed from the frame it is born while it grows in (from a third of the
     # smallest object's size where that is under 0.2% of the frame), and counts only where the clip differs from the
-    # ground truth there. 12: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the frame is more.
+    # ground truth there. 12: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the
+    # frame is more.
     # 11: under a still camera, the place a vanish leaves (or a spawn takes) may differ from its ring by more than 10
     # where it is nearer the ring than the object (textured backdrops). 10: a return the tracker joined to the object
     # is not unlike it by size (9: passages against the background when the camera moves)
-    version = "13"
+    version = "14"
     # 8: without a probe, one object behind one occluder twice is judged by its last passage
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn
@@ -401,16 +404,19 @@ class Permanence(Analyzer):
         fast = {t - 1 for t in range(1, T) if seen.camera.speed[t] > 0.25 * np.sqrt(np.median(sizes))} if len(sizes) else set()
         tallies = tally(find_passages(tracks, lab, jumps | fast, seen.camera), T)
         lost = sum(o.lost for o in tallies)
+        overdue = sum(o.overdue for o in tallies)  # not back, the clip ending while it might only have slowed
         duplicates = sum(o.duplicates for o in tallies)
         events += [o.first_due for o in tallies if o.lost and o.first_due is not None]
+        events += [o.first_overdue for o in tallies if o.first_overdue is not None]
         events += [o.first_hidden for o in tallies if o.duplicates]
-        components = {"vanish_component": float(np.exp(-(vanished + lost))),
+        components = {"vanish_component": float(np.exp(-(vanished + lost + overdue))),
                       "spawn_component": float(np.exp(-(spawned + duplicates)))}
         metrics = [Metric("tracks", float(len(tracks.tracks))),
                    Metric("vanished", float(vanished), higher_is_better=False),
                    Metric("spawned", float(spawned), higher_is_better=False),
                    Metric("passages", float(sum(o.went_in for o in tallies))),
                    Metric("not_back", float(lost), higher_is_better=False),
+                   Metric("overdue", float(overdue), higher_is_better=False),
                    Metric("back_twice", float(duplicates), higher_is_better=False)]
         metrics += [Metric(k, v) for k, v in components.items()]
         if events:

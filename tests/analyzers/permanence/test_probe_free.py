@@ -29,7 +29,8 @@ def test_a_brightness_ramp_is_no_failure():
 
 @pytest.mark.parametrize("story, analyzer, metric", [("vanish", "permanence", "not_back"),
                                                      ("duplicate", "permanence", "back_twice"),
-                                                     ("swap", "identity", "swapped_behind")])
+                                                     ("swap", "identity", "swapped_behind"),
+                                                     ("pale_swap", "identity", "swapped_behind")])
 def test_what_goes_wrong_behind_the_wall_is_caught_by_its_analyzer(story, analyzer, metric):
     metrics = score(drawn(story), analyzer)
     assert metrics[metric] == 1 and metrics["score"] < 0.5, metrics
