@@ -148,9 +148,10 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 @register_analyzer
 class Identity(Analyzer):
     name = "identity"
-    # 9: without a probe, a return whose hue turned by more than 45 degrees is unlike what went in (occlusion.py)
+    # 10: without a probe, a return neither alike nor unlike what went in (similarity 0.5-0.6) counts as a swap in
+    # part, in proportion. 9: without a probe, a return whose hue turned by more than 45 degrees is unlike what went in (occlusion.py)
     # 8: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the frame is more
-    version = "9"  # 7: a return the tracker joined to the object is not unlike it by size (6: passages against the
+    version = "10"  # 7: a return the tracker joined to the object is not unlike it by size (6: passages against the
     # background when the camera moves)
     # 5: without a probe, one object behind one occluder twice counts once (its last passage)
     # 4: without a probe, no colour change across a cut; an occluder is there before it hides
@@ -317,7 +318,7 @@ class Identity(Analyzer):
         colour_change = float(max(gaps)) if gaps else 0.0
         # behind an occluder: what came out on the far side looks like nothing that went in
         tallies = tally(find_passages(tracks, lab, unfollowable, seen.camera), T)
-        hidden_swaps = sum(o.swaps for o in tallies)
+        hidden_swaps = sum(o.swap_share for o in tallies)
         swaps += hidden_swaps
         components = {"swap_component": float(np.exp(-swaps)),
                       "colour_component": tolerant(colour_change, 0.25, self.COLOUR[1])}

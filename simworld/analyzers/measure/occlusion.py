@@ -325,6 +325,8 @@ class OccluderTally:
     overdue: float = 0.0  # passages not back, the clip ending after `expected` but before `due`: how far into that
     # slack it ends (0 at `expected`, up to 1 at `due`), summed
     first_overdue: int | None = None  # the earliest `expected` frame among those
+    unlike_share: float = 0.0  # returns counted by how unlike what went in they are: 1 under UNLIKE, 0 from ALIKE,
+    # in between in proportion (a return neither alike nor unlike is some evidence of a swap, not none)
 
     @property
     def lost(self) -> int:
@@ -339,6 +341,11 @@ class OccluderTally:
     @property
     def swaps(self) -> int:
         return min(self.back_unlike, max(0, self.went_in - self.back_alike))
+
+    @property
+    def swap_share(self) -> float:
+        """`swaps` with each return counted by how unlike it is (`unlike_share`)."""
+        return min(self.unlike_share, float(max(0, self.went_in - self.back_alike)))
 
 
 def _latest_per_object(passages: list[Passage]) -> list[Passage]:
@@ -383,5 +390,6 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
         out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in every),
                                  min(missing, default=None), sum(s >= ALIKE for s in colour.values()),
                                  float(sum((last - p.expected) / (p.due - p.expected) for p in overdue)),
-                                 min((p.expected for p in overdue), default=None)))
+                                 min((p.expected for p in overdue), default=None),
+                                 float(sum(np.clip((ALIKE - s) / (ALIKE - UNLIKE), 0.0, 1.0) for s in best.values()))))
     return out

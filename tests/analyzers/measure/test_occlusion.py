@@ -159,6 +159,19 @@ def test_size_makes_a_swap_only_of_a_return_the_tracker_did_not_join_to_the_obje
     assert (new.back_alike, new.swaps) == (0, 1)
 
 
+@pytest.mark.parametrize("similarity, share", [(0.3, 1.0), (0.5, 1.0), (0.55, 0.5), (0.58, 0.2), (0.6, 0.0),
+                                               (0.9, 0.0)])
+def test_a_return_neither_alike_nor_unlike_is_a_swap_in_part(similarity, share):
+    """Under 0.5 colour similarity what came out is unlike what went in, from 0.6 alike; in between it counts as a
+    swap in proportion, so a score moves with how unlike it is instead of jumping at one bar."""
+    from simworld.analyzers.measure.occlusion import Passage
+    p = Passage([3], occluder=9, hidden=5, speed=2.0, due=9, returns=[[4]], similarity=[similarity],
+                chroma_shift=[5.0], hue_turn=[10.0], size_ratio=[1.0])
+    [wall] = tally([p], 30)
+    assert wall.swap_share == pytest.approx(share)
+    assert wall.swaps == (similarity < 0.5)
+
+
 def test_a_clip_that_ends_while_the_object_might_only_have_slowed_judges_it_in_part():
     """Cut short after the ball would be out at its own speed but before the slack for slowing down runs out, a
     ball that never comes out counts in part, the more the later the clip ends; one that came out counts nothing;
