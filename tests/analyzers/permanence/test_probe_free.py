@@ -43,6 +43,15 @@ def test_a_ball_that_vanishes_in_plain_view_fails():
     assert metrics["vanished"] >= 1 and metrics["score"] < 0.5, metrics
 
 
+def test_a_clip_that_ends_in_the_slack_scores_a_ball_that_never_came_out_in_part():
+    """Cut where the ball would be out at its own speed but might only have slowed down behind the wall: less than 1,
+    more than a sure vanish, and the failure frame is where it should have been out; a ball that came out keeps 1."""
+    cut = score(drawn("vanish")[:29], "permanence")
+    assert cut["not_back"] == 0 and 0.0 < cut["overdue"] < 1.0, cut
+    assert np.exp(-1.0) < cut["score"] < 1.0 and 20 <= cut["failure_frame"] < 29, cut
+    assert score(drawn()[:29], "permanence")["score"] == 1.0
+
+
 def test_no_object_gives_no_score_with_a_reason():
     flat = np.full((8, 64, 64, 3), 120, np.uint8)
     for analyzer in ("permanence", "identity"):
