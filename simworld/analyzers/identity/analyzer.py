@@ -149,7 +149,8 @@ def changes(before: Appearance, after: Appearance, model=None) -> dict[str, floa
 class Identity(Analyzer):
     name = "identity"
     # 10: without a probe, a return neither alike nor unlike what went in (similarity 0.5-0.6) counts as a swap in
-    # part, in proportion. 9: without a probe, a return whose hue turned by more than 45 degrees is unlike what went in (occlusion.py)
+    # part, in proportion. 9: without a probe, a return whose hue turned by more than 45 degrees is unlike what went
+    # in (occlusion.py)
     # 8: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the frame is more
     version = "10"  # 7: a return the tracker joined to the object is not unlike it by size (6: passages against the
     # background when the camera moves)

@@ -339,12 +339,9 @@ class OccluderTally:
         return max(0, self.back_in_colour - self.went_in) if self.back_alike >= self.went_in else 0
 
     @property
-    def swaps(self) -> int:
-        return min(self.back_unlike, max(0, self.went_in - self.back_alike))
-
-    @property
     def swap_share(self) -> float:
-        """`swaps` with each return counted by how unlike it is (`unlike_share`)."""
+        """Objects that went in and came back as something else: returns counted by how unlike they are
+        (`unlike_share`), at most the objects not back alike."""
         return min(self.unlike_share, float(max(0, self.went_in - self.back_alike)))
 
 
@@ -387,9 +384,10 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
         last = num_frames - 1
         overdue = [p for p in mine if not p.returns and p.due is not None and p.expected is not None and
                    p.expected <= last < p.due]
+        overdue_share = sum((last - p.expected) / (p.due - p.expected) for p in overdue)
+        unlike_share = sum(np.clip((ALIKE - s) / (ALIKE - UNLIKE), 0.0, 1.0) for s in best.values())
         out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in every),
                                  min(missing, default=None), sum(s >= ALIKE for s in colour.values()),
-                                 float(sum((last - p.expected) / (p.due - p.expected) for p in overdue)),
-                                 min((p.expected for p in overdue), default=None),
-                                 float(sum(np.clip((ALIKE - s) / (ALIKE - UNLIKE), 0.0, 1.0) for s in best.values()))))
+                                 float(overdue_share), min((p.expected for p in overdue), default=None),
+                                 float(unlike_share)))
     return out

@@ -155,8 +155,8 @@ def test_size_makes_a_swap_only_of_a_return_the_tracker_did_not_join_to_the_obje
 
     [own] = tally([passage([[3]])], 30)
     [new] = tally([passage([[4]])], 30)
-    assert (own.back_alike, own.swaps) == (1, 0)
-    assert (new.back_alike, new.swaps) == (0, 1)
+    assert (own.back_alike, own.swap_share) == (1, 0)
+    assert (new.back_alike, new.swap_share) == (0, 1)
 
 
 @pytest.mark.parametrize("similarity, share", [(0.3, 1.0), (0.5, 1.0), (0.55, 0.5), (0.58, 0.2), (0.6, 0.0),
@@ -169,7 +169,7 @@ def test_a_return_neither_alike_nor_unlike_is_a_swap_in_part(similarity, share):
                 chroma_shift=[5.0], hue_turn=[10.0], size_ratio=[1.0])
     [wall] = tally([p], 30)
     assert wall.swap_share == pytest.approx(share)
-    assert wall.swaps == (similarity < 0.5)
+    assert wall.back_unlike == (similarity < 0.5)
 
 
 def test_a_clip_that_ends_while_the_object_might_only_have_slowed_judges_it_in_part():
