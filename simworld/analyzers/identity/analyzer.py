@@ -152,7 +152,8 @@ class Identity(Analyzer):
     # part, in proportion. 9: without a probe, a return whose hue turned by more than 45 degrees is unlike what went
     # in (occlusion.py)
     # 8: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the frame is more
-    version = "10"  # 7: a return the tracker joined to the object is not unlike it by size (6: passages against the
+    # 11: without a probe, what comes out of an occluder still joined to its silhouette is a return
+    version = "11"  # 7: a return the tracker joined to the object is not unlike it by size (6: passages against the
     # background when the camera moves)
     # 5: without a probe, one object behind one occluder twice counts once (its last passage)
     # 4: without a probe, no colour change across a cut; an occluder is there before it hides

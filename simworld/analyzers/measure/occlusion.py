@@ -8,8 +8,9 @@ object and its shadow or highlight segmented apart) that end at the same occlude
 the object's speed before it was hidden and the occluder's extent along that motion comes the frame by which it
 should show again on the far side (`due`): its speed and the distance still to go are read on its trailing edge,
 which shows until it is gone (the centroid of what still shows lags as the front goes behind). What comes out: the
-hidden track itself seen again, or tracks that begin after the entry beside the occluder; those beginning within a
-few frames of each other in one place are one return.
+hidden track itself seen again, or tracks that begin after the entry beside the occluder (under a still camera also
+what comes out still joined to the occluder's silhouette and never stands apart from it: emerging.py); those
+beginning within a few frames of each other in one place are one return.
 permanence asks that something comes back by `due` and that it comes back once (a copy counts whatever its size:
 farther away it looks smaller); identity that what comes back looks like what went in. Passages the clip ends too
 soon to judge, or whose object hardly moved, have no `due`; one the clip ends after the object, at its own speed,
@@ -27,6 +28,7 @@ import cv2
 import numpy as np
 
 from simworld.analyzers.measure.camera import CameraMotion
+from simworld.analyzers.measure.emerging import EMERGING, emerging_tracks
 from simworld.analyzers.measure.segmentation import (color_histogram, histogram_similarity, lab_bin_index,
                                                      min_object_area)
 from simworld.analyzers.measure.tracks import Track, TrackSet
@@ -123,9 +125,10 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
     taken out, texture on a wall the camera sweeps past is still: none of it passes behind the rest)."""
     T = tracks.num_frames
     scene = None if camera is None or camera.still() else camera.to_reference
-    items = tracks.tracks
-    if not items:
+    if not tracks.tracks:
         return []
+    # what comes out still joined to the occluder's silhouette (a copy that never stands apart) may come back too
+    items = tracks.tracks + (emerging_tracks(tracks, lab) if scene is None else [])
     bins = lab_bin_index(lab)
     occupied = np.stack([t.masks for t in items])  # (N,T,H,W)
     entries: dict[tuple[int, int], list[int]] = {}
@@ -134,8 +137,8 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
     min_area = min_object_area(*lab.shape[1:3]) * (1 if scene is None else 2)
     for k, track in enumerate(items):
         present = track.frames_present
-        if len(present) < 2 or np.median(track.area[present]) < min_area:
-            continue
+        if track.name == EMERGING or len(present) < 2 or np.median(track.area[present]) < min_area:
+            continue  # (what emerges never stands apart: it hides behind nothing)
         for i, last in enumerate(present):
             resumes = present[i + 1] if i + 1 < len(present) else T
             if resumes == last + 1 or last >= T - 1:
@@ -147,7 +150,7 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
             # an occluder is larger than what it hides (not a piece of the same object), and was there before it hid
             # it (a segment that begins as the object goes is the object re-segmented: a cut, a jolt, a fast step)
             cover = [(int((near & occupied[j, last + 1]).sum()), j) for j in range(len(items))
-                     if j != k and items[j].present[last]
+                     if j != k and items[j].present[last] and items[j].name != EMERGING
                      and np.median(items[j].area[items[j].present]) >= np.median(track.area[present])]
             best, j = max(cover, default=(0, -1))
             if best < 0.2 * track.area[last]:
@@ -217,7 +220,9 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
     beside = _ring(silhouette, int(round(1.5 * max(size, 2.0))))
     starts = []
     for k, other in enumerate(items):
-        if k in parts or np.median(other.area[other.present]) < min_object_area(*lab.shape[1:3]):
+        # (what emerges is still coming out: it is judged by its largest piece, when it made emerging_tracks)
+        if k in parts or (other.name != EMERGING and np.median(other.area[other.present]) < min_object_area(
+                *lab.shape[1:3])):
             continue
         later = [t for t in other.frames_present if t >= passage.hidden]
         if not later:
@@ -276,7 +281,8 @@ def _occluder_parts(items: list[Track], occluder: int, frame: int, object_area: 
         grown = False
         near = _ring(np.any([items[j].masks[frame] for j in parts], axis=0), reach)
         for j, other in enumerate(items):
-            if j in parts or not other.present[frame] or np.median(other.area[other.present]) < object_area:
+            if j in parts or other.name == EMERGING or not other.present[frame] or \
+                    np.median(other.area[other.present]) < object_area:
                 continue
             if (near & other.masks[frame]).any() and \
                     float(np.linalg.norm(_velocity(other, frame))) <= STILL_OCCLUDER * max(speed, MIN_SPEED):

@@ -127,8 +127,10 @@ def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSe
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
-    # 14: without a probe, speed and distance to go read on the trailing edge; a passage the clip ends in the slack
-    # for slowing down counts in part (overdue); a return whose hue turned by over 45 degrees is no copy.
+    # 15: without a probe, what comes out of an occluder still joined to its silhouette is a return (a copy that
+    # never stands apart from it: measure/emerging.py). 14: without a probe, speed and distance to go read on the
+    # trailing edge; a passage the clip ends in the slack for slowing down counts in part (overdue); a return whose
+    # hue turned by over 45 degrees is no copy.
     # 13: with a probe, something new is followed from the frame it is born while it grows in (from a third of the
     # smallest object's size where that is under 0.2% of the frame), and counts only where the clip differs from the
     # ground truth there. 12: with a probe, an object is in plain view from 100 pixels in frames where 0.2% of the
@@ -136,7 +138,7 @@ class Permanence(Analyzer):
     # 11: under a still camera, the place a vanish leaves (or a spawn takes) may differ from its ring by more than 10
     # where it is nearer the ring than the object (textured backdrops). 10: a return the tracker joined to the object
     # is not unlike it by size (9: passages against the background when the camera moves)
-    version = "14"
+    version = "15"
     # 8: without a probe, one object behind one occluder twice is judged by its last passage
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn

@@ -19,7 +19,8 @@ FLOOR = (60, 140, 120)
 def drawn(story: str = "physical", ramp: float = 0.0, stripes: bool = False) -> np.ndarray:
     """A ball rolling left to right at 4 px/frame behind a wall; `story` changes what comes out (vanish, swap,
     duplicate; pale_swap: another colour of the same lightness and chroma, its hue turned; duplicate_far: the copy
-    smaller, as if farther away; duplicate_touching: the copy just beside the ball),
+    smaller, as if farther away; duplicate_touching: the copy just beside the ball; duplicate_joined: a yellow
+    ball and its copy creeping out of the wall from frame 22 on, never apart from it),
     or erases the ball in the open from frame 7 on (vanish_in_the_open). `stripes`: the wall is three bars with
     gaps of floor between them (segmented as three tracks)."""
     rng = np.random.default_rng(0)
@@ -30,6 +31,8 @@ def drawn(story: str = "physical", ramp: float = 0.0, stripes: bool = False) -> 
         x = 20 + 4 * t
         colour = (30, 80, 70) if story not in ("swap", "pale_swap") or x < WALL[0] else \
             (230, 200, 40) if story == "swap" else (65, 76, 46)  # pale: same chroma, hue turned 55 deg (18 apart)
+        if story == "duplicate_joined":
+            colour = (230, 200, 40)  # a colour that stands out: a copy all but still is found by colour alone
         if (story != "vanish" or x < WALL[0]) and (story != "vanish_in_the_open" or t < 7):
             cv2.circle(f, (x, 60), 8, colour, -1)
         if story == "duplicate" and x > WALL[1] + 10:
@@ -38,6 +41,8 @@ def drawn(story: str = "physical", ramp: float = 0.0, stripes: bool = False) -> 
             cv2.circle(f, (x - 6, 32), 5, colour, -1)
         if story == "duplicate_touching" and x > WALL[1] + 10:
             cv2.circle(f, (x, 43), 8, colour, -1)  # a pixel of floor between them
+        if story == "duplicate_joined" and t >= 22:  # a copy creeping out, joined to the wall to the last frame
+            cv2.circle(f, (WALL[1] - 4 + (t - 22) // 2, 40), 8, colour, -1)
         f[15:85, WALL[0]:WALL[1]] = (200, 40, 40)
         if stripes:
             f[15:85, WALL[0] + 9:WALL[0] + 11] = f[15:85, WALL[0] + 19:WALL[0] + 21] = floor[15:85, :2]
@@ -80,7 +85,8 @@ def test_passages_say_what_came_out(story, lost, alike, unlike):
 
 
 @pytest.mark.parametrize("story, stripes", [("duplicate_far", False), ("duplicate_touching", False),
-                                            ("duplicate", True), ("physical", True)])
+                                            ("duplicate", True), ("physical", True), ("duplicate_joined", False),
+                                            ("duplicate_joined", True)])
 def test_a_copy_is_counted_whatever_its_size_beside_the_object_or_behind_a_wall_in_pieces(story, stripes):
     """A copy farther away looks smaller, and may touch the object: still two of it; a wall segmented in bars is
     one occluder, so what comes out past its last bar came out from behind it."""
