@@ -64,6 +64,7 @@ class Passage:
     size_ratio: list[float] = field(default_factory=list)  # per return: its largest area / the largest that went in
     hue_turn: list[float] = field(default_factory=list)  # per return: degrees its hue turned from what went in (0
     # where either is too grey to have one)
+    came_out: list[int] = field(default_factory=list)  # per return: the first frame it is seen after the entry
 
 
 def _size(track: Track) -> float:
@@ -181,6 +182,7 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
             passage.chroma_shift = [passage.chroma_shift[i] for i in keep]
             passage.size_ratio = [passage.size_ratio[i] for i in keep]
             passage.hue_turn = [passage.hue_turn[i] for i in keep]
+            passage.came_out = [passage.came_out[i] for i in keep]
             if passage.due is not None and passage.due > until:
                 passage.due = passage.expected = None
         kept.append(passage)
@@ -254,6 +256,7 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         came_chroma = _chroma(items, [k for _, k in g], lab, after=g[0][0])
         passage.chroma_shift.append(float(np.linalg.norm(came_chroma - went_chroma)))
         passage.hue_turn.append(_hue_turn(went_chroma, came_chroma))
+        passage.came_out.append(g[0][0])
         passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
 
 
@@ -325,7 +328,6 @@ class OccluderTally:
     due: int  # of those, how many should be back before the clip ends
     back_alike: int
     back_unlike: int
-    first_hidden: int
     first_due: int | None  # the earliest due frame of a passage nothing came back for
     back_in_colour: int  # returns in the colour of what went in, whatever their size (back_alike among them)
     overdue: float = 0.0  # passages not back, the clip ending after `expected` but before `due`: how far into that
@@ -333,6 +335,7 @@ class OccluderTally:
     first_overdue: int | None = None  # the earliest `expected` frame among those
     unlike_share: float = 0.0  # returns counted by how unlike what went in they are: 1 under UNLIKE, 0 from ALIKE,
     # in between in proportion (a return neither alike nor unlike is some evidence of a swap, not none)
+    first_twice: int | None = None  # the frame the first look-alike beyond what went in comes out (a copy shows)
 
     @property
     def lost(self) -> int:
@@ -373,10 +376,12 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
         mine = _latest_per_object(every)
         best: dict[tuple[int, ...], float] = {}  # per return: how much it looks like what went in (its best match)
         colour: dict[tuple[int, ...], float] = {}  # the same by colour alone
+        came: dict[tuple[int, ...], int] = {}  # per return: the frame it came out
         for p in mine:
-            for group, similarity, chroma, hue, ratio in zip(p.returns, p.similarity, p.chroma_shift, p.hue_turn,
-                                                             p.size_ratio, strict=True):
+            for group, similarity, chroma, hue, ratio, frame in zip(p.returns, p.similarity, p.chroma_shift,
+                                                                    p.hue_turn, p.size_ratio, p.came_out, strict=True):
                 key = tuple(sorted(group))
+                came[key] = frame
                 if chroma > CHROMA or hue > HUE:
                     similarity = min(similarity, 0.0)
                 colour[key] = max(colour.get(key, 0.0), similarity)
@@ -392,8 +397,11 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
                    p.expected <= last < p.due]
         overdue_share = sum((last - p.expected) / (p.due - p.expected) for p in overdue)
         unlike_share = sum(np.clip((ALIKE - s) / (ALIKE - UNLIKE), 0.0, 1.0) for s in best.values())
-        out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike, min(p.hidden for p in every),
+        # a copy shows from when one more look-alike is out than went in
+        in_colour = sorted(came[key] for key, s in colour.items() if s >= ALIKE)
+        first_twice = in_colour[len(mine)] if len(in_colour) > len(mine) else None
+        out.append(OccluderTally(occluder, len(mine), len(due), alike, unlike,
                                  min(missing, default=None), sum(s >= ALIKE for s in colour.values()),
                                  float(overdue_share), min((p.expected for p in overdue), default=None),
-                                 float(unlike_share)))
+                                 float(unlike_share), first_twice))
     return out

@@ -128,7 +128,8 @@ def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSe
 class Permanence(Analyzer):
     name = "permanence"
     # 15: without a probe, what comes out of an occluder still joined to its silhouette is a return (a copy that
-    # never stands apart from it: measure/emerging.py). 14: without a probe, speed and distance to go read on the
+    # never stands apart from it: measure/emerging.py); a duplicate's failure frame is the one its copy comes out
+    # (the frame the object went behind shows no copy). 14: without a probe, speed and distance to go read on the
     # trailing edge; a passage the clip ends in the slack for slowing down counts in part (overdue); a return whose
     # hue turned by over 45 degrees is no copy.
     # 13: with a probe, something new is followed from the frame it is born while it grows in (from a third of the
@@ -410,7 +411,7 @@ class Permanence(Analyzer):
         duplicates = sum(o.duplicates for o in tallies)
         events += [o.first_due for o in tallies if o.lost and o.first_due is not None]
         events += [o.first_overdue for o in tallies if o.first_overdue is not None]
-        events += [o.first_hidden for o in tallies if o.duplicates]
+        events += [o.first_twice for o in tallies if o.duplicates]  # the frame the copy comes out: it shows
         components = {"vanish_component": float(np.exp(-(vanished + lost + overdue))),
                       "spawn_component": float(np.exp(-(spawned + duplicates)))}
         metrics = [Metric("tracks", float(len(tracks.tracks))),

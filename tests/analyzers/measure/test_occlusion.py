@@ -95,6 +95,10 @@ def test_a_copy_is_counted_whatever_its_size_beside_the_object_or_behind_a_wall_
     assert sum(w.went_in for w in walls) == 1
     assert sum(w.duplicates for w in walls) == (story != "physical")
     assert sum(w.lost for w in walls) == 0
+    # two are out from frame 23 (the copy drawn from then on; the joined copy from 22, but the yellow ball comes
+    # out apart from the wall only at 23): not the frame the ball went behind
+    copies = [w.first_twice for w in walls if w.first_twice is not None]
+    assert copies == ([] if story == "physical" else [23])
 
 
 def test_one_object_behind_one_occluder_twice_is_judged_by_its_last_passage():
@@ -107,7 +111,7 @@ def test_one_object_behind_one_occluder_twice_is_judged_by_its_last_passage():
         return Passage(tracks, occluder=9, hidden=hidden, speed=2.0, due=hidden + 4, returns=returns,
                        similarity=[1.0] * len(returns), chroma_shift=[0.0] * len(returns),
                        hue_turn=[0.0] * len(returns),
-                       size_ratio=[1.0] * len(returns))
+                       size_ratio=[1.0] * len(returns), came_out=[hidden + 3] * len(returns))
 
     twice_back = [passage([3], 5, [[3]]), passage([3], 12, [[3]])]
     twice_gone = [passage([3], 5, [[3]]), passage([3], 12, [])]
@@ -157,7 +161,7 @@ def test_size_makes_a_swap_only_of_a_return_the_tracker_did_not_join_to_the_obje
 
     def passage(returns):
         return Passage([3], occluder=9, hidden=5, speed=2.0, due=9, returns=returns, similarity=[0.75],
-                       chroma_shift=[5.0], hue_turn=[10.0], size_ratio=[2.8])
+                       chroma_shift=[5.0], hue_turn=[10.0], size_ratio=[2.8], came_out=[8])
 
     [own] = tally([passage([[3]])], 30)
     [new] = tally([passage([[4]])], 30)
@@ -172,7 +176,7 @@ def test_a_return_neither_alike_nor_unlike_is_a_swap_in_part(similarity, share):
     swap in proportion, so a score moves with how unlike it is instead of jumping at one bar."""
     from simworld.analyzers.measure.occlusion import Passage
     p = Passage([3], occluder=9, hidden=5, speed=2.0, due=9, returns=[[4]], similarity=[similarity],
-                chroma_shift=[5.0], hue_turn=[10.0], size_ratio=[1.0])
+                chroma_shift=[5.0], hue_turn=[10.0], size_ratio=[1.0], came_out=[8])
     [wall] = tally([p], 30)
     assert wall.swap_share == pytest.approx(share)
     assert wall.back_unlike == (similarity < 0.5)

@@ -29,6 +29,7 @@ def test_a_brightness_ramp_is_no_failure():
 
 @pytest.mark.parametrize("story, analyzer, metric", [("vanish", "permanence", "not_back"),
                                                      ("duplicate", "permanence", "back_twice"),
+                                                     ("duplicate_joined", "permanence", "back_twice"),
                                                      ("swap", "identity", "swapped_behind"),
                                                      ("pale_swap", "identity", "swapped_behind")])
 def test_what_goes_wrong_behind_the_wall_is_caught_by_its_analyzer(story, analyzer, metric):
@@ -36,6 +37,8 @@ def test_what_goes_wrong_behind_the_wall_is_caught_by_its_analyzer(story, analyz
     assert metrics[metric] == 1 and metrics["score"] < 0.5, metrics
     if analyzer == "permanence":
         assert metrics["failure_frame"] is not None and 0 < metrics["failure_frame"] < T
+    if story == "duplicate":  # the picture of the failure shows the copy: the frame it comes out, not the entry's
+        assert metrics["failure_frame"] == 23, metrics
 
 
 def test_a_ball_that_vanishes_in_plain_view_fails():
