@@ -135,6 +135,9 @@ def validate_command(cfg: DictConfig) -> None:
         check_ranges("validate", {"seeds": cfg.seeds, "heldout_per_kind": cfg.heldout_per_kind})
         if cfg.world not in VALIDATE_WORLDS:
             raise ValueError(f"world={cfg.world}: must be one of {', '.join(VALIDATE_WORLDS)}")
+        if cfg.heldout_encoded and cfg.world != "heldout":
+            raise ValueError("heldout_encoded=true: applies to world=heldout only (the families' nuisances already "
+                             "include compression)")
     except ValueError as err:
         _fail("validate", err)
     if cfg.world == "heldout":
@@ -143,7 +146,7 @@ def validate_command(cfg: DictConfig) -> None:
         try:
             run_heldout_validate(list(cfg.analyzers) if cfg.analyzers else None, Path(cfg.out),
                                  per_kind=cfg.heldout_per_kind, progress=cfg.progress, probe=cfg.probe,
-                                 write_thresholds=cfg.write)
+                                 write_thresholds=cfg.write, encoded=cfg.heldout_encoded)
         except (HeldoutWorldError, UnknownNameError, NeedsProbeError) as err:
             _fail("validate", err)
         return

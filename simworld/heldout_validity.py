@@ -11,11 +11,13 @@ video is told its world breaks); false_alarm_nuisance, the same share among the 
 (hand-held camera, brightness ramp: fall_shaking_camera, occluder_pass_brightness_ramp, orbit_brightness_ramp,
 still); silent, the share of the clips it judges (physical and failed) where it gave no score. Shares of flagged
 clips count scored clips only (silence is its own column). An analyzer that no failure targets gets one row with
-failure "none".
+failure "none". `encoded`: every clip goes through an H.264 mp4 and back before it is scored (what a video file
+gives `simworld score`: chroma at half resolution, blocks), world heldout_h264.
 """
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ import pandas as pd
 from simworld.analyzers import ANALYZERS, AnalysisContext, analyzers_without_probe, threshold_of
 from simworld.analyzers.analyze import analyze_clip
 from simworld.calibration import auroc
+from simworld.clip import Clip, read_frames, write_video
 from simworld.heldout import FAILURES, KINDS, HeldoutCase, heldout_cases, render_case
 from simworld.heldout.truth import ground_truth_clip
 from simworld.progress import Progress
@@ -31,6 +34,7 @@ from simworld.results import write_table
 from simworld.validate import VALIDITY_COLUMNS, NeedsProbeError
 
 WORLD = "heldout"
+ENCODED_WORLD = "heldout_h264"  # the same clips through an H.264 mp4 and back
 SCORE_COLUMNS = ["analyzer", "probe", "seed", "condition", "score", "with_probe", "error", "world", "judged",
                  "nuisance"]  # probe: the scene kind; condition: ground_truth or the failure; judged: the analyzer
 # should judge this clip; nuisance: the scene kind carries a nuisance
@@ -49,14 +53,24 @@ def judging_analyzers() -> list[str]:
     return [name for name in ANALYZERS.names() if name in judges]
 
 
+def encoded(clip: Clip) -> Clip:
+    """The clip as it comes back from an H.264 mp4 (`write_video`'s lossy settings: CRF 18, yuv420p)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "clip.mp4"
+        write_video(path, clip.frames, clip.fps)
+        frames, _ = read_frames(path)
+    return Clip(frames, clip.fps, clip.meta)
+
+
 def heldout_scores(cases: list[HeldoutCase], analyzers: list[str], progress: bool = True,
-                   with_probe: bool = False) -> pd.DataFrame:
-    """Long table (SCORE_COLUMNS): every analyzer on every case's clip, with an empty context or (`with_probe`)
-    the ground truth a probe for the case's scene would give."""
+                   with_probe: bool = False, encode: bool = False) -> pd.DataFrame:
+    """Long table (SCORE_COLUMNS): every analyzer on every case's clip (with `encode`, through an H.264 mp4 and
+    back), with an empty context or (`with_probe`) the ground truth a probe for the case's scene would give."""
     rows = []
+    world = ENCODED_WORLD if encode else WORLD
     bar = Progress(len(cases), "validate heldout", "clip", enabled=progress)
     for case in cases:
-        clip = render_case(case)
+        clip = encoded(render_case(case)) if encode else render_case(case)
         context = AnalysisContext(ground_truth=ground_truth_clip(case)) if with_probe else None
         for name in analyzers:
             analysis = analyze_clip(clip, name, context)
@@ -64,7 +78,7 @@ def heldout_scores(cases: list[HeldoutCase], analyzers: list[str], progress: boo
             judged = name in case.judged_by and not (with_probe and name in KINDS[case.scene].probe_free_only)
             rows.append({"analyzer": name, "probe": case.scene, "seed": case.seed,
                          "condition": case.failure or "ground_truth", "score": analysis.score,
-                         "with_probe": with_probe, "error": error, "world": WORLD, "judged": judged,
+                         "with_probe": with_probe, "error": error, "world": world, "judged": judged,
                          "nuisance": KINDS[case.scene].nuisance and case.failure is None})
         bar.update(1)
     bar.close()
@@ -78,6 +92,7 @@ def _share_below(scores: np.ndarray, threshold: float) -> float:
 def heldout_table(scores: pd.DataFrame, thresholds: dict[str, float]) -> pd.DataFrame:
     """The validity table (VALIDITY_COLUMNS, world "heldout") at the given (stored) thresholds."""
     with_probe = bool(scores.with_probe.astype(bool).any()) if len(scores) else False
+    world = str(scores.world.iloc[0]) if len(scores) else WORLD
     out = []
     for name, group in scores.groupby("analyzer", sort=True):
         threshold = thresholds[name]
@@ -91,7 +106,7 @@ def heldout_table(scores: pd.DataFrame, thresholds: dict[str, float]) -> pd.Data
         targeted = [f for f in FAILURES.values() if f.target == name and f.name in set(group.condition)]
         common = {"analyzer": name, "false_alarm_ground_truth": _share_below(alarms, threshold),
                   "false_alarm_nuisance": _share_below(nuisance, threshold), "threshold": threshold,
-                  "probe": with_probe, "world": WORLD, "silent": silent}
+                  "probe": with_probe, "world": world, "silent": silent}
         if not targeted:
             out.append({**common, "failure": "none", "auroc": float("nan"), "clips": 0, "detected": float("nan")})
         for failure in targeted:
@@ -115,7 +130,7 @@ def false_alarms_by_kind(scores: pd.DataFrame, thresholds: dict[str, float]) -> 
 
 
 def run_heldout_validate(analyzers: list[str] | None, out: Path, per_kind: int = 6, progress: bool = True,
-                         probe: bool = False, write_thresholds: bool = False) -> pd.DataFrame:
+                         probe: bool = False, write_thresholds: bool = False, encoded: bool = False) -> pd.DataFrame:
     """Score the held-out world, write validity_scores.csv, validity.csv and heldout_false_alarms.csv into `out`,
     print the tables; thresholds are read, never written."""
     if write_thresholds:
@@ -135,7 +150,7 @@ def run_heldout_validate(analyzers: list[str] | None, out: Path, per_kind: int =
         if needing:
             raise NeedsProbeError(f"world=heldout: {', '.join(needing)} cannot run without a probe (those that "
                                   f"can: {', '.join(analyzers_without_probe())})")
-    scores = heldout_scores(heldout_cases(per_kind), names, progress, with_probe=probe)
+    scores = heldout_scores(heldout_cases(per_kind), names, progress, with_probe=probe, encode=encoded)
     thresholds = {n: threshold_of(n, with_probe=probe) for n in names}
     table = heldout_table(scores, thresholds)
     by_kind = false_alarms_by_kind(scores, thresholds)
@@ -147,6 +162,7 @@ def run_heldout_validate(analyzers: list[str] | None, out: Path, per_kind: int =
     judged = by_kind[by_kind.judged]
     print("\nflag rate per physical kind (judged pairs; share of scored clips below the threshold):")
     print(judged.pivot(index="scene", columns="analyzer", values="flagged").to_markdown(floatfmt=".2f"))
-    print(f"\nheld-out world ({len(scores.groupby(['probe', 'seed', 'condition']))} clips), thresholds in use "
+    print(f"\nheld-out world ({len(scores.groupby(['probe', 'seed', 'condition']))} clips"
+          f"{', through H.264 and back' if encoded else ''}), thresholds in use "
           f"({'with' if probe else 'without'} a probe, not recalibrated): {thresholds} -> {out}")
     return table

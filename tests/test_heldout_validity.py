@@ -71,6 +71,23 @@ def test_validate_world_heldout_on_the_command_line(tmp_path):
     assert "flag rate per physical kind" in result.stdout
 
 
+def test_encoded_clips_come_back_through_h264_and_say_so(tmp_path, monkeypatch):
+    """heldout_encoded=true: each clip is scored as an mp4 gives it back (same shape, pixels changed by the codec),
+    and the tables' world says so."""
+    from simworld.heldout import render_case
+
+    case = make_case("occluder_pass", "physical", 1)
+    clip = render_case(case)
+    coded = heldout_validity.encoded(clip)
+    assert coded.frames.shape == clip.frames.shape and coded.fps == clip.fps
+    difference = np.abs(coded.frames.astype(int) - clip.frames.astype(int))
+    assert 0 < difference.mean() < 4  # CRF 18: close, not the same
+    monkeypatch.setattr(heldout_validity, "heldout_cases", lambda per_kind: [case])
+    table = heldout_validity.run_heldout_validate(["temporal"], tmp_path, per_kind=1, progress=False, encoded=True)
+    assert set(table.world) == {"heldout_h264"}
+    assert set(pd.read_csv(tmp_path / "validity_scores.csv").world) == {"heldout_h264"}
+
+
 @pytest.mark.parametrize("args, line", [
     (["world=nope"], "simworld validate: error: world=nope: must be one of families, heldout"),
     (["world=heldout", "analyzers=[interaction]"], "simworld validate: error: world=heldout: no held-out scene is "
@@ -79,6 +96,7 @@ def test_validate_world_heldout_on_the_command_line(tmp_path):
     (["world=heldout", "probe=false", "write=true"], "simworld validate: error: world=heldout only measures"),
     (["world=heldout", "probe=false", "heldout_per_kind=0"], "simworld validate: error: heldout_per_kind=0: must be"),
     (["world=heldout", "probe=false", "analyzers=[reference]"], "cannot run without a probe"),
+    (["heldout_encoded=true"], "simworld validate: error: heldout_encoded=true: applies to world=heldout only"),
 ])
 def test_wrong_settings_fail_in_one_line(tmp_path, args, line):
     result = run("validate", *args, f"out={tmp_path}", "progress=false")
