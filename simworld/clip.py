@@ -141,7 +141,9 @@ def write_video(path: Path, frames: np.ndarray, fps: float, lossless: bool = Fal
             else:
                 stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": "18", "preset": "medium", "threads": "1"}
+                # macroblock-tree rate control off: with it this libx264 gave different bytes for the same frames
+                # from one call to the next (frames 210 or 362 px wide); without it the same frames make the same file
+                stream.options = {"crf": "18", "preset": "medium", "threads": "1", "x264-params": "mbtree=0"}
             stream.width, stream.height = frames.shape[2], frames.shape[1]
             for frame in frames:
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))

@@ -42,6 +42,19 @@ def test_default_video_is_browser_h264_and_close(tmp_path):
     assert json.loads((tmp_path / "c.json").read_text())["frames"] == 16
 
 
+def test_the_same_frames_make_the_same_browser_video(tmp_path):
+    """A lossy mp4 is a function of its frames: written four times (a 210 px wide clip, where the encoder's
+    macroblock tree had made the bytes vary from call to call), the files are identical."""
+    from simworld.heldout import make_case, render_case
+
+    frames = render_case(make_case("orbit", "physical", 1)).frames  # 11 frames of 96 x 210
+    files = set()
+    for folder in ("a", "ab", "abc", "a" * 9):  # (its bytes had varied with the path's length)
+        write_video(tmp_path / folder / "v.mp4", frames, 8.0)
+        files.add((tmp_path / folder / "v.mp4").read_bytes())
+    assert len(files) == 1
+
+
 def test_reads_npy_png_folder_and_other_containers(tmp_path):
     frames = rendered("camera_orbit").frames[:8]
     np.save(tmp_path / "a.npy", frames)
