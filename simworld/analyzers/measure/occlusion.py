@@ -62,6 +62,7 @@ class Passage:
     similarity: list[float] = field(default_factory=list)  # per return: colour similarity to what went in
     chroma_shift: list[float] = field(default_factory=list)  # per return: distance of its mean (a, b) from what went in
     size_ratio: list[float] = field(default_factory=list)  # per return: its largest area / the largest that went in
+    # (NaN for what still emerges, partly hidden to the last: not judged by size)
     hue_turn: list[float] = field(default_factory=list)  # per return: degrees its hue turned from what went in (0
     # where either is too grey to have one)
     came_out: list[int] = field(default_factory=list)  # per return: the first frame it is seen after the entry
@@ -257,7 +258,9 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
         passage.chroma_shift.append(float(np.linalg.norm(came_chroma - went_chroma)))
         passage.hue_turn.append(_hue_turn(went_chroma, came_chroma))
         passage.came_out.append(g[0][0])
-        passage.size_ratio.append(max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
+        # (what still emerges is partly hidden by the occluder to the last: its size says nothing, NaN)
+        passage.size_ratio.append(np.nan if any(items[k].name == EMERGING for _, k in g) else
+                                  max(float(items[k].area[g[0][0]:].max()) for _, k in g) / max(went_area, 1.0))
 
 
 def _hue_turn(went: np.ndarray, came: np.ndarray) -> float:
@@ -385,7 +388,7 @@ def tally(passages: list[Passage], num_frames: int) -> list[OccluderTally]:
                 if chroma > CHROMA or hue > HUE:
                     similarity = min(similarity, 0.0)
                 colour[key] = max(colour.get(key, 0.0), similarity)
-                if not 1 / SIZE <= ratio <= SIZE and not set(group) & set(p.tracks):
+                if np.isfinite(ratio) and not 1 / SIZE <= ratio <= SIZE and not set(group) & set(p.tracks):
                     similarity = min(similarity, 0.0)  # (the object's own track, re-identified, keeps its size)
                 best[key] = max(best.get(key, 0.0), similarity)
         due = [p for p in mine if p.due is not None and p.due <= num_frames - 1]

@@ -167,6 +167,11 @@ def test_size_makes_a_swap_only_of_a_return_the_tracker_did_not_join_to_the_obje
     [new] = tally([passage([[4]])], 30)
     assert (own.back_alike, own.swap_share) == (1, 0)
     assert (new.back_alike, new.swap_share) == (0, 1)
+    # what still emerges from the occluder (size NaN: partly hidden to the last) is not judged by its size
+    emerging = Passage([3], occluder=9, hidden=5, speed=2.0, due=9, returns=[[4]], similarity=[0.75],
+                       chroma_shift=[5.0], hue_turn=[10.0], size_ratio=[float("nan")], came_out=[8])
+    [wall] = tally([emerging], 30)
+    assert (wall.back_alike, wall.swap_share) == (1, 0)
 
 
 @pytest.mark.parametrize("similarity, share", [(0.3, 1.0), (0.5, 1.0), (0.55, 0.5), (0.58, 0.2), (0.6, 0.0),
