@@ -91,7 +91,8 @@ def _share_below(scores: np.ndarray, threshold: float) -> float:
 
 
 def heldout_table(scores: pd.DataFrame, thresholds: dict[str, float]) -> pd.DataFrame:
-    """The validity table (VALIDITY_COLUMNS, world "heldout") at the given (stored) thresholds."""
+    """The validity table (VALIDITY_COLUMNS, world "heldout", or "heldout_h264" for encoded scores) at the given
+    (stored) thresholds."""
     with_probe = bool(scores.with_probe.astype(bool).any()) if len(scores) else False
     world = str(scores.world.iloc[0]) if len(scores) else WORLD
     out = []

@@ -14,16 +14,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from simworld.analyzers.measure.segmentation import min_object_area
+from simworld.analyzers.measure.segmentation import dilated, min_object_area
 from simworld.analyzers.measure.tracks import Track, TrackSet, measure
 
 EMERGING = "emerging"  # Track.name of a chain found here
 USUAL = 0.5  # share of its frames a pixel must be covered in to belong to a still track's usual silhouette
 TOUCH = 3  # pixels within which a chain and a track's mask touch
-
-
-def _grown(mask: np.ndarray, reach: int) -> np.ndarray:
-    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
 
 
 def _usual(track: Track) -> np.ndarray | None:
@@ -36,7 +32,7 @@ def _usual(track: Track) -> np.ndarray | None:
 def _excess(track: Track, usual: np.ndarray, min_area: int) -> list[list[np.ndarray]]:
     """Per frame, the pieces of the track beyond its `usual` silhouette (grown by a pixel, and opened: a fringe is
     no piece), each of at least half `min_area` (it may still be coming out)."""
-    usual = _grown(usual, 1)
+    usual = dilated(usual, 1)
     kernel = np.ones((3, 3), np.uint8)
     pieces = []
     for mask in track.masks:
@@ -53,7 +49,7 @@ def _chains(pieces: list[list[np.ndarray]]) -> list[list[tuple[int, np.ndarray]]
     for t, frame in enumerate(pieces):
         carried = []
         for piece in frame:
-            near = _grown(piece, 2)
+            near = dilated(piece, 2)
             at = next((i for i, c in enumerate(live) if (c[-1][1] & near).any()), None)
             # (a chain goes on in one piece: a second piece touching it starts a chain of its own)
             carried.append([(t, piece)] if at is None else live.pop(at) + [(t, piece)])
@@ -67,7 +63,7 @@ def _joins_a_track(chain: list[tuple[int, np.ndarray]], tracks: list[Track], sou
     of it (gone in a piece's frame, seen in the next), touching that piece."""
     T = len(tracks[source].present)
     for t, piece in chain:
-        near = _grown(piece, TOUCH)
+        near = dilated(piece, TOUCH)
         for k, other in enumerate(tracks):
             if k == source:
                 continue

@@ -29,7 +29,7 @@ import numpy as np
 
 from simworld.analyzers.measure.camera import CameraMotion
 from simworld.analyzers.measure.emerging import EMERGING, emerging_tracks
-from simworld.analyzers.measure.segmentation import (color_histogram, histogram_similarity, lab_bin_index,
+from simworld.analyzers.measure.segmentation import (color_histogram, dilated, histogram_similarity, lab_bin_index,
                                                      min_object_area)
 from simworld.analyzers.measure.tracks import Track, TrackSet
 
@@ -71,10 +71,6 @@ class Passage:
 def _size(track: Track) -> float:
     areas = track.area[track.present]
     return float(np.sqrt(np.median(areas))) if len(areas) else 0.0
-
-
-def _ring(mask: np.ndarray, reach: int) -> np.ndarray:
-    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
 
 
 def _to_scene(points: np.ndarray, t: int, scene: np.ndarray | None) -> np.ndarray:
@@ -132,15 +128,15 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
     # what comes out still joined to the occluder's silhouette (a copy that never stands apart) may come back too
     items = tracks.tracks + (emerging_tracks(tracks, lab) if scene is None else [])
     bins = lab_bin_index(lab)
-    occupied = np.stack([t.masks for t in items])  # (N,T,H,W)
+    occupied = np.stack([t.masks for t in tracks.tracks])  # (N,T,H,W)
     entries: dict[tuple[int, int], list[int]] = {}
     # specks are segmentation noise; under a moving camera textured surfaces also break into fragments that come
     # and go with the view, so there an object is at least twice the smallest (as for a vanish in the open)
     min_area = min_object_area(*lab.shape[1:3]) * (1 if scene is None else 2)
-    for k, track in enumerate(items):
+    for k, track in enumerate(tracks.tracks):  # (what emerges never stands apart: it neither hides nor is hidden)
         present = track.frames_present
-        if track.name == EMERGING or len(present) < 2 or np.median(track.area[present]) < min_area:
-            continue  # (what emerges never stands apart: it hides behind nothing)
+        if len(present) < 2 or np.median(track.area[present]) < min_area:
+            continue
         for i, last in enumerate(present):
             resumes = present[i + 1] if i + 1 < len(present) else T
             if resumes == last + 1 or last >= T - 1:
@@ -148,11 +144,11 @@ def find_passages(tracks: TrackSet, lab: np.ndarray, breaks: set[int] | frozense
             reach = max(2, int(round(_size(track))))  # an occluder found in part (a striped pillar) may stand off
             shift = np.round(_velocity(track, last)).astype(int)
             moved = np.roll(track.masks[last], (shift[1], shift[0]), axis=(0, 1))
-            near = _ring(track.masks[last] | moved, reach)
+            near = dilated(track.masks[last] | moved, reach)
             # an occluder is larger than what it hides (not a piece of the same object), and was there before it hid
             # it (a segment that begins as the object goes is the object re-segmented: a cut, a jolt, a fast step)
-            cover = [(int((near & occupied[j, last + 1]).sum()), j) for j in range(len(items))
-                     if j != k and items[j].present[last] and items[j].name != EMERGING
+            cover = [(int((near & occupied[j, last + 1]).sum()), j) for j in range(len(occupied))
+                     if j != k and items[j].present[last]
                      and np.median(items[j].area[items[j].present]) >= np.median(track.area[present])]
             best, j = max(cover, default=(0, -1))
             if best < 0.2 * track.area[last]:
@@ -220,7 +216,7 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
     went_chroma = _chroma(items, passage.tracks, lab, before=passage.hidden)
     went_area = max(float(items[k].area[:passage.hidden].max()) for k in passage.tracks)
     # what came out: the object's own tracks seen again, tracks that begin beside the occluder after it went in
-    beside = _ring(silhouette, int(round(1.5 * max(size, 2.0))))
+    beside = dilated(silhouette, int(round(1.5 * max(size, 2.0))))
     starts = []
     for k, other in enumerate(items):
         # (what emerges is still coming out: it is judged by its largest piece, when it made emerging_tracks)
@@ -245,7 +241,7 @@ def _judge(passage: Passage, items: list[Track], lab: np.ndarray, bins: np.ndarr
             f0, k0 = g[0]
             both = max(first, f0)
             if first - f0 <= 2 and items[k].present[both] and items[k0].present[both] and \
-                    (_ring(items[k].masks[both], 2) & items[k0].masks[both]).any():
+                    (dilated(items[k].masks[both], 2) & items[k0].masks[both]).any():
                 g.append((first, k))
                 break
         else:
@@ -285,7 +281,7 @@ def _occluder_parts(items: list[Track], occluder: int, frame: int, object_area: 
     reach = max(2, int(round(0.5 * np.sqrt(object_area))))
     while grown:
         grown = False
-        near = _ring(np.any([items[j].masks[frame] for j in parts], axis=0), reach)
+        near = dilated(np.any([items[j].masks[frame] for j in parts], axis=0), reach)
         for j, other in enumerate(items):
             if j in parts or other.name == EMERGING or not other.present[frame] or \
                     np.median(other.area[other.present]) < object_area:

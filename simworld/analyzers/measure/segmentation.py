@@ -68,6 +68,11 @@ class Segmentation:
     foreground: np.ndarray  # (T,H,W) float32 foreground probability in [0, 1]
 
 
+def dilated(mask: np.ndarray, reach: int) -> np.ndarray:
+    """(H,W) bool mask dilated by `reach` pixels (a square of side 2 * reach + 1): what lies within reach of it."""
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+
+
 def min_object_area(height: int, width: int) -> int:
     """The smallest component counted as an object: 0.1% of the frame, at least 12 pixels."""
     return max(12, int(round(0.001 * height * width)))
