@@ -128,11 +128,10 @@ def _atomic_target(path: Path) -> tuple[Path, Path]:
 
 
 # ------------------------------------------------------------------ video
-def write_video(path: Path, frames: np.ndarray, fps: float, lossless: bool = False,
-                deterministic: bool = False) -> None:
+def write_video(path: Path, frames: np.ndarray, fps: float, lossless: bool = False) -> None:
     """H.264 mp4 (yuv420p, CRF 18; browsers play it). lossless=True: RGB H.264 at CRF 0, bit-exact frames.
-    deterministic=True: libx264's macroblock-tree rate control off, so the same frames give the same bytes (with
-    it this libx264 gave different bytes from call to call for some widths, e.g. 210 px)."""
+    libx264's macroblock-tree rate control is off, so the same frames give the same bytes (with it this libx264
+    gave different bytes from call to call for some widths, e.g. 210 px)."""
     check_frames(frames, where=str(path))
     path, tmp = _atomic_target(path)
     try:
@@ -144,9 +143,7 @@ def write_video(path: Path, frames: np.ndarray, fps: float, lossless: bool = Fal
             else:
                 stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
                 stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": "18", "preset": "medium", "threads": "1"}
-                if deterministic:
-                    stream.options = {**stream.options, "x264-params": "mbtree=0"}
+                stream.options = {"crf": "18", "preset": "medium", "threads": "1", "x264-params": "mbtree=0"}
             stream.width, stream.height = frames.shape[2], frames.shape[1]
             for frame in frames:
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))

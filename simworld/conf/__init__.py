@@ -101,7 +101,7 @@ class ValidateConfig:
     # analyzers were not developed on, to measure them (with a probe or probe=false; stored thresholds, never written)
     heldout_per_kind: int = 6  # world=heldout: seeds per scene kind and per failure (6: 96 clips)
     heldout_encoded: bool = False  # world=heldout: each clip through an H.264 mp4 and back first (CRF 18, yuv420p,
-    # write_video's deterministic mode): what a video file gives `simworld score`; the table's world is heldout_h264
+    # as write_video writes every mp4): what a video file gives `simworld score`; the table's world is heldout_h264
 
 
 VALIDATE_WORLDS = ("families", "heldout")

@@ -89,12 +89,17 @@ def detected_cuts(frames: np.ndarray) -> set[int]:
     return {t for t in shot_cuts(frames) if max(calm[t], calm[t + 2]) < 0.5 * difference[t]}
 
 
-def _shown_again(a: np.ndarray, b: np.ndarray) -> bool:
-    """Frame b repeats frame a: under half a grey level of change on average, and that change is not mostly one
-    shift of the brightness (light that changes slowly moves every pixel the same way; codec noise does not)."""
+NEGLIGIBLE = 0.1  # grey levels: a mean change this small is no change at all, whatever its sign or where it is
+
+
+def _shown_again(a: np.ndarray, b: np.ndarray, still: bool) -> bool:
+    """Frame b repeats frame a: nothing moved (`still`) and under half a grey level of change on average that is
+    not mostly one shift of the brightness (light that changes slowly moves every pixel the same way; codec noise
+    does not); or under NEGLIGIBLE on average, anywhere and either way (an H.264 encoder's residue on a repeated
+    frame: a few blocks redrawn a grey level brighter, which the blurred picture can still see)."""
     difference = a.astype(np.int16) - b
     change = float(np.abs(difference).mean())
-    return change < 0.5 and abs(float(difference.mean())) <= 0.5 * change
+    return change < NEGLIGIBLE or (still and change < 0.5 and abs(float(difference.mean())) <= 0.5 * change)
 
 
 def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
@@ -175,7 +180,7 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
     frozen = float(np.mean(still[considered])) if considered else 0.0
     # a frame shown again as it was (not a still scene, whose sensor noise and light still change the pixels: the
     # little that changes is not one shift of the whole picture's brightness, as under a slow ramp of the light)
-    repeated = np.array([bool(s) and _shown_again(a, b) for s, a, b in zip(still, frames[:-1], frames[1:])])
+    repeated = np.array([_shown_again(a, b, bool(s)) for s, a, b in zip(still, frames[:-1], frames[1:])])
     repeated_fraction = float(np.mean(repeated[considered])) if considered else 0.0
     first = sorted([t + 1 for t in jumps + local_jumps] + list(violations))
     return {
@@ -203,7 +208,8 @@ def temporal_metrics(frames: np.ndarray, cut_pairs: set[int] = frozenset(),
 @register_analyzer
 class Temporal(Analyzer):
     name = "temporal"
-    version = "7"  # 7: a frame under a slow change of light (under 0.5 grey levels a step) is not repeated
+    # 8: a pair under 0.1 grey levels of mean change is a repeat whatever its sign (a frozen clip through H.264)
+    version = "8"  # 7: a frame under a slow change of light (under 0.5 grey levels a step) is not repeated
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES

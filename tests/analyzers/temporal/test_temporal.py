@@ -48,6 +48,21 @@ def test_without_ground_truth_a_still_scene_under_a_slow_change_of_light_is_not_
     assert scores["coded"]["repeated_fraction"] == 1.0 and scores["coded"]["score"] < 0.1
 
 
+def test_without_ground_truth_a_frozen_clip_through_h264_is_still_dead(tmp_path):
+    """An encoder redraws a few blocks of a repeated frame a grey level brighter (under 0.1 grey levels on average,
+    all one way, visible in the blurred picture): that is no change of light, and the clip stays dead."""
+    from simworld.clip import read_frames, write_video
+
+    frames = rendered("camera_orbit", 0).frames
+    analyzer = ANALYZERS.get("temporal")()
+    for first in (0, 5):
+        write_video(tmp_path / f"{first}.mp4", frames[[first] * 16], 8.0)
+        coded = read_frames(tmp_path / f"{first}.mp4")[0]
+        assert not all(np.array_equal(a, b) for a, b in zip(coded[:-1], coded[1:]))  # the codec did change pixels
+        score = {m.name: m.value for m in analyzer.analyze(Clip(coded), AnalysisContext())}
+        assert score["repeated_fraction"] > 0.8 and score["score"] < 0.1, (first, score)
+
+
 def test_cuts_in_the_probe_are_not_jumps():
     clip = rendered("multishot", 0)
     analyzer = ANALYZERS.get("temporal")()
