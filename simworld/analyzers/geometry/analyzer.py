@@ -16,7 +16,9 @@ A clip that stands still under a probe that commands motion does not do what it 
 whose camera stands still gets no score (no 3D to check). Without a probe the camera's motion is read from
 the frames (parallax: what a homography cannot explain) and a default camera is assumed; a clip without
 parallax (a still camera, or one that only turns: a pan cannot be told from a flat picture sliding by)
-gets no score.
+gets no score. A slow camera shows its parallax only over the whole clip: where the first frame against the last
+strays from a homography over a quarter of the picture and structure from motion registers the frames, it is
+judged as a camera that translates (its consecutive frames by the homography where they barely move).
 
 failure_frame: where the weakest component fails (explain.py: the worst pair for rigidity,
 the first frame not registered, the first frame where the camera path departs, ...). Pictures for the report: the
@@ -48,6 +50,7 @@ from simworld.clip import Clip
 MIN_SFM_SIZE = 96  # px: smaller frames give COLMAP too few SIFT features to register frames reliably
 WIDE_OVERLAP = 10  # frames matched with each frame on the second try of a clip that tracks but does not register
 PARALLAX = 1.0  # px: coherent homography residual over the longest gap above which a camera translates
+TRAVEL = 2.0  # px: median track displacement over the whole clip below which the camera stands still
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Measurement:
     homographies: PairHomographies
     fits: list[PairFit]
     sfm: SfmResult | None  # only where the camera translates
+    whole: PairFit | None = None  # the first frame against the last (only asked for without a probe, little parallax)
 
     def pairs(self, gap: int | None = 1) -> list[PairFit]:
         return [f for f in self.fits if gap is None or f.gap == gap]
@@ -75,6 +79,14 @@ class Measurement:
                 return float(np.mean(values))
         return 0.0
 
+    @property
+    def slow(self) -> bool:
+        """A camera that translates slowly: little parallax at a quarter of the clip, but over the whole clip the
+        picture travels TRAVEL px or more and a quarter of it strays PARALLAX px or more from a homography."""
+        w = self.whole
+        return w is not None and w.motion >= TRAVEL and bool(np.isfinite(w.homography_spread)) \
+            and w.homography_spread >= PARALLAX
+
 
 def gaps_for(frames: int) -> list[int]:
     """Consecutive frames and a quarter of the clip: a deformation that grows over time shows at the long gap
@@ -92,7 +104,9 @@ def _better(first: SfmResult, again: SfmResult) -> SfmResult:
     return first
 
 
-def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool) -> Measurement:
+def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool, whole: bool = False) -> Measurement:
+    """The clip's two-view fits (cached), with `with_sfm` its structure from motion, with `whole` the first
+    frame against the last (the flow is computed again: asked for only of clips with little parallax)."""
     digest = hashlib.blake2b(np.ascontiguousarray(frames).data, digest_size=16)
     digest.update(repr((frames.shape, np.round(K, 6).tolist())).encode())
     key = digest.hexdigest()
@@ -105,9 +119,12 @@ def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool) -> Measurement:
         m = _CACHE[key] = Measurement(homographies, fits, None)
         while len(_CACHE) > 8:
             _CACHE.popitem(last=False)
+    if whole and m.whole is None and len(frames) >= 3:
+        last = track_gaps(frames, correspondences(frames, m.homographies.matrices), [len(frames) - 1])
+        m.whole = last[0] if last else None
     if with_sfm and m.sfm is None and min(frames.shape[1:3]) >= MIN_SFM_SIZE:
         m.sfm = run_sfm(frames, K)
-        trackable = m.motion > 0.5 and np.mean([f.tracked for f in m.pairs()]) >= 0.5
+        trackable = (m.motion > 0.5 or m.slow) and np.mean([f.tracked for f in m.pairs()]) >= 0.5
         if trackable and m.sfm.registered.mean() < 0.9 and min(frames.shape[1:3]) < 2 * MIN_SFM_SIZE:
             # COLMAP's incremental mapping breaks on a clip that tracks well (compression blurs the SIFT
             # features of small frames): a second try on frames upsampled twice, the better one kept
@@ -142,16 +159,21 @@ def _second(ranked: list[float]) -> float:
 
 
 def clip_metrics(m: Measurement, kind: str) -> dict[str, float]:
-    """The detailed numbers of one measured clip; `kind` is the camera motion it is judged as."""
+    """The detailed numbers of one measured clip; `kind` is the camera motion it is judged as. Consecutive frames
+    of a slow camera barely move (no fundamental matrix is fitted under half a pixel): a homography judges them."""
     first = m.pairs()
     coherent = "coherent" if kind == "translation" else "homography_coherent"
+    if m.slow:
+        pair_errors = [f.coherent if np.isfinite(f.coherent) else f.homography_coherent for f in first]
+    else:
+        pair_errors = [getattr(f, coherent) for f in first]
     out = {
         "tracked_fraction": _nanmean([f.tracked for f in first]),
         "worst_pair_tracked": _second(sorted(f.tracked for f in first)),
         "epipolar_error": float(np.nanmedian([f.sampson for f in first])) if any(np.isfinite(f.sampson) for f in first) else float("nan"),
         "coherent_epipolar_error": _per_gap(m, "coherent"),
         "coherent_homography_error": _per_gap(m, "homography_coherent"),
-        "worst_pair_error": _second(sorted((getattr(f, coherent) for f in first if np.isfinite(getattr(f, coherent))), reverse=True)),
+        "worst_pair_error": _second(sorted((e for e in pair_errors if np.isfinite(e)), reverse=True)),
         "motion": m.motion,
         "parallax": m.parallax,
     }
@@ -161,6 +183,13 @@ def clip_metrics(m: Measurement, kind: str) -> dict[str, float]:
     elif m.sfm is not None:
         out.update(registered_fraction=0.0)
     return out
+
+
+def _whole_clip(m: Measurement) -> dict[str, float]:
+    """The first frame against the last, where it was measured: how far the picture travels and strays."""
+    if m.whole is None:
+        return {}
+    return {"travel": float(m.whole.motion), "whole_clip_parallax": float(m.whole.homography_spread)}
 
 
 def _depth_ratio(depth_of_frame, frames: np.ndarray) -> float:
@@ -236,8 +265,9 @@ def _reference_frames(gt: Clip, size: tuple[int, int]) -> np.ndarray | None:
 @register_analyzer
 class Geometry(Analyzer):
     name = "geometry"
+    # 6: without a probe, a slow camera (parallax only over the whole clip, confirmed by SfM) is judged
     # 5: with a probe, rigidity also asks every object to keep its shape against the ground truth's (shape.py)
-    version = "5"  # 4: a clip that tracks but does not register gets a second try matching wider baselines
+    version = "6"  # 4: a clip that tracks but does not register gets a second try matching wider baselines
     uses_ground_truth = True
     threshold = 0.5
     failures = FAILURES
@@ -279,14 +309,27 @@ class Geometry(Analyzer):
         else:
             m = measure(clip.frames, K, with_sfm=False)
             if m.parallax < PARALLAX:
+                m = measure(clip.frames, K, with_sfm=False, whole=True)
+            if m.parallax < PARALLAX and not m.slow:
                 # a camera that stands still or only turns: nothing to reconstruct, and without the probe's
                 # camera a pan cannot be told from a flat picture sliding by
-                return [Metric("motion", m.motion), Metric("parallax", m.parallax),
-                        Metric("score", None, error=f"no parallax ({m.parallax:.2f} px): the camera stands still or "
-                                                    f"only turns, no 3D structure to check")]
+                out = [Metric("motion", m.motion), Metric("parallax", m.parallax)]
+                for name, value in _whole_clip(m).items():
+                    ok = bool(np.isfinite(value))
+                    out.append(Metric(name, value if ok else None, error=None if ok else "not measurable on this clip"))
+                return out + [Metric("score", None, error=f"no parallax ({m.parallax:.2f} px): the camera stands "
+                                                          f"still or only turns, no 3D structure to check")]
             kind = "translation"
             m = measure(clip.frames, K, with_sfm=True)
-            values, reference = clip_metrics(m, kind), None
+            if m.slow and m.parallax < PARALLAX and m.sfm is not None and m.sfm.registered_fraction < 0.5:
+                # what strays over the whole clip may be a moving object under a camera that only turns: a slow
+                # camera is judged only where structure from motion finds it translating
+                return [Metric("motion", m.motion), Metric("parallax", m.parallax)] + \
+                    [Metric(k, v) for k, v in _whole_clip(m).items()] + \
+                    [Metric("score", None, error=f"little parallax ({m.parallax:.2f} px) and structure from motion "
+                                                 f"registers {m.sfm.registered_fraction:.0%} of the frames: the "
+                                                 f"camera only turns, no 3D structure to check")]
+            values, reference = clip_metrics(m, kind) | _whole_clip(m), None
             evidence = Evidence(kind, m, (m.sfm.rotations, m.sfm.centers) if m.sfm is not None else None, None)
         components, notes = score_components(values, reference, kind, gt is not None)
         frame = failure_frame(components, evidence, T)

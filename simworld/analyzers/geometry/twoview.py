@@ -40,6 +40,7 @@ class PairFit:
     coherent: float  # RMS of the smoothed signed Sampson distance, px (NaN without a fit)
     homography_residual: float  # median |H x - x'|, px (NaN without a fit)
     homography_coherent: float  # RMS of the smoothed homography residual vectors, px (NaN without a fit)
+    homography_spread: float  # upper quartile of the smoothed homography residual's length, px (NaN without a fit)
     homography: np.ndarray | None  # 3x3, maps start to start + gap (pixel centres at i + 0.5)
 
 
@@ -56,16 +57,29 @@ def _sample(field: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return out.reshape(len(pts), -1)
 
 
-def _smoothed_rms(values: np.ndarray, ok: np.ndarray, sigma: float) -> float:
-    """RMS of a sparse field (values at the grid cells where ok) after normalised Gaussian smoothing."""
+def _smoothed(values: np.ndarray, ok: np.ndarray, sigma: float) -> np.ndarray:
+    """A sparse field (values at the grid cells where ok) after normalised Gaussian smoothing, at the cells where
+    ok and the smoothing has support."""
     grid = np.zeros(ok.shape, np.float32)
     weight = np.zeros(ok.shape, np.float32)
     grid[ok] = values
     weight[ok] = 1.0
     support = cv2.GaussianBlur(weight, (0, 0), sigma)
     smooth = cv2.GaussianBlur(grid, (0, 0), sigma) / np.maximum(support, 1e-3)
-    keep = ok & (support > 0.3)
-    return float(np.sqrt(np.mean(smooth[keep] ** 2))) if keep.any() else float("nan")
+    return smooth[ok & (support > 0.3)]
+
+
+def _smoothed_rms(values: np.ndarray, ok: np.ndarray, sigma: float) -> float:
+    """RMS of a sparse field after normalised Gaussian smoothing (NaN where nothing is left)."""
+    smooth = _smoothed(values, ok, sigma)
+    return float(np.sqrt(np.mean(smooth ** 2))) if smooth.size else float("nan")
+
+
+def _smoothed_spread(vectors: np.ndarray, ok: np.ndarray, sigma: float) -> float:
+    """Upper quartile of a smoothed sparse vector field's length: large where a quarter of the picture strays (the
+    parallax of a scene in depth), small where only a falling ball does (which the RMS does not tell apart)."""
+    lengths = np.hypot(_smoothed(vectors[:, 0], ok, sigma), _smoothed(vectors[:, 1], ok, sigma))
+    return float(np.percentile(lengths, 75)) if lengths.size else float("nan")
 
 
 def fundamental(p1: np.ndarray, p2: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
@@ -142,17 +156,18 @@ def _fit(t0: int, gap: int, start: np.ndarray, end: np.ndarray, alive: np.ndarra
     motion = float(np.median(np.linalg.norm(p2 - p1, axis=1))) if len(p1) else 0.0
     nan = float("nan")
     if len(p1) < MIN_TRACKS:
-        return PairFit(t0, gap, tracked, motion, nan, nan, nan, nan, None)
+        return PairFit(t0, gap, tracked, motion, nan, nan, nan, nan, nan, None)
     Hm = homography(p1, p2)
     if Hm is not None:
         r = np.clip(cv2.perspectiveTransform(p1[None], Hm)[0] - p2, -10.0, 10.0)
         h_res = float(np.median(np.linalg.norm(r, axis=1)))
         h_coh = float(np.hypot(_smoothed_rms(r[:, 0], ok, sigma), _smoothed_rms(r[:, 1], ok, sigma)))
+        h_spread = _smoothed_spread(r, ok, sigma)
     else:
-        h_res = h_coh = nan
+        h_res = h_coh = h_spread = nan
     fit = fundamental(p1, p2) if motion > 0.5 else None  # no motion: any F fits
     if fit is None:
-        return PairFit(t0, gap, tracked, motion, nan, nan, h_res, h_coh, Hm)
+        return PairFit(t0, gap, tracked, motion, nan, nan, h_res, h_coh, h_spread, Hm)
     signed = np.clip(fit[1], -5.0, 5.0)  # a few gross outliers (occlusion edges) must not dominate
     return PairFit(t0, gap, tracked, motion, float(np.median(np.abs(signed))), _smoothed_rms(signed, ok, sigma),
-                   h_res, h_coh, Hm)
+                   h_res, h_coh, h_spread, Hm)

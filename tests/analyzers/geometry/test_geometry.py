@@ -127,6 +127,27 @@ def test_a_slow_orbit_that_frames_a_few_apart_cannot_start_a_reconstruction_from
     assert m["score"].value >= ANALYZERS.get("geometry").threshold
 
 
+def test_without_a_probe_a_camera_that_translates_slowly_is_judged_over_the_whole_clip():
+    """10 degrees over 48 frames: under 1 px of parallax at a quarter of the clip (no score before), 1.5 px from the
+    first frame to the last; structure from motion confirms the camera translates. The slow pan beside it stays
+    without a score, and a scene that morphs under the slow orbit fails."""
+    geometry = ANALYZERS.get("geometry")
+
+    def slow(motion):
+        return render_scene(SceneSpec("camera_orbit", seed=1, width=128, height=128, frames=48,
+                                      params={"motion": motion, "arc": 10}))
+
+    orbit = slow("orbit")
+    m = analyze(orbit.frames, None)
+    assert m["parallax"].value < 1.0 <= m["whole_clip_parallax"].value and m["travel"].value >= 2.0
+    assert m["registered_fraction"].value >= 0.9 and m["score"].value >= geometry.threshold
+    morph = geometry.failures["scene_morph"](orbit, np.random.default_rng(0))
+    assert score(morph, None) < geometry.threshold
+    pan = analyze(slow("pan").frames, None)
+    assert pan["score"].value is None and "no parallax" in pan["score"].error
+    assert pan["whole_clip_parallax"].value < 1.0
+
+
 @pytest.mark.parametrize("case", ["frozen", "pan"])
 def test_not_applicable_without_parallax_and_without_a_probe(case):
     frames = dead("frozen", truth("orbit", 0).frames, None) if case == "frozen" else truth("pan", 0).frames
