@@ -60,7 +60,8 @@ class Measurement:
     homographies: PairHomographies
     fits: list[PairFit]
     sfm: SfmResult | None  # only where the camera translates
-    whole: PairFit | None = None  # the first frame against the last (only asked for without a probe, little parallax)
+    last: PairFit | None = None  # the first frame against the last (tracked in the same pass, cheap)
+    whole: PairFit | None = None  # `last`, where asked for (without a probe, little parallax): decides `slow`
 
     def pairs(self, gap: int | None = 1) -> list[PairFit]:
         return [f for f in self.fits if gap is None or f.gap == gap]
@@ -106,7 +107,7 @@ def _better(first: SfmResult, again: SfmResult) -> SfmResult:
 
 def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool, whole: bool = False) -> Measurement:
     """The clip's two-view fits (cached), with `with_sfm` its structure from motion, with `whole` the first
-    frame against the last (the flow is computed again: asked for only of clips with little parallax)."""
+    frame against the last as `whole` (asked for only without a probe, of clips with little parallax)."""
     digest = hashlib.blake2b(np.ascontiguousarray(frames).data, digest_size=16)
     digest.update(repr((frames.shape, np.round(K, 6).tolist())).encode())
     key = digest.hexdigest()
@@ -115,13 +116,14 @@ def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool, whole: bool = Fal
         _CACHE.move_to_end(key)
     else:
         homographies = pair_homographies(frames)
-        fits = track_gaps(frames, correspondences(frames, homographies.matrices), gaps_for(len(frames)))
-        m = _CACHE[key] = Measurement(homographies, fits, None)
+        gaps, span = gaps_for(len(frames)), len(frames) - 1
+        fits = track_gaps(frames, correspondences(frames, homographies.matrices), gaps + [span])
+        last = next((f for f in fits if f.gap == span), None)
+        m = _CACHE[key] = Measurement(homographies, [f for f in fits if f.gap in gaps], None, last)
         while len(_CACHE) > 8:
             _CACHE.popitem(last=False)
-    if whole and m.whole is None and len(frames) >= 3:
-        last = track_gaps(frames, correspondences(frames, m.homographies.matrices), [len(frames) - 1])
-        m.whole = last[0] if last else None
+    if whole:
+        m.whole = m.last
     if with_sfm and m.sfm is None and min(frames.shape[1:3]) >= MIN_SFM_SIZE:
         m.sfm = run_sfm(frames, K)
         trackable = (m.motion > 0.5 or m.slow) and np.mean([f.tracked for f in m.pairs()]) >= 0.5
