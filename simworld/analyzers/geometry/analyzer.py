@@ -61,7 +61,6 @@ class Measurement:
     fits: list[PairFit]
     sfm: SfmResult | None  # only where the camera translates
     last: PairFit | None = None  # the first frame against the last (tracked in the same pass, cheap)
-    whole: PairFit | None = None  # `last`, where asked for (without a probe, little parallax): decides `slow`
 
     def pairs(self, gap: int | None = 1) -> list[PairFit]:
         return [f for f in self.fits if gap is None or f.gap == gap]
@@ -82,11 +81,12 @@ class Measurement:
 
     @property
     def slow(self) -> bool:
-        """A camera that translates slowly: little parallax at a quarter of the clip, but over the whole clip the
-        picture travels TRAVEL px or more and a quarter of it strays PARALLAX px or more from a homography."""
-        w = self.whole
-        return w is not None and w.motion >= TRAVEL and bool(np.isfinite(w.homography_spread)) \
-            and w.homography_spread >= PARALLAX
+        """A camera that translates slowly: under PARALLAX at a quarter of the clip, but from the first frame to the
+        last the picture travels TRAVEL px or more and a quarter of it strays PARALLAX px or more from a homography.
+        Asked only without a probe (a probe says how its camera moves)."""
+        w = self.last
+        return self.parallax < PARALLAX and w is not None and w.motion >= TRAVEL \
+            and bool(np.isfinite(w.homography_spread)) and w.homography_spread >= PARALLAX
 
 
 def gaps_for(frames: int) -> list[int]:
@@ -105,9 +105,9 @@ def _better(first: SfmResult, again: SfmResult) -> SfmResult:
     return first
 
 
-def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool, whole: bool = False) -> Measurement:
-    """The clip's two-view fits (cached), with `with_sfm` its structure from motion, with `whole` the first
-    frame against the last as `whole` (asked for only without a probe, of clips with little parallax)."""
+def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool, slow: bool = False) -> Measurement:
+    """The clip's two-view fits (cached) and, with `with_sfm`, its structure from motion; `slow`: the camera is
+    known to move slowly (Measurement.slow, without a probe), so a reconstruction that breaks is tried again."""
     digest = hashlib.blake2b(np.ascontiguousarray(frames).data, digest_size=16)
     digest.update(repr((frames.shape, np.round(K, 6).tolist())).encode())
     key = digest.hexdigest()
@@ -122,11 +122,9 @@ def measure(frames: np.ndarray, K: np.ndarray, with_sfm: bool, whole: bool = Fal
         m = _CACHE[key] = Measurement(homographies, [f for f in fits if f.gap in gaps], None, last)
         while len(_CACHE) > 8:
             _CACHE.popitem(last=False)
-    if whole:
-        m.whole = m.last
     if with_sfm and m.sfm is None and min(frames.shape[1:3]) >= MIN_SFM_SIZE:
         m.sfm = run_sfm(frames, K)
-        trackable = (m.motion > 0.5 or m.slow) and np.mean([f.tracked for f in m.pairs()]) >= 0.5
+        trackable = (m.motion > 0.5 or slow) and np.mean([f.tracked for f in m.pairs()]) >= 0.5
         if trackable and m.sfm.registered.mean() < 0.9 and min(frames.shape[1:3]) < 2 * MIN_SFM_SIZE:
             # COLMAP's incremental mapping breaks on a clip that tracks well (compression blurs the SIFT
             # features of small frames): a second try on frames upsampled twice, the better one kept
@@ -160,12 +158,12 @@ def _second(ranked: list[float]) -> float:
     return float(ranked[1] if len(ranked) > 1 else ranked[0]) if ranked else float("nan")
 
 
-def clip_metrics(m: Measurement, kind: str) -> dict[str, float]:
+def clip_metrics(m: Measurement, kind: str, slow: bool = False) -> dict[str, float]:
     """The detailed numbers of one measured clip; `kind` is the camera motion it is judged as. Consecutive frames
-    of a slow camera barely move (no fundamental matrix is fitted under half a pixel): a homography judges them."""
+    of a `slow` camera barely move (no fundamental matrix is fitted under half a pixel): a homography judges them."""
     first = m.pairs()
     coherent = "coherent" if kind == "translation" else "homography_coherent"
-    if m.slow:
+    if slow:
         pair_errors = [f.coherent if np.isfinite(f.coherent) else f.homography_coherent for f in first]
     else:
         pair_errors = [getattr(f, coherent) for f in first]
@@ -188,10 +186,19 @@ def clip_metrics(m: Measurement, kind: str) -> dict[str, float]:
 
 
 def _whole_clip(m: Measurement) -> dict[str, float]:
-    """The first frame against the last, where it was measured: how far the picture travels and strays."""
-    if m.whole is None:
+    """The first frame against the last, where it was tracked: how far the picture travels and strays."""
+    if m.last is None:
         return {}
-    return {"travel": float(m.whole.motion), "whole_clip_parallax": float(m.whole.homography_spread)}
+    return {"travel": float(m.last.motion), "whole_clip_parallax": float(m.last.homography_spread)}
+
+
+def _no_parallax(m: Measurement, reason: str) -> list[Metric]:
+    """No score without a probe for a camera that stands still or only turns: the numbers that say so."""
+    out = [Metric("motion", m.motion), Metric("parallax", m.parallax)]
+    for name, value in _whole_clip(m).items():
+        ok = bool(np.isfinite(value))
+        out.append(Metric(name, value if ok else None, error=None if ok else "not measurable on this clip"))
+    return out + [Metric("score", None, error=reason)]
 
 
 def _depth_ratio(depth_of_frame, frames: np.ndarray) -> float:
@@ -310,28 +317,21 @@ class Geometry(Analyzer):
                     evidence.reference_extrinsics = ref_extrinsics
         else:
             m = measure(clip.frames, K, with_sfm=False)
-            if m.parallax < PARALLAX:
-                m = measure(clip.frames, K, with_sfm=False, whole=True)
-            if m.parallax < PARALLAX and not m.slow:
+            slow = m.slow
+            if m.parallax < PARALLAX and not slow:
                 # a camera that stands still or only turns: nothing to reconstruct, and without the probe's
                 # camera a pan cannot be told from a flat picture sliding by
-                out = [Metric("motion", m.motion), Metric("parallax", m.parallax)]
-                for name, value in _whole_clip(m).items():
-                    ok = bool(np.isfinite(value))
-                    out.append(Metric(name, value if ok else None, error=None if ok else "not measurable on this clip"))
-                return out + [Metric("score", None, error=f"no parallax ({m.parallax:.2f} px): the camera stands "
-                                                          f"still or only turns, no 3D structure to check")]
+                return _no_parallax(m, f"no parallax ({m.parallax:.2f} px): the camera stands still or only turns, "
+                                       f"no 3D structure to check")
             kind = "translation"
-            m = measure(clip.frames, K, with_sfm=True)
-            if m.slow and m.parallax < PARALLAX and m.sfm is not None and m.sfm.registered_fraction < 0.5:
+            m = measure(clip.frames, K, with_sfm=True, slow=slow)
+            if slow and m.sfm is not None and m.sfm.registered_fraction < 0.5:
                 # what strays over the whole clip may be a moving object under a camera that only turns: a slow
                 # camera is judged only where structure from motion finds it translating
-                return [Metric("motion", m.motion), Metric("parallax", m.parallax)] + \
-                    [Metric(k, v) for k, v in _whole_clip(m).items()] + \
-                    [Metric("score", None, error=f"little parallax ({m.parallax:.2f} px) and structure from motion "
-                                                 f"registers {m.sfm.registered_fraction:.0%} of the frames: the "
-                                                 f"camera only turns, no 3D structure to check")]
-            values, reference = clip_metrics(m, kind) | _whole_clip(m), None
+                return _no_parallax(m, f"little parallax ({m.parallax:.2f} px) and structure from motion registers "
+                                       f"{m.sfm.registered_fraction:.0%} of the frames: the camera only turns, no 3D "
+                                       f"structure to check")
+            values, reference = clip_metrics(m, kind, slow) | (_whole_clip(m) if slow else {}), None
             evidence = Evidence(kind, m, (m.sfm.rotations, m.sfm.centers) if m.sfm is not None else None, None)
         components, notes = score_components(values, reference, kind, gt is not None)
         frame = failure_frame(components, evidence, T)
