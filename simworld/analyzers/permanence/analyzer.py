@@ -7,10 +7,12 @@ a vanish (or, after a passage, a failure to reappear); found while the ground tr
 view is lingering (a clip that does not move keeps it in view). New things: segmentation tracks of the clip
 (tracking.track_objects) that begin mid-clip away from the frame's edge and are not explained by what the
 ground truth shows there (its own foreground or its objects) are spawns; a spawn that looks like one of the
-objects is a duplicate. An object that comes back into the frame elsewhere than it left (it moved on while out of
-view: a ball that kept rolling while the camera looked away) must be found where the ground truth puts it and not
-where it was left (its last seen place, filmed by each frame's camera): a world that stood still while unseen,
-the failure WRBench (2026) finds in every video model it tested; moved_on_component applies only to such clips.
+objects is a duplicate, and so is an object's look found a second time where the ground truth shows nothing (at its
+size or down to half of it: a copy farther back is smaller). An object that comes back into the frame elsewhere
+than it left (it moved on while out of view: a ball that kept rolling while the camera looked away) must be found
+where the ground truth puts it and not where it was left (its last seen place, filmed by each frame's camera): a
+world that stood still while unseen, the failure WRBench (2026) finds in every video model it tested;
+moved_on_component applies only to such clips.
 Without ground truth: objects are what colour segmentation finds joined with what moves against the scene (the
 camera's motion estimated and taken out: measure/moving.py). A track that ends or begins mid-clip away from the
 frame's edge and from every object its size or larger (nothing could hide it or let it out), whose look is not right
@@ -87,39 +89,63 @@ def _still_beside(lab: np.ndarray, next_lab: np.ndarray, mask: np.ndarray, reach
     return bool(rms.min() < TEMPLATE_TOLERANCE and rms.min() < 0.5 * rms[reach, reach])
 
 
+COPY_SCALES = (1.0, 0.8, 0.65, 0.5)  # sizes a second instance is looked for at: a copy farther back is smaller,
+# down to half the object's size (twice as far from the camera)
+MIN_TEMPLATE = 12  # pixels a scaled template keeps at least (segmentation.min_object_area's floor)
+
+
+def _best_elsewhere(frame: np.ndarray, template: np.ndarray, mask: np.ndarray,
+                    explained: np.ndarray) -> tuple[float, float, tuple[int, int]] | None:
+    """Where `template` (masked by `mask`) best matches `frame` away from what the ground truth shows (`explained`
+    covers under 0.3 of the match): (its RMS Lab error, the median error over allowed places, its top-left corner);
+    None when no place is allowed (masked template matching)."""
+    weight = np.repeat(mask[..., None], 3, axis=2)
+    cost = cv2.matchTemplate(frame, np.ascontiguousarray(template), cv2.TM_SQDIFF, mask=weight)
+    rms = np.sqrt(np.maximum(cost, 0) / weight.sum())
+    covered = cv2.matchTemplate(explained.astype(np.float32), mask, cv2.TM_CCORR) / mask.sum()
+    rms[covered > 0.3] = np.inf
+    allowed = np.isfinite(rms)
+    if not allowed.any():
+        return None
+    y, x = np.unravel_index(np.argmin(rms), rms.shape)
+    return float(rms[y, x]), float(np.median(rms[allowed])), (int(x), int(y))
+
+
 def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSet, found: TrackSet,
                       explained: np.ndarray) -> list[np.ndarray]:
     """Per object, (T,) bool: frames where, besides the object itself, the clip shows its ground-truth appearance
-    a second time somewhere the ground truth shows nothing (masked template matching over the whole frame; the clip
-    and the ground truth in CIELAB, slightly blurred)."""
+    a second time somewhere the ground truth shows nothing (masked template matching over the whole frame at each of
+    COPY_SCALES; the clip and the ground truth in CIELAB, slightly blurred)."""
     out = []
     for t, f in zip(truth.tracks, found.tracks):
         twice = np.zeros(len(t.area), bool)
         for u in np.flatnonzero(plain_frames(t) & f.present):
             x0, y0, x1, y1 = t.bbox[u].astype(int)
-            mask = t.masks[u, y0:y1, x0:x1].astype(np.float32)
-            weight = np.repeat(mask[..., None], 3, axis=2)
-            cost = cv2.matchTemplate(smooth[u], np.ascontiguousarray(ref_smooth[u, y0:y1, x0:x1]), cv2.TM_SQDIFF,
-                                     mask=weight)
-            rms = np.sqrt(np.maximum(cost, 0) / weight.sum())
-            # only where the ground truth shows nothing: not the object itself, nor another object
-            covered = cv2.matchTemplate(explained[u].astype(np.float32), mask, cv2.TM_CCORR) / mask.sum()
-            rms[covered > 0.3] = np.inf
-            allowed = np.isfinite(rms)
-            if not allowed.any():
-                continue
-            y, x = np.unravel_index(np.argmin(rms), rms.shape)
-            # a second instance stands out: far closer to the object than the rest of the frame is
-            if not rms[y, x] < min(TEMPLATE_TOLERANCE, 0.5 * float(np.median(rms[allowed]))):
-                continue
-            at = np.zeros(t.masks.shape[1:], bool)
-            at[y:y + y1 - y0, x:x + x1 - x0] = mask > 0
-            ring = (cv2.dilate(at.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & ~at
-            fill = np.sqrt(np.mean((smooth[u][at] - smooth[u][ring].mean(axis=0)) ** 2)) if ring.any() else np.inf
-            there = np.sqrt(np.mean((smooth[u][at] - ref_smooth[u][at]) ** 2))
-            # the object's look explains it better than a plain fill, and clearly better than what the ground truth
-            # shows there (an object much like its floor matches the floor everywhere)
-            twice[u] = rms[y, x] < fill and rms[y, x] < 0.5 * there
+            whole, look = t.masks[u, y0:y1, x0:x1].astype(np.float32), ref_smooth[u, y0:y1, x0:x1]
+            for scale in COPY_SCALES:
+                size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
+                mask = whole if scale == 1.0 else (cv2.resize(whole, size, interpolation=cv2.INTER_AREA) > 0.5)
+                mask = mask.astype(np.float32)
+                if scale < 1.0 and mask.sum() < MIN_TEMPLATE:
+                    break  # smaller scales keep fewer pixels still: too few to tell an object from noise
+                template = look if scale == 1.0 else cv2.resize(look, size, interpolation=cv2.INTER_AREA)
+                best = _best_elsewhere(smooth[u], template, mask, explained[u])
+                if best is None:
+                    continue
+                error, usual, (x, y) = best
+                # a second instance stands out: far closer to the object than the rest of the frame is
+                if not error < min(TEMPLATE_TOLERANCE, 0.5 * usual):
+                    continue
+                at = np.zeros(t.masks.shape[1:], bool)
+                at[y:y + mask.shape[0], x:x + mask.shape[1]] = mask > 0
+                ring = (cv2.dilate(at.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & ~at
+                fill = np.sqrt(np.mean((smooth[u][at] - smooth[u][ring].mean(axis=0)) ** 2)) if ring.any() else np.inf
+                there = np.sqrt(np.mean((smooth[u][at] - ref_smooth[u][at]) ** 2))
+                # the object's look explains it better than a plain fill, and clearly better than what the ground
+                # truth shows there (an object much like its floor matches the floor everywhere)
+                if error < fill and error < 0.5 * there:
+                    twice[u] = True
+                    break
         out.append(twice)
     return out
 
@@ -127,6 +153,8 @@ def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSe
 @register_analyzer
 class Permanence(Analyzer):
     name = "permanence"
+    # 16: with a probe, a second instance of an object is also looked for at 0.8, 0.65 and 0.5 of its size (a copy
+    # farther back is smaller).
     # 15: without a probe, what comes out of an occluder still joined to its silhouette is a return (a copy that
     # never stands apart from it: measure/emerging.py); a duplicate's failure frame is the one its copy comes out
     # (the frame the object went behind shows no copy). 14: without a probe, speed and distance to go read on the
@@ -139,7 +167,7 @@ class Permanence(Analyzer):
     # 11: under a still camera, the place a vanish leaves (or a spawn takes) may differ from its ring by more than 10
     # where it is nearer the ring than the object (textured backdrops). 10: a return the tracker joined to the object
     # is not unlike it by size (9: passages against the background when the camera moves)
-    version = "15"
+    version = "16"
     # 8: without a probe, one object behind one occluder twice is judged by its last passage
     # 7: without a probe, an occluder is there before it hides anything (measure/occlusion.py)
     # 6: without a probe, a track lost beside its own look one step on is no vanish or spawn

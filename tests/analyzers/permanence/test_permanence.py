@@ -203,3 +203,24 @@ def test_a_copy_that_grows_into_view_is_a_duplicate():
     for m in (whole, grown):  # born whole or grown in over 4 frames: something new from nothing either way
         assert m["duplicates"] >= 1 and m["spawned_fraction"] > 0.1 and m["score"] < threshold
     assert analyze("permanence", gt.frames, gt)["spawned_fraction"] == 0.0
+
+
+def _framed(frames: np.ndarray, colour: np.ndarray, band: int = 10) -> np.ndarray:
+    """The frames inside a border of `colour`: to colour segmentation that colour is then a surface, not a thing."""
+    out = frames.copy()
+    out[:, :band], out[:, -band:], out[:, :, :band], out[:, :, -band:] = colour, colour, colour, colour
+    return out
+
+
+def test_a_smaller_copy_that_segmentation_takes_for_a_surface_is_found_by_its_look():
+    """A copy farther back (0.6 of the object's size) in a colour the frame's border also has: colour segmentation
+    sees nothing new there, so only the object's look searched at smaller sizes finds it (not before version 16)."""
+    gt = truth("pass_behind", 0)
+    copy = _grown_in_copy(gt, 0.6, 1)
+    changed = np.abs(copy.astype(int) - gt.frames.astype(int)).max(axis=3) > 0
+    colour = np.median(copy[-1][changed[-1]], axis=0).astype(np.uint8)
+    framed = dataclasses.replace(gt, frames=_framed(gt.frames, colour))
+    calm, copied = analyze("permanence", framed.frames, framed), analyze("permanence", _framed(copy, colour), framed)
+    assert calm["score"] == 1.0 and calm["duplicates"] == 0
+    assert copied["duplicates"] >= 1 and copied["score"] < ANALYZERS.get("permanence").threshold
+    assert copied["failure_frame"] >= int(np.flatnonzero(changed.any(axis=(1, 2)))[0])
