@@ -154,7 +154,7 @@ def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSe
 class Permanence(Analyzer):
     name = "permanence"
     # 16: with a probe, a second instance of an object is also looked for at 0.8, 0.65 and 0.5 of its size (a copy
-    # farther back is smaller).
+    # farther back is smaller); a copy found both ways (a look-alike spawn, its look found twice) counts once.
     # 15: without a probe, what comes out of an occluder still joined to its silhouette is a return (a copy that
     # never stands apart from it: measure/emerging.py); a duplicate's failure frame is the one its copy comes out
     # (the frame the object went behind shows no copy). 14: without a probe, speed and distance to go read on the
@@ -337,6 +337,7 @@ class Permanence(Analyzer):
                        default=np.inf)
         min_area = max(min_object_area(H, W), min(2 * min_object_area(H, W), int(smallest / 3)))
         spawned = np.zeros(T, bool)
+        copies = np.zeros(T, bool)  # frames showing a spawn that looks like an object
         duplicates, first = 0, T
         # new regions are followed from the frame they are born (not there in the frame before, no cut between): a
         # thing that grows in (comes out from behind something, fades in) is born small and counts once it is big
@@ -364,18 +365,22 @@ class Permanence(Analyzer):
                 if np.sqrt(np.mean((smooth[t][region] - ref_smooth[t][region]) ** 2)) < TEMPLATE_TOLERANCE:
                     continue
                 born[chain] = False  # counted once: mark the frames it stays
-                spawned[t] = True
-                first = min(first, t)
+                stays = np.zeros(T, bool)
+                stays[t] = True
                 for u in range(t + 1, T):
                     if (region & new[u]).sum() < 0.5 * area:
                         break
-                    spawned[u] = True
+                    stays[u] = True
+                spawned |= stays
+                first = min(first, t)
                 look = color_histogram(bins[t][region])
-                duplicates += any(histogram_similarity(look, model) >= 0.7 for model in models)
+                if any(histogram_similarity(look, model) >= 0.7 for model in models):
+                    duplicates += 1
+                    copies |= stays
         twice = _second_instances(smooth, ref_smooth, truth, found, explained)
         for frames_twice in twice:
             if frames_twice.sum() >= 2:
-                duplicates += 1
+                duplicates += not (frames_twice & copies).any()  # (a copy already counted as a look-alike spawn)
                 spawned |= frames_twice
                 first = min(first, int(np.flatnonzero(frames_twice)[0]))
         return spawned, duplicates, first

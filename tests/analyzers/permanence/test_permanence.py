@@ -41,7 +41,7 @@ def test_names_what_failed_and_when():
     assert vanished["vanished_fraction"] > 0.3 and vanished["first_failure"] >= 1
     duplicated = analyze("permanence", ANALYZERS.get("permanence").failures["duplicate"](gt, np.random.default_rng(0)),
                          gt)
-    assert duplicated["duplicates"] >= 1 and duplicated["spawned_fraction"] > 0.1
+    assert duplicated["duplicates"] == 1 and duplicated["spawned_fraction"] > 0.1  # one copy counts once
     frozen = analyze("permanence", dead("frozen", truth("pan_away_and_back", 0).frames, None),
                      truth("pan_away_and_back", 0), "pan_away_and_back")
     assert frozen["lingering_fraction"] > 0.5  # the objects never leave the picture
@@ -201,7 +201,8 @@ def test_a_copy_that_grows_into_view_is_a_duplicate():
     whole = analyze("permanence", _grown_in_copy(gt, 0.7, 1), gt)
     grown = analyze("permanence", _grown_in_copy(gt, 0.7, 4), gt)
     for m in (whole, grown):  # born whole or grown in over 4 frames: something new from nothing either way
-        assert m["duplicates"] >= 1 and m["spawned_fraction"] > 0.1 and m["score"] < threshold
+        # one copy counts once, though both its look-alike spawn and its look found at 0.7 of the size show it
+        assert m["duplicates"] == 1 and m["spawned_fraction"] > 0.1 and m["score"] < threshold
     assert analyze("permanence", gt.frames, gt)["spawned_fraction"] == 0.0
 
 
