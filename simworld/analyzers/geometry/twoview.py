@@ -75,11 +75,15 @@ def _smoothed_rms(values: np.ndarray, ok: np.ndarray, sigma: float) -> float:
     return float(np.sqrt(np.mean(smooth ** 2))) if smooth.size else float("nan")
 
 
-def _smoothed_spread(vectors: np.ndarray, ok: np.ndarray, sigma: float) -> float:
-    """Upper quartile of a smoothed sparse vector field's length: large where a quarter of the picture strays (the
-    parallax of a scene in depth), small where only a falling ball does (which the RMS does not tell apart)."""
-    lengths = np.hypot(_smoothed(vectors[:, 0], ok, sigma), _smoothed(vectors[:, 1], ok, sigma))
-    return float(np.percentile(lengths, 75)) if lengths.size else float("nan")
+def _smoothed_vectors(vectors: np.ndarray, ok: np.ndarray, sigma: float) -> tuple[float, float]:
+    """A sparse vector field smoothed once: (RMS of its length, the hypot of the per-axis RMS; upper quartile of its
+    length, large where a quarter of the picture strays (the parallax of a scene in depth) and small where only a
+    falling ball does, which the RMS does not tell apart). NaN where nothing is left."""
+    x, y = _smoothed(vectors[:, 0], ok, sigma), _smoothed(vectors[:, 1], ok, sigma)
+    if not x.size:
+        return float("nan"), float("nan")
+    rms = float(np.hypot(float(np.sqrt(np.mean(x ** 2))), float(np.sqrt(np.mean(y ** 2)))))
+    return rms, float(np.percentile(np.hypot(x, y), 75))
 
 
 def fundamental(p1: np.ndarray, p2: np.ndarray, seed: int = 0) -> tuple[np.ndarray, np.ndarray] | None:
@@ -161,8 +165,7 @@ def _fit(t0: int, gap: int, start: np.ndarray, end: np.ndarray, alive: np.ndarra
     if Hm is not None:
         r = np.clip(cv2.perspectiveTransform(p1[None], Hm)[0] - p2, -10.0, 10.0)
         h_res = float(np.median(np.linalg.norm(r, axis=1)))
-        h_coh = float(np.hypot(_smoothed_rms(r[:, 0], ok, sigma), _smoothed_rms(r[:, 1], ok, sigma)))
-        h_spread = _smoothed_spread(r, ok, sigma)
+        h_coh, h_spread = _smoothed_vectors(r, ok, sigma)
     else:
         h_res = h_coh = h_spread = nan
     fit = fundamental(p1, p2) if motion > 0.5 else None  # no motion: any F fits
