@@ -96,13 +96,13 @@ MIN_TEMPLATE = 12  # pixels a scaled template keeps at least (segmentation.min_o
 
 def _best_elsewhere(frame: np.ndarray, template: np.ndarray, mask: np.ndarray,
                     explained: np.ndarray) -> tuple[float, float, tuple[int, int]] | None:
-    """Where `template` (masked by `mask`) best matches `frame` away from what the ground truth shows (`explained`
-    covers under 0.3 of the match): (its RMS Lab error, the median error over allowed places, its top-left corner);
-    None when no place is allowed (masked template matching)."""
+    """Where `template` (masked by `mask`) best matches `frame` away from what the ground truth shows (`explained`,
+    float32 0/1, covers under 0.3 of the match): (its RMS Lab error, the median error over allowed places, its
+    top-left corner); None when no place is allowed (masked template matching)."""
     weight = np.repeat(mask[..., None], 3, axis=2)
     cost = cv2.matchTemplate(frame, np.ascontiguousarray(template), cv2.TM_SQDIFF, mask=weight)
     rms = np.sqrt(np.maximum(cost, 0) / weight.sum())
-    covered = cv2.matchTemplate(explained.astype(np.float32), mask, cv2.TM_CCORR) / mask.sum()
+    covered = cv2.matchTemplate(explained, mask, cv2.TM_CCORR) / mask.sum()
     rms[covered > 0.3] = np.inf
     allowed = np.isfinite(rms)
     if not allowed.any():
@@ -122,14 +122,14 @@ def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSe
         for u in np.flatnonzero(plain_frames(t) & f.present):
             x0, y0, x1, y1 = t.bbox[u].astype(int)
             whole, look = t.masks[u, y0:y1, x0:x1].astype(np.float32), ref_smooth[u, y0:y1, x0:x1]
-            for scale in COPY_SCALES:
+            shown = explained[u].astype(np.float32)
+            for scale in COPY_SCALES:  # (at scale 1 the resizes below are copies)
                 size = (max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale)))
-                mask = whole if scale == 1.0 else (cv2.resize(whole, size, interpolation=cv2.INTER_AREA) > 0.5)
-                mask = mask.astype(np.float32)
+                mask = (cv2.resize(whole, size, interpolation=cv2.INTER_AREA) > 0.5).astype(np.float32)
                 if scale < 1.0 and mask.sum() < MIN_TEMPLATE:
                     break  # smaller scales keep fewer pixels still: too few to tell an object from noise
-                template = look if scale == 1.0 else cv2.resize(look, size, interpolation=cv2.INTER_AREA)
-                best = _best_elsewhere(smooth[u], template, mask, explained[u])
+                template = cv2.resize(look, size, interpolation=cv2.INTER_AREA)
+                best = _best_elsewhere(smooth[u], template, mask, shown)
                 if best is None:
                     continue
                 error, usual, (x, y) = best
