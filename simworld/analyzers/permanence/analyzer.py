@@ -37,7 +37,7 @@ from simworld.analyzers.measure.moving import STILL, seen_objects
 from simworld.analyzers.measure.occlusion import find_passages, tally
 from simworld.analyzers.measure.passages import (frozen_offsets, in_clip_frames, kept_object_ids, passages,
                                                 plain_frames)
-from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, histogram_similarity,
+from simworld.analyzers.measure.segmentation import (FOREGROUND_RATIO, color_histogram, dilated, histogram_similarity,
                                                      lab_bin_index, min_object_area, segment_foreground, to_lab)
 from simworld.analyzers.measure.tolerance import tolerant
 from simworld.analyzers.measure.tracking import (TEMPLATE_TOLERANCE, Track, TrackSet, compare_tracks, find_objects,
@@ -138,7 +138,7 @@ def _second_instances(smooth: np.ndarray, ref_smooth: np.ndarray, truth: TrackSe
                     continue
                 at = np.zeros(t.masks.shape[1:], bool)
                 at[y:y + mask.shape[0], x:x + mask.shape[1]] = mask > 0
-                ring = (cv2.dilate(at.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0) & ~at
+                ring = dilated(at, 3) & ~at
                 fill = np.sqrt(np.mean((smooth[u][at] - smooth[u][ring].mean(axis=0)) ** 2)) if ring.any() else np.inf
                 there = np.sqrt(np.mean((smooth[u][at] - ref_smooth[u][at]) ** 2))
                 # the object's look explains it better than a plain fill, and clearly better than what the ground
